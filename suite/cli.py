@@ -1,0 +1,33 @@
+"""`python -m suite COMMAND ...`: one sub-command per module under suite.commands."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from suite.errors import SuiteError
+from zoo import UnknownModelError
+
+# Each module defines `register(subparsers)`, which sets the parser's `func`.
+COMMANDS = ("models", "complexity", "latency", "run", "report")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m suite", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"suite.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (SuiteError, UnknownModelError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; re-run the same command to resume", file=sys.stderr)
+        return 130

@@ -1,0 +1,30 @@
+"""Model zoo: every architecture the suite compares, with a card saying where it comes from.
+
+>>> import zoo
+>>> model = zoo.create_model("threshnet79")          # head 10, as the ThreshNet paper measured it
+>>> zoo.model_card("threshnet79").origin
+'reference'
+"""
+
+from zoo._registry import (
+    UnknownModelError,
+    closest_names,
+    create_model,
+    get_classifier,
+    list_models,
+    model_card,
+    register_model,
+)
+from zoo.card import ModelCard, PublishedRef
+
+__all__ = [
+    "ModelCard",
+    "PublishedRef",
+    "UnknownModelError",
+    "closest_names",
+    "create_model",
+    "get_classifier",
+    "list_models",
+    "model_card",
+    "register_model",
+]

@@ -1,0 +1,12 @@
+"""Imports every family module so that its models register. One line per family file."""
+
+from zoo import (  # noqa: F401
+    cifar,
+    dpnet,
+    ghostnet,
+    hardnet,
+    presnet,
+    threshnet,
+    thresholdnet,
+    torchvision_models,
+)
