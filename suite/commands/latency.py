@@ -1,0 +1,75 @@
+"""`suite latency MODEL [--hardware cpu,gpu,rpi4] [--input 3x32x32] [--batch 1] [--threads N] [--json]`."""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Console
+from rich.table import Table
+
+import zoo
+from suite.errors import parse_size
+from suite.hardware import PROFILE_NAMES, parse_profiles
+from suite.latency import measure_latency
+
+
+def register(sub) -> None:
+    p = sub.add_parser("latency", help="time a model (or predict its Raspberry Pi 4 time)")
+    p.add_argument("model", help="zoo model name")
+    p.add_argument("--hardware", default="cpu",
+                   help=f"one or more of {', '.join(PROFILE_NAMES)}, comma-separated (default cpu)")
+    p.add_argument("--input", default="3x32x32", help="input size CxHxW (default 3x32x32, as trained)")
+    p.add_argument("--batch", type=int, default=1, help="batch size of the latency measurement (default 1)")
+    p.add_argument("--per-image-batch", type=int, default=100,
+                   help="batch for the per-image time (batch time / batch; 0 skips it; default 100)")
+    p.add_argument("--threads", type=int, help="intra-op threads (default: physical cores; 4 on a Pi)")
+    p.add_argument("--num-classes", type=int, help="classifier width (default: the head its paper measured)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from suite.errors import SuiteError
+
+    if args.batch < 1 or args.per_image_batch < 0:
+        raise SuiteError("--batch must be >= 1 and --per-image-batch >= 0")
+    size = parse_size(args.input)
+    profiles = parse_profiles(args.hardware, threads=args.threads)  # validate all before any timing
+    model = zoo.create_model(args.model, num_classes=args.num_classes)
+    results = [measure_latency(model, p, input_size=size, batch=args.batch, threads=args.threads,
+                               per_image_batch=args.per_image_batch or None, model_name=args.model).to_dict()
+               for p in profiles]
+    if args.json:
+        print(json.dumps(results[0] if len(results) == 1 else results, default=str))
+        return 0
+    _print_table(results)
+    return 0
+
+
+def _ms(v) -> str:
+    return "-" if v is None else f"{v:.2f}" if v < 100 else f"{v:.0f}"
+
+
+def _print_table(results: list[dict]) -> None:
+    console = Console()
+    r0 = results[0]
+    pib = next((r["per_image_batch"] for r in results if r["per_image_batch"]), None)
+    table = Table(title=f"{r0['model']}, input {'x'.join(map(str, r0['input_size']))}, fp32, ms; "
+                        f"latency at batch {r0['batch']}" + (f", per image at batch {pib}" if pib else ""))
+    for col in ("hardware", "thr", "median", "p90", "IQR", "runs", "per img", "kind"):
+        table.add_column(col, justify="left" if col in ("hardware", "kind") else "right", no_wrap=True)
+    for r in results:
+        kind = f"[yellow]pred. ±{r['expected_error_pct']:.0f}%[/]" if r["predicted"] else "measured"
+        table.add_row(r["hardware"], str(r["threads"]), _ms(r["median_ms"]), _ms(r["p90_ms"]),
+                      _ms(r["iqr_ms"]), str(r["runs"]), _ms(r["per_image_ms"]), kind)
+    console.print(table)
+    for r in results:
+        console.print(f"{r['hardware']}: {r['provenance'].get('hardware_device', r['device'])}")
+        if r["predicted"]:
+            cal = r["calibration"]
+            loo = ", ".join(f"{m} {e:.1f} %" for m, e in cal["loo_error_pct"].items())
+            console.print(f"[yellow]rpi4 is a prediction, not a measurement[/]: {cal['method']}; "
+                          f"calibrated on {len(cal['points'])} published points ({cal['data_file']}); "
+                          f"leave-one-model-out error {cal['expected_error_pct']:.1f} % (per model: {loo})")
+            for note in cal.get("notes", []):
+                console.print(f"  note: {note}")
