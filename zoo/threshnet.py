@@ -86,11 +86,11 @@ class ThreshNet(nn.Module):
             ch = s.width
         self.blocks = nn.Sequential(*blocks)
         self.pool = nn.AdaptiveAvgPool2d(1)
+        self.flatten = nn.Flatten(1)  # a module, as in the reference code: torchstat counts its output in Memory
         self.classifier = nn.Linear(ch, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.pool(self.blocks(self.stem(x)))
-        return self.classifier(torch.flatten(x, 1))
+        return self.classifier(self.flatten(self.pool(self.blocks(self.stem(x)))))
 
 
 _WIDTHS = (128, 192, 288, 480, 960)

@@ -1,0 +1,81 @@
+"""`suite complexity MODEL [--num-classes N] [--input CxHxW] [--convention torchstat|complete] [--json]`."""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Console
+from rich.table import Table
+
+import zoo
+from suite.complexity import CONVENTIONS, ComplexityReport, profile_all
+from suite.errors import SuiteError, parse_size
+
+
+def register(sub) -> None:
+    p = sub.add_parser("complexity", help="FLOPs, MAdd, Memory, MemR+W and #Params of a zoo model")
+    p.add_argument("model", help="zoo model name (see `suite models`)")
+    p.add_argument("--num-classes", type=int, default=None,
+                   help="classifier width (default: the paper's head)")
+    p.add_argument("--input", default="3x224x224",
+                   help="CxHxW of one image (default 3x224x224, as published)")
+    p.add_argument("--convention", choices=CONVENTIONS, default="torchstat",
+                   help="torchstat: as the papers measured; complete: every call and functional op")
+    p.add_argument("--json", action="store_true", help="one JSON object: torchstat totals, 'complete' nested")
+    p.set_defaults(func=run)
+
+
+def _table(report: ComplexityReport, title: str) -> Table:
+    table = Table(title=title)
+    for col in ("layer", "type", "input", "output", "params", "FLOPs", "MAdd", "Memory MB", "MemR+W MB",
+                "calls"):
+        table.add_column(col, justify="left" if col in ("layer", "type") else "right")
+    for row in report.layers:
+        table.add_row(row.name, row.type + ("" if row.supported else " *"),
+                      "x".join(map(str, row.input_shape)), "x".join(map(str, row.output_shape)),
+                      f"{row.params:,}", f"{row.flops:,}", f"{row.madd:,}", f"{row.memory_bytes / 2**20:.2f}",
+                      f"{row.memrw_bytes / 2**20:.2f}", str(row.calls))
+    return table
+
+
+def _totals(report: ComplexityReport) -> str:
+    lines = [f"[bold]{report.convention}[/bold] totals at {'x'.join(map(str, report.input_size))}: "
+             f"params {report.params:,} ({report.params_m:.2f} M), FLOPs {report.flops_g:.2f} G, "
+             f"MAdd {report.madd_g:.2f} G, Memory {report.memory_mb:.2f} MB, MemR+W {report.memrw_mb:.2f} MB"]
+    if report.macs is not None:
+        lines.append(f"MACs {report.macs:,}")
+    if report.unsupported_layers:
+        lines.append("* no torchstat formula (0 FLOPs/MAdd/MemR+W, output still in Memory): "
+                     + ", ".join(f"{k} x{v}" for k, v in report.unsupported_layers.items()))
+    if report.reused_layers:
+        lines.append("called more than once (torchstat keeps the last call): "
+                     + ", ".join(f"{k} x{v}" for k, v in report.reused_layers.items()))
+    if report.ignored_ops:
+        lines.append("ops outside leaf modules, invisible to torchstat: "
+                     + ", ".join(f"{k} x{v}" for k, v in report.ignored_ops.items()))
+    lines.append(f"[dim]{report.notes}[/dim]")
+    return "\n".join(lines)
+
+
+def run(args) -> int:
+    size = parse_size(args.input)
+    try:
+        model = zoo.create_model(args.model, num_classes=args.num_classes)
+    except ValueError as exc:  # e.g. --num-classes 0
+        raise SuiteError(str(exc)) from exc
+    try:
+        reports = profile_all(model, size)
+    except RuntimeError as exc:  # typically an input too small for the model's downsampling
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SuiteError(f"{args.model} cannot run on a {args.input} input: {first}") from exc
+    head = model.num_classes
+    if args.json:
+        data = {"model": args.model, "num_classes": head} | reports["torchstat"].to_dict()
+        data["complete"] = reports["complete"].to_dict()
+        print(json.dumps(data))
+        return 0
+    report = reports[args.convention]
+    console = Console()
+    console.print(_table(report, f"{args.model} (head {head}), {args.convention} convention"))
+    console.print(_totals(report))
+    return 0
