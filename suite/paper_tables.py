@@ -61,7 +61,8 @@ TABLES: dict[str, TableSpec] = {
                    _THRESHNET_ROWS),
     "4": TableSpec("4", "ThreshNet Table IV: SVHN", "threshnet_table4_svhn", "svhn", "threshnet",
                    _THRESHNET_ROWS),
-    "8": TableSpec("8", "ThresholdNet Table VIII: complexity at 224x224", "thresholdnet_table8_complexity", None, None, (
+    "8": TableSpec("8", "ThresholdNet Table VIII: complexity at 224x224", "thresholdnet_table8_complexity",
+                   None, None, (
         RowSpec("DenseNet121", "densenet121", 1000),
         RowSpec("ResNet50", "resnet50", 1000),
         RowSpec("HarDNet68", "hardnet68", 1000),

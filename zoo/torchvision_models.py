@@ -9,6 +9,8 @@ from zoo.card import ModelCard, PublishedRef
 
 _T3, _T4, _T8 = "threshnet_table3_cifar10", "threshnet_table4_svhn", "thresholdnet_table8_complexity"
 _T6, _T7 = "thresholdnet_table6_cifar10", "thresholdnet_table7_stl10"
+_AS_RESNEXT = "printed under the ResNeXt50-32x4d label"
+_ONLY_ERR = "error/time columns; complexity columns are resnet50's"
 
 # name -> (classifier path, paper the row comes from, published rows, notes)
 _SPECS: dict[str, tuple[str, str, tuple[PublishedRef, ...], str]] = {
@@ -18,13 +20,13 @@ _SPECS: dict[str, tuple[str, str, tuple[PublishedRef, ...], str]] = {
     "resnet34": ("fc", "He et al., Deep Residual Learning (CVPR 2016)",
                  (PublishedRef("dpnet_table3_presnet_imagenet", "ResNet34", 1000),), ""),
     "resnet50": ("fc", "He et al., Deep Residual Learning (CVPR 2016)",
-                 (PublishedRef(_T3, "ResNeXt50-32x4d", 1000, "Table III prints resnet50's figures under the ResNeXt50 label"),
-                  PublishedRef(_T4, "ResNeXt50-32x4d", 1000, "Table IV prints resnet50's figures under the ResNeXt50 label"),
+                 (PublishedRef(_T3, "ResNeXt50-32x4d", 1000, _AS_RESNEXT),
+                  PublishedRef(_T4, "ResNeXt50-32x4d", 1000, _AS_RESNEXT),
                   PublishedRef(_T8, "ResNet50", 1000), PublishedRef(_T6, "ResNet50", 1000)),
                  "Its torchstat figures are the ones ThreshNet Tables III/IV print for 'ResNeXt50-32x4d'."),
     "resnext50_32x4d": ("fc", "Xie et al., Aggregated Residual Transformations (CVPR 2017)",
-                        (PublishedRef(_T3, "ResNeXt50-32x4d", 1000, "error/time columns; complexity columns are resnet50's"),
-                         PublishedRef(_T4, "ResNeXt50-32x4d", 1000, "error/time columns; complexity columns are resnet50's"),
+                        (PublishedRef(_T3, "ResNeXt50-32x4d", 1000, _ONLY_ERR),
+                         PublishedRef(_T4, "ResNeXt50-32x4d", 1000, _ONLY_ERR),
                          PublishedRef(_T8, "ResNeXt50-32x4d", 1000), PublishedRef(_T6, "ResNeXt50-32x4d", 1000),
                          PublishedRef(_T7, "ResNeXt50-32x4d", 1000)),
                         "ThreshNet Tables III/IV label resnet50's complexity numbers with this name."),
