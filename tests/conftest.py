@@ -25,8 +25,9 @@ def _sprite_rows(index: int) -> np.ndarray:
 
 
 def _write_batch(path: Path, rows: np.ndarray, labels: list[int], label: str) -> None:
-    batch = {b"batch_label": label.encode(), b"labels": labels, b"data": rows,
-             b"filenames": [f"{label}_{i}.png".encode() for i in range(len(labels))]}
+    # str keys and values: what the official (Python 2) pickles give under pickle.load(..., encoding="latin1").
+    batch = {"batch_label": label, "labels": labels, "data": rows,
+             "filenames": [f"{label}_{i}.png" for i in range(len(labels))]}
     with path.open("wb") as fh:
         pickle.dump(batch, fh, protocol=2)
 
@@ -44,8 +45,7 @@ def build_cifar10(root: Path) -> Path:
                      f"training batch {b + 1} of 5")
     _write_batch(out / "test_batch", _sprite_rows(50), labels[50000:51000], "testing batch 1 of 1")
     with (out / "batches.meta").open("wb") as fh:
-        pickle.dump({b"label_names": [c.encode() for c in CLASSES], b"num_cases_per_batch": 10000,
-                     b"num_vis": 3072}, fh, protocol=2)
+        pickle.dump({"label_names": CLASSES, "num_cases_per_batch": 10000, "num_vis": 3072}, fh, protocol=2)
     return root
 
 

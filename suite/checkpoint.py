@@ -1,0 +1,61 @@
+"""Per-run checkpoints: one file per run identity, replaced atomically after every epoch."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import warnings
+from pathlib import Path
+
+import torch
+
+FORMAT = 1
+
+
+def normalise(identity: dict) -> dict:
+    """The identity as it reads back from a checkpoint (tuples become lists)."""
+    return json.loads(json.dumps(identity, sort_keys=True, default=str))
+
+
+def run_key(identity: dict) -> str:
+    """A short stable hash of everything that determines a run's numbers."""
+    return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def checkpoint_path(work_dir: str | os.PathLike, identity: dict) -> Path:
+    name = f"{identity['model']}_{identity['dataset']}_seed{identity['seed']}"
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", name)
+    return Path(work_dir) / f"{stem}_{run_key(identity)}.pt"
+
+
+def save_atomic(state: dict, path: Path) -> None:
+    """Write to a temporary file in the same directory, fsync, then os.replace: never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("wb") as fh:
+            torch.save(state, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def load(path: Path, identity: dict) -> dict | None:
+    """The stored state for ``identity``, or None if there is none (or it is unreadable or another run's)."""
+    if not path.is_file():
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - an unreadable checkpoint only costs the retraining
+        warnings.warn(f"ignoring unreadable checkpoint {path} ({type(exc).__name__}: {exc}); training from "
+                      "the start", RuntimeWarning, stacklevel=2)
+        return None
+    if state.get("format") != FORMAT or state.get("identity") != normalise(identity):
+        warnings.warn(f"ignoring checkpoint {path}: written for a different run or format", RuntimeWarning,
+                      stacklevel=2)
+        return None
+    return state

@@ -1,0 +1,170 @@
+"""Claim verdicts on synthetic measurements (both directions, inconclusive) and on the paper's own table."""
+
+from __future__ import annotations
+
+import pytest
+
+from suite.report.claims import (
+    CLAIMS,
+    INCONCLUSIVE,
+    NOT_REPRODUCED,
+    NOT_SUPPORTED,
+    QUESTIONABLE,
+    REPRODUCED,
+    SUPPORTED,
+    Measurements,
+    all_parts,
+    any_hardware,
+    check_claims,
+)
+from suite.report.stats import Stat, compare
+
+ROWS = ("ThreshNet28", "ShuffleNet", "ThreshNet79", "HarDNet68", "MobileNetV2", "SqueezeNet", "ShuffleNetV2",
+        "MobileNet", "GhostNet", "ResNeXt50-32x4d", "ThreshNet95", "Wide_ResNet50-2", "HarDNet85",
+        "EfficientNetB0")
+
+
+def seeds(*values: float) -> Stat:
+    return Stat.of(values)
+
+
+def verdicts(m: Measurements) -> dict[str, str]:
+    return {r.claim.id: r.measured.verdict for r in check_claims(m)}
+
+
+def t1_times(t79: float) -> dict[str, Stat]:
+    others = {"HarDNet68": 10.0, "GhostNet": 11.0, "MobileNetV2": 11.0, "ShuffleNet": 12.0,
+              "EfficientNetB0": 12.5}
+    return {"ThreshNet79": seeds(t79, t79 * 1.01, t79 * 0.99)} | {k: seeds(v, v * 1.01, v * 0.99)
+                                                                    for k, v in others.items()}
+
+
+# --- helpers -----------------------------------------------------------------------------------------------
+
+def test_compare_uses_the_spread():
+    assert compare(seeds(1.0, 1.1, 0.9), seeds(5.0, 5.1, 4.9)) == -1
+    assert compare(seeds(5.0, 5.1, 4.9), seeds(1.0, 1.1, 0.9)) == 1
+    assert compare(seeds(1.0, 2.0, 3.0), seeds(2.5, 3.0, 1.5)) == 0
+    assert compare(Stat.exact(1.0), None) is None
+
+
+def test_prediction_error_widens_the_spread():
+    pred = Stat.of([45.0], predicted=True, expected_error_pct=13.0)
+    assert pred.sigma == pytest.approx(45.0 * 0.13) and pred.sigma_source == "prediction"
+    assert compare(pred, Stat.of([48.0], predicted=True, expected_error_pct=13.0)) == 0
+
+
+def test_combining_rules():
+    assert all_parts([REPRODUCED, REPRODUCED]) == REPRODUCED
+    assert all_parts([REPRODUCED, INCONCLUSIVE]) == INCONCLUSIVE
+    assert all_parts([INCONCLUSIVE, NOT_REPRODUCED]) == NOT_REPRODUCED
+    assert any_hardware([INCONCLUSIVE, REPRODUCED]) == REPRODUCED
+    assert any_hardware([REPRODUCED, NOT_REPRODUCED]) == INCONCLUSIVE
+
+
+def test_every_claim_is_checked_and_nothing_measured_is_inconclusive():
+    results = check_claims(Measurements(rows=ROWS))
+    assert [r.claim.id for r in results] == [c.id for c in CLAIMS] == ["T1", "T2", "T3", "T4", "T5", "T6"]
+    assert {r.measured.verdict for r in results} == {INCONCLUSIVE}
+
+
+# --- T1 ----------------------------------------------------------------------------------------------------
+
+def test_t1_reproduced_when_threshnet79_is_clearly_faster():
+    m = Measurements(rows=ROWS, times={"cpu": t1_times(8.0)})
+    assert verdicts(m)["T1"] == REPRODUCED
+
+
+def test_t1_not_reproduced_when_threshnet79_is_clearly_slower_than_one():
+    m = Measurements(rows=ROWS, times={"cpu": t1_times(8.0)})
+    m.times["cpu"]["ShuffleNet"] = seeds(6.0, 6.05, 5.95)
+    result = check_claims(m)[0]
+    assert result.measured.verdict == NOT_REPRODUCED
+    part = next(p for p in result.measured.parts if "ShuffleNet" in p.what)
+    assert part.verdict == NOT_REPRODUCED and "claimed 18 %" in part.detail
+
+
+def test_t1_inconclusive_inside_the_seed_spread_or_a_prediction():
+    close = Measurements(rows=ROWS, times={"cpu": {k: seeds(10.0, 11.0, 9.0) for k in t1_times(8.0)}})
+    assert verdicts(close)["T1"] == INCONCLUSIVE
+    predicted = {k: Stat.of([v.mean], predicted=True, expected_error_pct=15.0)
+                 for k, v in t1_times(9.5).items()}
+    assert verdicts(Measurements(rows=ROWS, times={"rpi4": predicted}))["T1"] == INCONCLUSIVE
+
+
+# --- T2, T6: parameters ---------------------------------------------------------------------------------
+
+def test_t2_equal_heads():
+    ok = Measurements(params_trained={"ThreshNet95": 16.19, "HarDNet85": 35.40},
+                      params_published={"ThreshNet95": 16.19, "HarDNet85": 36.67})
+    assert verdicts(ok)["T2"] == REPRODUCED  # 54.3 %, within a point of the claimed 55 %
+    bad = Measurements(params_trained={"ThreshNet95": 16.19, "HarDNet85": 20.0})
+    assert verdicts(bad)["T2"] == NOT_REPRODUCED
+
+
+def test_t6_both_directions():
+    fewer = Measurements(params_trained={"ThreshNet79": 14.37, "HarDNet68": 16.56},
+                         params_published={"ThreshNet79": 14.37, "HarDNet68": 17.57})
+    assert verdicts(fewer)["T6"] == REPRODUCED
+    more = Measurements(params_trained={"ThreshNet79": 18.0, "HarDNet68": 16.56},
+                        params_published={"ThreshNet79": 18.0, "HarDNet68": 17.57})
+    assert verdicts(more)["T6"] == NOT_REPRODUCED
+
+
+# --- T3, T4: errors -----------------------------------------------------------------------------------------
+
+def _t3(e79: Stat, e68: Stat, **kw) -> Measurements:
+    times = {"rpi4": {"ThreshNet79": seeds(50.0, 50.5, 49.5), "HarDNet68": seeds(60.0, 60.5, 59.5)}}
+    return Measurements(rows=ROWS, errors={"ThreshNet79": e79, "HarDNet68": e68}, times=times, **kw)
+
+
+def test_t3_three_ways():
+    assert verdicts(_t3(seeds(13.6, 13.7, 13.5), seeds(14.7, 14.6, 14.8)))["T3"] == REPRODUCED
+    assert verdicts(_t3(seeds(15.6, 15.7, 15.5), seeds(14.7, 14.6, 14.8)))["T3"] == NOT_REPRODUCED
+    assert verdicts(_t3(seeds(14.0, 15.0, 13.0), seeds(14.7, 13.6, 15.8)))["T3"] == INCONCLUSIVE
+
+
+def test_errors_of_a_smoke_run_test_no_accuracy_claim():
+    m = _t3(seeds(13.6, 13.7, 13.5), seeds(14.7, 14.6, 14.8), errors_meaningful=False,
+            error_context="smoke run: 1 epoch")
+    result = check_claims(m)[2]
+    assert result.measured.verdict == INCONCLUSIVE and "smoke run" in result.measured.parts[0].detail
+
+
+def test_single_seed_error_uses_the_test_set_size():
+    one = Stat.of([13.0], fallback=0.34, fallback_source="test-set size (one seed)")
+    other = Stat.of([14.5], fallback=0.35, fallback_source="test-set size (one seed)")
+    assert verdicts(_t3(one, other))["T3"] == REPRODUCED
+    part = check_claims(_t3(one, other))[2].measured.parts[0]
+    assert "test-set size" in part.detail
+
+
+def test_t4_lowest_error_and_gpu():
+    errors = {r: seeds(15.0, 15.1, 14.9) for r in ROWS} | {"ThreshNet95": seeds(13.0, 13.1, 12.9)}
+    gpu = {"ThreshNet95": seeds(0.40, 0.41, 0.39), "HarDNet85": seeds(0.50, 0.51, 0.49)}
+    assert verdicts(Measurements(rows=ROWS, errors=errors, times={"gpu": gpu}))["T4"] == REPRODUCED
+    beaten = errors | {"EfficientNetB0": seeds(12.0, 12.1, 11.9)}
+    assert verdicts(Measurements(rows=ROWS, errors=beaten, times={"gpu": gpu}))["T4"] == NOT_REPRODUCED
+    no_gpu = check_claims(Measurements(rows=ROWS, errors=errors, times={"cpu": gpu}))[3]
+    assert no_gpu.measured.verdict == INCONCLUSIVE and "GPU not measured" in no_gpu.measured.note
+
+
+def test_t5_pi_part():
+    fast = {"ThreshNet28": seeds(40.0, 40.2, 39.8), "ShuffleNet": seeds(48.0, 48.2, 47.8)}
+    gpu = {r: seeds(0.5, 0.51, 0.49) for r in ROWS} | {"ThreshNet28": seeds(0.3, 0.31, 0.29)}
+    assert verdicts(Measurements(rows=ROWS, times={"rpi4": fast, "gpu": gpu}))["T5"] == REPRODUCED
+    slow = {"ThreshNet28": seeds(60.0, 60.2, 59.8), "ShuffleNet": seeds(48.0, 48.2, 47.8)}
+    assert verdicts(Measurements(rows=ROWS, times={"rpi4": slow}))["T5"] == NOT_REPRODUCED
+
+
+# --- the paper's own table ------------------------------------------------------------------------------
+
+def test_own_table_verdicts():
+    own = {r.claim.id: r.own_table for r in check_claims(Measurements(rows=ROWS))}
+    assert own["T1"].verdict == NOT_SUPPORTED  # GhostNet 6.7 % on the GPU column, not 9 %
+    assert "GhostNet +6.7 %" in own["T1"].parts[0].detail
+    assert own["T2"].verdict == QUESTIONABLE and "mix a 10-class" in own["T2"].parts[1].detail
+    assert own["T3"].verdict == SUPPORTED and "6.8 %" in own["T3"].parts[0].detail
+    assert own["T4"].verdict == SUPPORTED
+    assert own["T5"].verdict == SUPPORTED
+    assert own["T6"].verdict == QUESTIONABLE and "14.37" in own["T6"].parts[1].detail
