@@ -48,23 +48,11 @@ def test_dpnet_flops_within_tolerance_of_published():
 
 def test_dpnet_plain_macs_at_224():
     # Conv and linear multiply-accumulates only (no BN / activation terms): 106.2 M, 10 % under 118 M.
-    total = 0
+    from suite.complexity import profile
 
-    def hook(m, args, out):
-        nonlocal total
-        if isinstance(m, nn.Conv2d):
-            total += out[0].numel() * (m.in_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
-        else:
-            total += m.in_features * m.out_features
-
-    model = zoo.create_model("dpnet").eval()
-    for m in model.modules():
-        if isinstance(m, (nn.Conv2d, nn.Linear)):
-            m.register_forward_hook(hook)
-    with torch.no_grad():
-        model(torch.zeros(1, 3, 224, 224))
-    assert total == 106_165_072
-    assert abs(total / PUBLISHED_FLOPS_DPNET - 1) < 0.11
+    macs = profile(zoo.create_model("dpnet"), (3, 224, 224), convention="complete").macs
+    assert macs == 106_165_072
+    assert abs(macs / PUBLISHED_FLOPS_DPNET - 1) < 0.11
 
 
 def test_claim_d1_parameter_reduction_against_printed_baseline():

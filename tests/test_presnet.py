@@ -20,24 +20,10 @@ EXPECTED = {
 
 
 def conv_linear_macs(model: nn.Module, size: int = 224) -> int:
-    """Multiply-accumulates of every Conv2d and Linear call for one image (the paper's "FLOPs")."""
-    total = 0
+    """Multiply-accumulates of every conv and linear call for one image (the paper's "FLOPs")."""
+    from suite.complexity import profile
 
-    def hook(m, args, out):
-        nonlocal total
-        if isinstance(m, nn.Conv2d):
-            total += out[0].numel() * (m.in_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
-        else:
-            total += m.in_features * m.out_features
-
-    layers = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
-    handles = [m.register_forward_hook(hook) for m in layers]
-    model.eval()
-    with torch.no_grad():
-        model(torch.zeros(1, 3, size, size))
-    for h in handles:
-        h.remove()
-    return total
+    return profile(model, (3, size, size), convention="complete").macs
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

@@ -103,27 +103,34 @@ def squeezenet_cifar(*, num_classes: int) -> nn.Module:
     return SqueezeNetCifar(num_classes)
 
 
+class PooledLinear(nn.Module):
+    """``features`` -> global average pool -> flatten -> Linear: the tail several CIFAR reference models share."""
+
+    def __init__(self, layers: list[nn.Module], width: int, num_classes: int):
+        super().__init__()
+        self.features = nn.Sequential(*layers)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(width, num_classes)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.classifier(self.avgpool(self.features(x)).flatten(1))
+
+
 # --- MobileNet v1 -------------------------------------------------------------------------------------------
 
-class MobileNetCifar(nn.Module):
+class MobileNetCifar(PooledLinear):
     # (output width, stride) of the depthwise-separable blocks
     _CFG = ([(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5
             + [(1024, 2), (1024, 1)])
 
     def __init__(self, num_classes: int):
-        super().__init__()
         layers: list[nn.Module] = [ConvBNAct(3, 32, 3)]
         c = 32
         for out, stride in self._CFG:
             # The reference's depthwise conv has no bias but its pointwise conv keeps PyTorch's default bias.
             layers += [ConvBNAct(c, c, 3, stride, groups=c), ConvBNAct(c, out, 1, bias=True)]
             c = out
-        self.features = nn.Sequential(*layers)
-        self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.classifier = nn.Linear(1024, num_classes)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.classifier(self.avgpool(self.features(x)).flatten(1))
+        super().__init__(layers, 1024, num_classes)
 
 
 @register_model(_card(
@@ -209,21 +216,15 @@ class ShuffleUnitV1(nn.Module):
         return self.relu(torch.cat([short, out], 1) if self.concat else out + short)
 
 
-class ShuffleNetCifar(nn.Module):
+class ShuffleNetCifar(PooledLinear):
     def __init__(self, num_classes: int, groups: int = 3):
-        super().__init__()
         layers: list[nn.Module] = [ConvBNAct(3, 24, 3, bias=True)]  # no max pool: 32x32 inputs
         c = 24
         for repeats, out in ((4, 240), (8, 480), (4, 960)):
             for i in range(repeats):
                 layers.append(ShuffleUnitV1(c, out, 2 if i == 0 else 1, groups))
                 c = out
-        self.features = nn.Sequential(*layers)
-        self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.classifier = nn.Linear(960, num_classes)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.classifier(self.avgpool(self.features(x)).flatten(1))
+        super().__init__(layers, 960, num_classes)
 
 
 @register_model(_card(
@@ -268,9 +269,8 @@ class ShuffleUnitV2(nn.Module):
         return channel_shuffle(torch.cat([self.shortcut(short), self.residual(res)], 1), 2)
 
 
-class ShuffleNetV2Cifar(nn.Module):
+class ShuffleNetV2Cifar(PooledLinear):
     def __init__(self, num_classes: int):
-        super().__init__()
         layers: list[nn.Module] = [ConvBNAct(3, 24, 3, bias=True, act=None)]  # the reference stem has no ReLU
         c = 24
         for repeats, out in ((3, 116), (7, 232), (3, 464)):
@@ -278,12 +278,7 @@ class ShuffleNetV2Cifar(nn.Module):
             layers += [ShuffleUnitV2(out, out, 1) for _ in range(repeats)]
             c = out
         layers.append(ConvBNAct(464, 1024, 1, bias=True))
-        self.features = nn.Sequential(*layers)
-        self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.classifier = nn.Linear(1024, num_classes)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.classifier(self.avgpool(self.features(x)).flatten(1))
+        super().__init__(layers, 1024, num_classes)
 
 
 @register_model(_card(
