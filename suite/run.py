@@ -99,6 +99,7 @@ class RunConfig:
     train_subset: int | None = None
     test_subset: int | None = None
     data_dir: str | None = None
+    download: bool | None = None  # None: only when SUITE_DOWNLOAD=1 (suite.data decides)
     out: str = "results"
     run_name: str | None = None
     hardware: str | None = None  # comma-separated; None: "rpi4" (the tables' measured device we can model)
@@ -137,7 +138,7 @@ class Backends:
 
     model_names: Callable[[], list[str]]
     dataset_names: Callable[[], list[str]]
-    load_dataset: Callable[..., Any]  # (name, data_dir=, train_subset=, test_subset=, device=) -> dataset
+    load_dataset: Callable[..., Any]  # (name, data_dir=, download=, train_subset=, test_subset=, device=)
     get_recipe: Callable[..., Any]  # (name, **overrides) -> recipe
     train_and_evaluate: Callable[..., Any]  # (model, dataset, recipe, seed=, work_dir=, ...) -> result
     complexity: Callable[[str, int, tuple[int, int, int]], dict]  # (model, head, input) -> {convention: dict}
@@ -424,8 +425,8 @@ def prepare(config: RunConfig, backends: Backends) -> Plan:
     _check_writable(out)
     train_subset = config.train_subset if config.train_subset is not None else preset.train_subset
     test_subset = config.test_subset if config.test_subset is not None else preset.test_subset
-    dataset = backends.load_dataset(dataset_name, data_dir=config.data_dir, train_subset=train_subset,
-                                    test_subset=test_subset, device=device)
+    dataset = backends.load_dataset(dataset_name, data_dir=config.data_dir, download=config.download,
+                                    train_subset=train_subset, test_subset=test_subset, device=device)
     identity = {"table": table.id, "dataset": dataset_name, "preset": preset.name, "recipe": as_dict(recipe),
                 "train_subset": train_subset, "test_subset": test_subset, "precision": config.precision,
                 "channels_last": config.channels_last}

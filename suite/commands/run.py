@@ -33,6 +33,8 @@ def register(sub) -> None:
     p.add_argument("--train-subset", type=int, metavar="N", help="train on N class-balanced images")
     p.add_argument("--test-subset", type=int, metavar="N", help="evaluate on N class-balanced test images")
     p.add_argument("--data-dir", help="dataset directory (default $SUITE_DATA_DIR, else ./data)")
+    p.add_argument("--download", action="store_true", default=None,
+                   help="download the dataset into --data-dir when it is missing (needs a network)")
     p.add_argument("--out", default="results", help="results directory (default results/)")
     p.add_argument("--run-name", help="run folder under --out (default: derived from the configuration)")
     p.add_argument("--hardware", help="where to time the models: cpu, gpu, rpi4, comma-separated (default "
@@ -69,7 +71,7 @@ def config_from_args(args, argv: tuple[str, ...] = ()) -> RunConfig:
         table=str(args.table).strip(), models=models, dataset=args.dataset, recipe=args.recipe,
         recipe_overrides=_overrides(args), preset=args.preset.strip().lower(), epochs=args.epochs,
         seeds=parse_seeds(args.seeds), train_subset=args.train_subset, test_subset=args.test_subset,
-        data_dir=args.data_dir, out=args.out, run_name=args.run_name, hardware=args.hardware,
+        data_dir=args.data_dir, download=args.download, out=args.out, run_name=args.run_name, hardware=args.hardware,
         precision=args.precision.strip().lower(), channels_last=args.channels_last, device=args.device,
         threads=args.threads, argv=argv)
 
