@@ -86,6 +86,7 @@ class LatencyResult:
     expected_error_pct: float | None = None  # predictions only: leave-one-model-out error of the calibration
     calibration: dict | None = None  # predictions only: points, fit, coefficients, LOO errors
     features: dict | None = None  # predictions only: the model features the prediction used
+    held_out: bool = False  # predictions only: a calibration model, predicted without its own published times
     provenance: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -209,4 +210,4 @@ def _predicted(model: nn.Module, profile: HardwareProfile, input_size, batch: in
         threads=profile.threads, median_ms=pred.ms, p90_ms=None, iqr_ms=None, runs=0, per_image_ms=pred.ms,
         per_image_batch=None, per_image_runs=0, per_image_iqr_ms=None, predicted=True,
         expected_error_pct=pred.expected_error_pct, calibration=pred.calibration, features=pred.features,
-        provenance=prov)
+        held_out=pred.held_out, provenance=prov)

@@ -29,7 +29,7 @@ def complexity(head: int, size: int) -> dict:
 def line(row, seed: int, *, error: float = 14.0, status: str = "ok", dataset: str = "cifar10",
          cpu: bool = True):
     latency = {"rpi4": {"per_image_ms": 50.0, "median_ms": 50.0, "predicted": True,
-                        "expected_error_pct": 13.0}}
+                        "expected_error_pct": 13.0, "held_out": row.row == "ThreshNet79"}}
     if cpu:
         latency["cpu"] = {"per_image_ms": 4.0 + seed * 0.2, "median_ms": 6.0, "per_image_iqr_ms": 0.1,
                           "predicted": False}
@@ -102,8 +102,10 @@ def test_report_files(results, tmp_path):
                  "6.88", "755.07", "## Claims of the paper", "predicted, not measured", "commit"):
         assert text in md, text
     assert md.count("\n| ThreshNet79 |") == 3  # once per section
+    assert "- ThreshNet79: calibration models of the RPi 4 predictor" in md  # its Δ is out of sample
     data = json.loads((out / "table3.json").read_text())
     assert len(data["rows"]) == 14 and data["errors_comparable"] is True
+    assert [r["row"] for r in data["rows"] if r["prediction_held_out"] == ["rpi4"]] == ["ThreshNet79"]
     assert {c["id"] for c in data["claims"]} == {"T1", "T2", "T3", "T4", "T5", "T6"}
     lowest = data["claims"][3]["measured"]["parts"][0]  # ThreshNet95 lowest, but GhostNet's training failed
     assert lowest["verdict"] == "inconclusive" and "not measured: GhostNet" in lowest["detail"]

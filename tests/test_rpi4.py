@@ -155,6 +155,10 @@ def test_prediction_plumbing_with_a_synthetic_calibration(monkeypatch):
     assert res["provenance"]["measured_natively"] is False and "prediction" in res["provenance"]
     at224 = measure_latency(model, profile, input_size=(3, 224, 224)).to_dict()
     assert any("extrapolated" in n for n in at224["calibration"]["notes"])
+    held = measure_latency(model, profile, model_name="a").to_dict()  # named as a calibration model
+    assert held["held_out"] is True and res["held_out"] is False
+    assert held["median_ms"] == pytest.approx(cal.predict_vector(feats.vector(), held_out="a"))
+    assert held["median_ms"] != pytest.approx(res["median_ms"])  # the fit without a differs from the full one
 
 
 def test_threshnet79_prediction_on_the_zoo():
@@ -167,4 +171,8 @@ def test_threshnet79_prediction_on_the_zoo():
     assert set(cal["loo_error_pct"]) == set(CALIBRATION_MODELS) and len(cal["points"]) == 10
     assert all(c["value"] >= 0 for c in cal["coefficients"].values())
     assert 10 < res["median_ms"] < 200  # the published points are 41-67 ms
-    assert any("in-sample" in n for n in cal["notes"])
+    # a calibration model is predicted by the fit that never saw its published times
+    assert res["held_out"] is True and res["median_ms"] == pytest.approx(cal["loo_prediction_ms"]["threshnet79"])
+    assert any("held out" in n and "in-sample" in n for n in cal["notes"])
+    other = measure_latency(zoo.create_model("squeezenet_cifar"), profile, model_name="squeezenet_cifar").to_dict()
+    assert other["held_out"] is False and not any("held out" in n for n in other["calibration"]["notes"])

@@ -139,6 +139,11 @@ def footnotes(td: TableData) -> list[str]:
                          f"of about ±{err:.0f} % (leave-one-model-out on the published Pi times); the "
                          "published "
                          "Pi times themselves differ by up to 29 % between Tables III and IV.")
+            held = [r.row for r in td.rows if hw in r.held_out]
+            if held:
+                notes.append(f"{', '.join(held)}: calibration models of the {LABELS.get(hw, hw)} predictor, "
+                             "each predicted by the fit without its own published times (leave-one-model-out), "
+                             "so their Δ is an out-of-sample error, not a fitted residual.")
     if "gpu" not in td.hardware:
         notes.append(f"GPU: not measured - no CUDA device was used for this run (the paper timed an "
                      f"{PAPER_HARDWARE['gpu']}); run `suite run --hardware gpu,rpi4` on a CUDA machine to "
