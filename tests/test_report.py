@@ -29,7 +29,9 @@ def complexity(head: int, size: int) -> dict:
 def line(row, seed: int, *, error: float = 14.0, status: str = "ok", dataset: str = "cifar10",
          cpu: bool = True):
     latency = {"rpi4": {"per_image_ms": 50.0, "median_ms": 50.0, "predicted": True,
-                        "expected_error_pct": 13.0, "held_out": row.row == "ThreshNet79"}}
+                        "expected_error_pct": 13.0, "held_out": row.row == "ThreshNet79",
+                        "calibration": {"notes": ["extrapolated: kops = 9 is outside the calibration range"]
+                                        if row.row == "GhostNet" else []}}}
     if cpu:
         latency["cpu"] = {"per_image_ms": 4.0 + seed * 0.2, "median_ms": 6.0, "per_image_iqr_ms": 0.1,
                           "predicted": False}
@@ -103,6 +105,7 @@ def test_report_files(results, tmp_path):
         assert text in md, text
     assert md.count("\n| ThreshNet79 |") == 3  # once per section
     assert "- ThreshNet79: calibration models of the RPi 4 predictor" in md  # its Δ is out of sample
+    assert "- GhostNet: RPi 4 predictions extrapolated beyond the calibration" in md
     data = json.loads((out / "table3.json").read_text())
     assert len(data["rows"]) == 14 and data["errors_comparable"] is True
     assert [r["row"] for r in data["rows"] if r["prediction_held_out"] == ["rpi4"]] == ["ThreshNet79"]

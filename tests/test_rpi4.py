@@ -176,3 +176,9 @@ def test_threshnet79_prediction_on_the_zoo():
     assert any("held out" in n and "in-sample" in n for n in cal["notes"])
     other = measure_latency(zoo.create_model("squeezenet_cifar"), profile, model_name="squeezenet_cifar").to_dict()
     assert other["held_out"] is False and not any("held out" in n for n in other["calibration"]["notes"])
+    # a calibration model timed with the trained 10-class head is not an extrapolation; GhostNet at 32x32 is
+    shuffle = zoo.create_model("shufflenet_cifar", num_classes=10)
+    notes = measure_latency(shuffle, profile, model_name="shufflenet_cifar").to_dict()["calibration"]["notes"]
+    assert not any(n.startswith("extrapolated") for n in notes), notes
+    ghost = measure_latency(zoo.create_model("ghostnet", num_classes=10), profile, model_name="ghostnet").to_dict()
+    assert any(n.startswith("extrapolated: gmacs") for n in ghost["calibration"]["notes"])

@@ -34,6 +34,7 @@ class RowData:
     times: dict[str, Stat] = field(default_factory=dict)  # hardware -> per-image ms
     latency_b1: dict[str, Stat] = field(default_factory=dict)  # hardware -> batch-1 median ms
     held_out: set[str] = field(default_factory=set)  # hardware whose prediction left this model's own times out
+    extrapolated: set[str] = field(default_factory=set)  # hardware whose prediction left the calibration range
     complexity_published: dict[str, float] = field(default_factory=dict)  # 224, published head, torchstat
     complexity_trained: dict[str, float] = field(default_factory=dict)  # trained input and head, torchstat
     complete_trained: dict[str, float] = field(default_factory=dict)  # trained input, complete count
@@ -55,6 +56,7 @@ class RowData:
             "time_per_image_ms": {k: v.to_dict() for k, v in self.times.items()},
             "latency_batch1_ms": {k: v.to_dict() for k, v in self.latency_b1.items()},
             "prediction_held_out": sorted(self.held_out),
+            "prediction_extrapolated": sorted(self.extrapolated),
             "complexity_as_published": self.complexity_published,
             "complexity_as_trained": self.complexity_trained,
             "complete_as_trained": self.complete_trained,
@@ -130,6 +132,8 @@ def _fill(row: RowData, lines: list[dict]) -> None:
             row.times[hw] = stat
         if any(x.get("held_out") for x in recs):
             row.held_out.add(hw)
+        if any(n.startswith("extrapolated") for x in recs for n in (x.get("calibration") or {}).get("notes", [])):
+            row.extrapolated.add(hw)
         b1 = Stat.of([x.get("median_ms") for x in recs], predicted=predicted, expected_error_pct=expected)
         if b1 and not predicted:
             row.latency_b1[hw] = b1

@@ -144,6 +144,11 @@ def footnotes(td: TableData) -> list[str]:
                 notes.append(f"{', '.join(held)}: calibration models of the {LABELS.get(hw, hw)} predictor, "
                              "each predicted by the fit without its own published times (leave-one-model-out), "
                              "so their Δ is an out-of-sample error, not a fitted residual.")
+            outside = [r.row for r in td.rows if hw in r.extrapolated]
+            if outside:
+                notes.append(f"{', '.join(outside)}: {LABELS.get(hw, hw)} predictions extrapolated beyond the "
+                             "calibration models' features (input size, MACs, bytes moved or op count); expect "
+                             f"a larger error than ±{err:.0f} %.")
     if "gpu" not in td.hardware:
         notes.append(f"GPU: not measured - no CUDA device was used for this run (the paper timed an "
                      f"{PAPER_HARDWARE['gpu']}); run `suite run --hardware gpu,rpi4` on a CUDA machine to "
