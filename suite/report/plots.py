@@ -67,12 +67,8 @@ def error_vs_time(td: TableData) -> str | None:
             if len(pts) <= 6:  # the 14 published GPU times sit in one cluster: labels would only overlap
                 _label(ax, xs, ys, names)
             drawn = True
-    if not drawn:
-        plt.close(fig)
-        return None
-    ax.set_xscale("log")
-    _finish(ax, f"{td.title}: error vs inference time per image", "time per image (ms, log scale)", td)
-    return _svg(fig, f"t{td.id}-time")
+    return _log_x_plot(fig, ax, drawn, td, "error vs inference time per image", "time per image (ms, log scale)",
+                       "time")
 
 
 def error_vs_params(td: TableData) -> str | None:
@@ -93,9 +89,14 @@ def error_vs_params(td: TableData) -> str | None:
                    label="published (params as printed, mixed heads)")
         _label(ax, xs, ys, names)
         drawn = True
+    return _log_x_plot(fig, ax, drawn, td, "error vs parameters", "#Params (M, log scale)", "params")
+
+
+def _log_x_plot(fig, ax, drawn: bool, td: TableData, what: str, xlabel: str, stem: str) -> str | None:
+    """The plot as inline SVG with a log x axis, or None (figure closed) when nothing was drawn."""
     if not drawn:
         plt.close(fig)
         return None
     ax.set_xscale("log")
-    _finish(ax, f"{td.title}: error vs parameters", "#Params (M, log scale)", td)
-    return _svg(fig, f"t{td.id}-params")
+    _finish(ax, f"{td.title}: {what}", xlabel, td)
+    return _svg(fig, f"t{td.id}-{stem}")
