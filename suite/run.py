@@ -388,13 +388,13 @@ def _device(requested: str | None) -> str:
 
 def prepare(config: RunConfig, backends: Backends) -> Plan:
     """Validate every input and load the dataset; raises SuiteError before anything is written."""
+    trainable = [k for k, t in TABLES.items() if t.dataset]
     if config.table not in TABLES:
-        raise unknown("table", config.table, TABLES)
+        raise unknown("table", config.table, trainable)
     table = TABLES[config.table]
     if table.dataset is None:
         raise SuiteError(f"table {config.table} ({table.title}) has no training column; "
-                         "`suite run` reproduces tables "
-                         f"{', '.join(k for k, t in TABLES.items() if t.dataset)}")
+                         f"`suite run` reproduces tables {', '.join(trainable)}")
     if config.preset not in PRESETS:
         raise unknown("preset", config.preset, PRESETS)
     preset = PRESETS[config.preset]

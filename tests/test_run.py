@@ -204,7 +204,7 @@ def test_models_accept_row_labels_and_extra_zoo_models(tmp_path):
 @pytest.mark.parametrize("change, words", [
     ({"models": ("threshnet97",)}, ["unknown model 'threshnet97'", "threshnet79"]),
     ({"dataset": "cifar11"}, ["unknown dataset 'cifar11'", "cifar10"]),
-    ({"table": "5"}, ["unknown table '5'"]),
+    ({"table": "5"}, ["unknown table '5'; valid: 3, 4"]),  # 8 exists but has nothing to train
     ({"preset": "smok"}, ["unknown preset 'smok'", "smoke"]),
     ({"hardware": "rpi5"}, ["unknown hardware 'rpi5'", "rpi4"]),
     ({"precision": "fp8"}, ["unknown precision 'fp8'"]),
