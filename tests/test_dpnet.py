@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 from torch import nn
-from torchvision.ops import SqueezeExcitation
 
 import zoo
 from zoo.dpnet import ROWS, DPBlockA, DPBlockB, InvertedBottleneck, PartialBottleneck
 from zoo.fingerprint import count_params
+from zoo.layers import SqueezeExcitation  # the zoo's own (torchvision-free) SE
 
 # Published parameter counts (DP-Net Tables 4/5, 1000-class models) and this reconstruction's exact counts.
 PUBLISHED_PARAMS = {"dpnet": 3.41e6, "d_mobilenetv3": 4.10e6, "p_mobilenetv3": 4.05e6}

@@ -41,6 +41,12 @@ def register_model(card: ModelCard) -> Callable[[Builder], Builder]:
     return decorator
 
 
+def registered(name: str) -> tuple[Builder, ModelCard]:
+    """Builder and card of a name registered so far, without loading the families (for variants of a model
+    registered by a module that imports the model's own family module first)."""
+    return _BUILDERS[name], _CARDS[name]
+
+
 def _ensure_loaded() -> None:
     # Importing the family modules runs their decorators.
     import zoo.families  # noqa: F401

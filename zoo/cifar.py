@@ -38,8 +38,13 @@ class ChannelShuffle(nn.Module):
         return channel_shuffle(x, self.groups)
 
 
+_TRIPLENET = "triplenet_readme_cifar10"  # TripleNet README: Pi 4 times and errors beside Table III's complexity
+_IN_TRIPLENET = ("ShuffleNet", "MobileNetV2", "MobileNet", "EfficientNetB0")
+
+
 def _refs(row: str, head: int, note: str = "") -> tuple[PublishedRef, ...]:
-    return (PublishedRef(_T3, row, head, note), PublishedRef(_T4, row, head, note))
+    refs = (PublishedRef(_T3, row, head, note), PublishedRef(_T4, row, head, note))
+    return refs + ((PublishedRef(_TRIPLENET, row, head),) if row in _IN_TRIPLENET else ())
 
 
 def _card(name: str, *, paper: str, head: int, row: str, classifier: str, source: str = _SOURCE_100,

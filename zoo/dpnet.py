@@ -22,11 +22,10 @@ from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
-from torchvision.ops import SqueezeExcitation
 
 from zoo._registry import register_model
 from zoo.card import ModelCard, PublishedRef
-from zoo.layers import ConvBNAct
+from zoo.layers import ConvBNAct, SqueezeExcitation
 
 PAPER = "Zhao and Wang, A new lightweight network based on MobileNetV3 (KSII TIIS 16(1), 2022)"
 PATH_KERNELS = (3, 5)  # path 1 and path 2 (padding 1 and 2)
@@ -55,7 +54,7 @@ class InvertedBottleneck(nn.Module):
             layers.append(ConvBNAct(in_ch, exp, 1, act=act))
         layers.append(ConvBNAct(exp, exp, kernel, stride, groups=exp, act=act))
         if se:
-            layers.append(SqueezeExcitation(exp, make_divisible(exp / 4), scale_activation=nn.Hardsigmoid))
+            layers.append(SqueezeExcitation(exp, make_divisible(exp / 4), gate=nn.Hardsigmoid))
         layers.append(ConvBNAct(exp, out_ch, 1, act=None))
         self.body = nn.Sequential(*layers)
 
@@ -203,9 +202,11 @@ def _p_block(r: Row) -> nn.Module:
 class MobileNetV3Like(nn.Module):
     """Table 1's stem and head around a sequence of blocks built from the MobileNetV3-Large rows."""
 
-    def __init__(self, blocks: list[nn.Module], num_classes: int, dropout: float = 0.2):
+    def __init__(self, blocks: list[nn.Module], num_classes: int, dropout: float = 0.2, *,
+                 cifar_stem: bool = False):
         super().__init__()
-        self.stem = ConvBNAct(3, 16, 3, 2, act=nn.Hardswish)
+        # cifar_stem: stride-1 stem for 32x32 inputs (the ``_32`` variants, zoo.stem32)
+        self.stem = ConvBNAct(3, 16, 3, 1 if cifar_stem else 2, act=nn.Hardswish)
         self.blocks = nn.Sequential(*blocks)
         self.last_conv = ConvBNAct(160, 960, 1, act=nn.Hardswish)
         self.pool = nn.AdaptiveAvgPool2d(1)
@@ -280,8 +281,8 @@ def _card(name: str, choices: tuple[str, ...], residuals: dict[str, float],
     "Published: 3.41 M params, 118 M FLOPs at 224x224 (ImageNet). This model: 3,475,832 params, 116.2 M "
     "FLOPs (torchstat convention; 106.2 M conv and linear multiply-accumulates); 63.4 % of torchvision's "
     "MobileNetV3-Large params (paper: 66.2 % of 5.15 M)."))
-def dpnet(*, num_classes: int, dropout: float = 0.2) -> nn.Module:
-    return MobileNetV3Like([_dpnet_block(r) for r in ROWS], num_classes, dropout)
+def dpnet(*, num_classes: int, dropout: float = 0.2, cifar_stem: bool = False) -> nn.Module:
+    return MobileNetV3Like([_dpnet_block(r) for r in ROWS], num_classes, dropout, cifar_stem=cifar_stem)
 
 
 @register_model(_card(
@@ -289,8 +290,8 @@ def dpnet(*, num_classes: int, dropout: float = 0.2) -> nn.Module:
     (PublishedRef(_T4, "D-MobileNetV3", 1000, _NOTE),),
     "Published: 4.10 M params (Table 4). This model: 4,279,592, 78.1 % of torchvision's MobileNetV3-Large "
     "(paper: 79.6 % of 5.15 M)."))
-def d_mobilenetv3(*, num_classes: int, dropout: float = 0.2) -> nn.Module:
-    return MobileNetV3Like([_d_block(r) for r in ROWS], num_classes, dropout)
+def d_mobilenetv3(*, num_classes: int, dropout: float = 0.2, cifar_stem: bool = False) -> nn.Module:
+    return MobileNetV3Like([_d_block(r) for r in ROWS], num_classes, dropout, cifar_stem=cifar_stem)
 
 
 @register_model(_card(
@@ -298,5 +299,5 @@ def d_mobilenetv3(*, num_classes: int, dropout: float = 0.2) -> nn.Module:
     (PublishedRef(_T4, "P-MobileNetV3", 1000, _NOTE),),
     "Published: 4.05 M params (Table 4). This model: 4,000,680, 73.0 % of torchvision's MobileNetV3-Large "
     "(paper: 78.6 % of 5.15 M)."))
-def p_mobilenetv3(*, num_classes: int, dropout: float = 0.2) -> nn.Module:
-    return MobileNetV3Like([_p_block(r) for r in ROWS], num_classes, dropout)
+def p_mobilenetv3(*, num_classes: int, dropout: float = 0.2, cifar_stem: bool = False) -> nn.Module:
+    return MobileNetV3Like([_p_block(r) for r in ROWS], num_classes, dropout, cifar_stem=cifar_stem)

@@ -6,7 +6,9 @@ from zoo import (  # noqa: F401
     ghostnet,
     hardnet,
     presnet,
+    stem32,
     threshnet,
     thresholdnet,
     torchvision_models,
+    triplenet,
 )

@@ -97,10 +97,10 @@ class GhostBottleneck(nn.Module):
 
 
 class GhostNet(nn.Module):
-    def __init__(self, num_classes: int, *, width: float = 1.0, dropout: float = 0.2):
+    def __init__(self, num_classes: int, *, width: float = 1.0, dropout: float = 0.2, cifar_stem: bool = False):
         super().__init__()
         c = make_divisible(16 * width, 4)
-        self.stem = ConvBNAct(3, c, 3, 2)
+        self.stem = ConvBNAct(3, c, 3, 1 if cifar_stem else 2)  # cifar_stem: the ``_32`` variant (zoo.stem32)
         blocks: list[nn.Module] = []
         for k, exp, out, se, s in GHOSTNET_CFG:
             out_c, mid = make_divisible(out * width, 4), make_divisible(exp * width, 4)
@@ -141,5 +141,5 @@ _TORCHSTAT_NOTE = ("torchstat at 224 of the 1000-way ImageNet model; MAdd comput
     notes="ThreshNet trained it on 32x32 CIFAR-10 / SVHN with the 1000-way head left in place; its stride-2 "
           "stem and four stride-2 blocks leave a 1x1 map at 32x32.",
 ))
-def ghostnet(*, num_classes: int, width: float = 1.0, dropout: float = 0.2) -> nn.Module:
-    return GhostNet(num_classes, width=width, dropout=dropout)
+def ghostnet(*, num_classes: int, width: float = 1.0, dropout: float = 0.2, cifar_stem: bool = False) -> nn.Module:
+    return GhostNet(num_classes, width=width, dropout=dropout, cifar_stem=cifar_stem)

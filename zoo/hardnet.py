@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from zoo._compat import zip_equal
 from zoo._registry import register_model
 from zoo.card import ModelCard, PublishedRef
 from zoo.harmonic import DepthwiseBN, HarmonicBlock
@@ -59,7 +60,7 @@ class HarDNet(nn.Module):
         stages: list[nn.Module] = []
         last = len(spec.layers) - 1
         for i, (width, growth, n, down) in enumerate(
-                zip(spec.widths, spec.growths, spec.layers, spec.downsample, strict=True)):
+                zip_equal(spec.widths, spec.growths, spec.layers, spec.downsample)):
             block = HarmonicBlock(ch, growth, spec.multiplier, n, depthwise=spec.depthwise, act=act)
             parts: list[nn.Module] = [block]
             if i == last and spec.dropout_before_last_transition:
@@ -93,7 +94,8 @@ _PUBLISHED: dict[str, tuple[PublishedRef, ...]] = {
     "hardnet68": (PublishedRef(_T3, "HarDNet68", 1000), PublishedRef(_T4, "HarDNet68", 1000),
                   PublishedRef(_T6, "HarDNet68", 1000), PublishedRef(_T7, "HarDNet68", 1000),
                   PublishedRef(_T8, "HarDNet68", 1000)),
-    "hardnet85": (PublishedRef(_T3, "HarDNet85", 1000), PublishedRef(_T4, "HarDNet85", 1000)),
+    "hardnet85": (PublishedRef(_T3, "HarDNet85", 1000), PublishedRef(_T4, "HarDNet85", 1000),
+                  PublishedRef("triplenet_readme_cifar10", "HarDNet85", 1000)),
     "hardnet68ds": (),
     "hardnet39ds": (),
 }

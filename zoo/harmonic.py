@@ -84,7 +84,7 @@ class LinkedBlock(nn.Module):
             if not lk or any(not 0 <= j < layer for j in lk):
                 raise ValueError(f"layer {layer} must read earlier layers, got {lk}")
         self.layers = nn.ModuleList(
-            make_layer(sum(channels[j] for j in lk), w) for lk, w in zip(self.links, widths, strict=True))
+            make_layer(sum(channels[j] for j in lk), w) for lk, w in zip(self.links, widths))
         self.in_channels = in_channels
         self.widths = list(widths)
         self.out_channels = sum(channels[j] for j in self.outputs)
@@ -95,7 +95,7 @@ class LinkedBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         feats = [x]
-        for layer, lk in zip(self.layers, self.links, strict=True):
+        for layer, lk in zip(self.layers, self.links):
             inp = feats[lk[0]] if len(lk) == 1 else torch.cat([feats[j] for j in lk], 1)
             feats.append(layer(inp))
         return torch.cat([feats[j] for j in self.outputs], 1)

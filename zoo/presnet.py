@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from zoo._compat import zip_equal
 from zoo._registry import register_model
 from zoo.card import ModelCard, PublishedRef
 from zoo.layers import ConvBNAct
@@ -47,14 +48,16 @@ class PartialBasicBlock(nn.Module):
 
 
 class PResNet(nn.Module):
-    def __init__(self, layers: tuple[int, ...], variant: str, num_classes: int):
+    def __init__(self, layers: tuple[int, ...], variant: str, num_classes: int, *, cifar_stem: bool = False):
         super().__init__()
         if variant not in ("A", "B"):
             raise ValueError(f"variant must be 'A' or 'B', got {variant!r}")
-        self.stem = nn.Sequential(ConvBNAct(3, 64, 7, 2), nn.MaxPool2d(3, 2, 1))
+        # cifar_stem (the ``_32`` variants, zoo.stem32): stride-1 stem conv and no max pool, for 32x32 inputs
+        self.stem = nn.Sequential(ConvBNAct(3, 64, 7, 1 if cifar_stem else 2),
+                                  nn.Identity() if cifar_stem else nn.MaxPool2d(3, 2, 1))
         stages: list[nn.Module] = []
         c = 64
-        for i, (n, width) in enumerate(zip(layers, (64, 128, 256, 512), strict=True)):
+        for i, (n, width) in enumerate(zip_equal(layers, (64, 128, 256, 512))):
             blocks = []
             for j in range(n):
                 # A: a transition after every block; B: only after the last block of each stage.
@@ -113,8 +116,8 @@ def _register(name: str, layers: tuple[int, ...], variant: str, params_m: float,
     )
 
     @register_model(card)
-    def build(*, num_classes: int) -> nn.Module:
-        return PResNet(layers, variant, num_classes)
+    def build(*, num_classes: int, cifar_stem: bool = False) -> nn.Module:
+        return PResNet(layers, variant, num_classes, cifar_stem=cifar_stem)
 
     build.__name__ = name
 

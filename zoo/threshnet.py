@@ -13,6 +13,7 @@ from typing import Literal
 import torch
 from torch import nn
 
+from zoo._compat import zip_equal
 from zoo._registry import register_model
 from zoo.card import ModelCard, PublishedRef
 from zoo.harmonic import HarmonicBlock
@@ -99,7 +100,7 @@ _POOLS = (True, True, False, True, False)
 
 def threshnet_stages(kinds: Sequence[str], layers: Sequence[int], growths: Sequence[int],
                      widths: Sequence[int] = _WIDTHS, pools: Sequence[bool] = _POOLS) -> list[Stage]:
-    return [Stage(k, n, g, w, p) for k, n, g, w, p in zip(kinds, layers, growths, widths, pools, strict=True)]  # type: ignore[arg-type]
+    return [Stage(k, n, g, w, p) for k, n, g, w, p in zip_equal(kinds, layers, growths, widths, pools)]  # type: ignore[arg-type]
 
 
 def threshnet79_stages() -> list[Stage]:
@@ -125,8 +126,12 @@ def ablation_stages(variant: str) -> list[Stage]:
     return threshnet_stages(["dense"] * n_dense + ["harmonic"] * (5 - n_dense), (6, 8, 12, 16, 4), growths)
 
 
+_TRIPLENET = "triplenet_readme_cifar10"  # the TripleNet README lists ThreshNet28 and 95 as baselines
+
+
 def _published(row: str, note: str = "") -> tuple[PublishedRef, ...]:
-    return (PublishedRef(_T3, row, 10, note), PublishedRef(_T4, row, 10, note))
+    refs = (PublishedRef(_T3, row, 10, note), PublishedRef(_T4, row, 10, note))
+    return refs + ((PublishedRef(_TRIPLENET, row, 10),) if row in ("ThreshNet28", "ThreshNet95") else ())
 
 
 @register_model(ModelCard(
