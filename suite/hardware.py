@@ -1,22 +1,30 @@
-"""Hardware profiles: where a latency is measured (cpu, gpu) or predicted (rpi4 off a Raspberry Pi 4).
+"""Hardware profiles: where a latency is measured (cpu, gpu, a remote device) or predicted (rpi4 off a Pi 4).
 
 ``get_profile("cpu")`` is this machine's CPU with one thread per physical core, ``"gpu"`` the current CUDA
 device, ``"rpi4"`` a native measurement on a Raspberry Pi 4 (4 threads, fp32, batch 1) or, anywhere else, a
-prediction by ``suite.rpi4``. Detection reads files whose paths are arguments, so tests can fake them.
+prediction by ``suite.rpi4``. ``"rpi4@[user@]host[:port]"`` and ``"ssh://[user@]host[:port]"`` are remote
+profiles (``remote`` set): timed on that machine over SSH by ``suite.device.remote``, never predicted; an
+``rpi4@`` target must turn out to be a Raspberry Pi 4. Detection reads files whose paths are arguments, so
+tests can fake them.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
+from suite.device import identify
 from suite.errors import SuiteError, unknown
 from suite.provenance import cpu_model, device_name, provenance
 
 PROFILE_NAMES = ("cpu", "gpu", "rpi4")
+REMOTE_FORMS = ("rpi4@[user@]host[:port]", "ssh://[user@]host[:port]")
+REMOTE_LABELS = ("rpi4", "rpi5", "rpi3b")  # LABEL@host: the device must identify as LABEL
 CPUINFO = Path("/proc/cpuinfo")
 DEVICE_TREE_MODEL = Path("/proc/device-tree/model")
 CPU0_FREQ = Path("/sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq")
@@ -24,8 +32,28 @@ RPI4_THREADS = 4  # the Pi 4's four Cortex-A72 cores: torch's default there, pre
 
 
 @dataclass(frozen=True)
+class RemoteTarget:
+    """A machine reached over SSH: ``user``/``port`` None leave them to ~/.ssh/config."""
+
+    spec: str  # as typed: "rpi4@pi@raspberrypi.local:2222", "ssh://127.0.0.1:2222"
+    host: str
+    user: str | None = None
+    port: int | None = None
+    expect: str | None = None  # "rpi4": the device must identify as a Raspberry Pi 4
+
+    @property
+    def destination(self) -> str:
+        return f"{self.user}@{self.host}" if self.user else self.host
+
+    @property
+    def display(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host and self.port is not None else self.host
+        return (f"{self.user}@" if self.user else "") + host + (f":{self.port}" if self.port is not None else "")
+
+
+@dataclass(frozen=True)
 class HardwareProfile:
-    name: str  # "cpu" | "gpu" | "rpi4"
+    name: str  # "cpu" | "gpu" | "rpi4" | a remote device's label ("remote-<host>" until it identifies itself)
     device: str  # torch device the model runs on for a native measurement
     threads: int  # intra-op threads used while measuring (torch.set_num_threads)
     native: bool  # False: the latency is predicted (rpi4 off a Pi), never measured
@@ -33,13 +61,21 @@ class HardwareProfile:
     clock_mhz: float | None = None  # current clock of cpu0 where readable
     pi_model: str | None = None  # /proc/device-tree/model on a Raspberry Pi
     notes: tuple[str, ...] = field(default_factory=tuple)
+    remote: RemoteTarget | None = None  # set: measured on that machine over SSH (native is then False)
+
+    @property
+    def is_remote(self) -> bool:
+        return self.remote is not None
 
     def provenance(self, **extra) -> dict:
         """suite.provenance.provenance() plus what this profile adds (call it while the threads are set)."""
         record = provenance(self.device, hardware=self.name, hardware_device=self.device_name,
                             measured_natively=self.native, clock_mhz=self.clock_mhz)
+        if self.native:
+            record.update(source="native", host=socket.gethostname())
         if self.pi_model:
             record["pi_model"] = self.pi_model
+            record["device_model"] = self.pi_model
         if self.notes:
             record["notes"] = list(self.notes)
         record.update(extra)
@@ -47,33 +83,12 @@ class HardwareProfile:
 
 
 def physical_cores(cpuinfo: Path = CPUINFO) -> int:
-    """Physical cores available to this process: distinct (physical id, core id) among the allowed CPUs.
-
-    Hyper-threads share a core's execution units, so one thread per physical core is the stable setting.
-    Falls back to the affinity mask size where /proc/cpuinfo has no topology (ARM boards, containers).
-    """
+    """Physical cores available to this process (the rule is suite.device.identify's, shared with the bundle)."""
     try:
         allowed = os.sched_getaffinity(0)
     except (AttributeError, OSError):
-        allowed = set(range(os.cpu_count() or 1))
-    cores: set[tuple[str, str]] = set()
-    try:
-        proc, phys, core = None, "0", None
-        for line in [*cpuinfo.read_text().splitlines(), ""]:
-            key, _, value = (s.strip() for s in line.partition(":"))
-            if key == "processor":
-                proc = int(value)
-            elif key == "physical id":
-                phys = value
-            elif key == "core id":
-                core = value
-            elif not line.strip() and proc is not None:  # blank line closes one processor block
-                if core is not None and proc in allowed:
-                    cores.add((phys, core))
-                proc, phys, core = None, "0", None
-    except (OSError, ValueError):
-        cores = set()
-    return max(1, min(len(cores), len(allowed)) if cores else len(allowed))
+        allowed = None
+    return identify.physical_cores(str(cpuinfo), allowed=allowed)
 
 
 def cpu_clock_mhz(path: Path = CPU0_FREQ) -> float | None:
@@ -84,12 +99,46 @@ def cpu_clock_mhz(path: Path = CPU0_FREQ) -> float | None:
 
 
 def raspberry_pi4_model(path: Path = DEVICE_TREE_MODEL) -> str | None:
-    """The device-tree model string if this is a Raspberry Pi 4, else None."""
-    try:
-        model = path.read_bytes().rstrip(b"\x00").decode(errors="replace").strip()
-    except OSError:
-        return None
-    return model if "Raspberry Pi 4" in model else None
+    """The device-tree model string if this is a Raspberry Pi 4 (not a Pi 400 or CM4), else None."""
+    model = identify.read_device_model(str(path))
+    return model if identify.pi_label(model) == "rpi4" else None
+
+
+def parse_remote(text: str) -> RemoteTarget | None:
+    """'rpi4@[user@]host[:port]' or 'ssh://[user@]host[:port]' -> RemoteTarget; None for a local name."""
+    text = str(text).strip()
+    expect = None
+    if text.lower().startswith("ssh://"):
+        rest = text[len("ssh://"):].rstrip("/")
+    else:
+        label, sep, rest = text.partition("@")
+        if not sep or label.lower() not in REMOTE_LABELS:
+            if sep:
+                raise SuiteError(f"bad hardware {text!r}: a remote device is written {' or '.join(REMOTE_FORMS)}"
+                                 f" ({', '.join(REMOTE_LABELS)} before the @)")
+            return None
+        expect = label.lower()
+    user, sep, hostport = rest.rpartition("@")
+    user = user if sep else None
+    m = re.fullmatch(r"\[(?P<h6>[0-9A-Fa-f:.]+)\](?::(?P<p6>\d+))?|(?P<h>[^:@/\s\[\]]+)(?::(?P<p>\d*))?", hostport)
+    if not m or (user is not None and not re.fullmatch(r"[^@:/\s]+", user)):
+        raise SuiteError(f"bad remote {text!r}; write {' or '.join(REMOTE_FORMS)}")
+    host = m.group("h6") or m.group("h")
+    port_text = m.group("p6") or m.group("p")
+    port = None
+    if port_text is not None:
+        if not port_text or not 0 < int(port_text) < 65536:
+            raise SuiteError(f"bad port in {text!r}; a port is a number from 1 to 65535")
+        port = int(port_text)
+    return RemoteTarget(text, host, user, port, expect)
+
+
+def remote_profile(target: RemoteTarget, *, threads: int | None = None) -> HardwareProfile:
+    """The profile of a remote device; its name is final for LABEL@host, provisional for ssh:// (the device's
+    hostname decides: suite.device.remote.identify_remote tells it before any timing)."""
+    name = target.expect or identify.host_label(target.host)
+    threads = threads or (RPI4_THREADS if target.expect == "rpi4" else 0)  # 0: the device's physical cores
+    return HardwareProfile(name, "cpu", threads, False, f"remote {target.display}", remote=target)
 
 
 def get_profile(name: str, *, threads: int | None = None, device_tree: Path = DEVICE_TREE_MODEL,
@@ -98,6 +147,9 @@ def get_profile(name: str, *, threads: int | None = None, device_tree: Path = DE
     key = str(name).strip().lower()
     if threads is not None and threads < 1:
         raise SuiteError(f"--threads must be a positive integer, got {threads}")
+    target = parse_remote(name)
+    if target is not None:
+        return remote_profile(target, threads=threads)
     if key == "cpu":
         return HardwareProfile("cpu", "cpu", threads or physical_cores(cpuinfo), True, cpu_model(),
                                cpu_clock_mhz())
@@ -117,12 +169,16 @@ def get_profile(name: str, *, threads: int | None = None, device_tree: Path = DE
             notes += (f"threads={threads} ignored: the prediction is calibrated on the published Pi 4 runs",)
         return HardwareProfile("rpi4", "cpu", RPI4_THREADS, False, "Raspberry Pi 4 Model B (predicted)",
                                notes=notes)
-    raise unknown("hardware", name, PROFILE_NAMES)
+    err = unknown("hardware", name, PROFILE_NAMES)
+    raise SuiteError(f"{err} (a remote device is written {' or '.join(REMOTE_FORMS)})")
 
 
 def parse_profiles(text: str, *, threads: int | None = None, **kw) -> list[HardwareProfile]:
-    """'cpu,rpi4' -> [cpu profile, rpi4 profile] (duplicates dropped, order kept)."""
-    names = [n.strip().lower() for n in str(text).split(",") if n.strip()]
+    """'cpu,rpi4,ssh://pi@host:22' -> [cpu, rpi4, remote profile] (duplicates dropped, order kept).
+
+    Local names are case-insensitive; a remote's user and host are kept as typed.
+    """
+    names = [n.strip() if parse_remote(n) else n.strip().lower() for n in str(text).split(",") if n.strip()]
     if not names:
         raise SuiteError(f"no hardware named in {text!r}; choose from {', '.join(PROFILE_NAMES)}")
     return [get_profile(n, threads=threads, **kw) for n in dict.fromkeys(names)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -265,3 +266,89 @@ def test_cli_exit_code_for_unknown_hardware(capsys):
 
     assert main(["latency", "mobilenet_v2", "--hardware", "rpi5"]) == 2
     assert "unknown hardware 'rpi5'" in capsys.readouterr().err
+
+
+# ---- the stability rule and the shared protocol module
+
+def _scripted(costs_s):
+    """A call whose n-th invocation advances the fake clock by costs_s[n] (the last cost repeats)."""
+    dev = FakeDevice()
+    calls = []
+
+    def call():
+        dev.now += costs_s[min(len(calls), len(costs_s) - 1)]
+        calls.append(1)
+
+    return dev, call, calls
+
+
+def test_stability_rule_stops_once_the_median_settles():
+    # pilot 10 ms, then 10 noisy calls, then a steady 10 ms: the median moves until the steady calls dominate.
+    dev, call, _ = _scripted([0.010] + [0.030, 0.001] * 5 + [0.010])
+    t = latency.time_calls(call, warmup=0, min_runs=10, max_runs=200, target_s=0.05, clock=dev.clock,
+                           stable_tol=0.02, stable_window=5, stable_extra=100.0)
+    assert t.runs > 10 and t.runs % 5 == 0 and t.stable is True
+    from suite.timing_protocol import settled
+
+    assert settled(t.times_s, 5, 0.02) and not settled(t.times_s[:-5], 5, 0.02)
+
+
+def test_stability_rule_is_bounded_by_max_runs_and_by_its_time_budget():
+    drifting = [0.001 * 1.1 ** n for n in range(1000)]  # each call 10 % slower (a throttling device)
+    dev, call, _ = _scripted(drifting)
+    t = latency.time_calls(call, warmup=0, min_runs=3, max_runs=12, target_s=0.001, clock=dev.clock,
+                           stable_tol=0.0, stable_window=2, stable_extra=1e6)
+    assert t.runs == 12 and t.stable is False  # never settled: stopped at max_runs
+    dev, call, _ = _scripted(drifting)
+    t = latency.time_calls(call, warmup=0, min_runs=4, max_runs=1000, target_s=0.002, clock=dev.clock,
+                           stable_tol=0.0, stable_window=2, stable_extra=20.0)
+    extra = t.times_s[4:]  # pilot 1 ms: 2 runs for target_s, so the 4 of min_runs, then the rule's chunks
+    assert t.stable is False and 4 < t.runs < 1000
+    assert sum(extra[:-2]) < 20 * 0.002 <= sum(extra)  # budget 20 x target_s: the last chunk started under it
+    dev, call, _ = _scripted(drifting)
+    t = latency.time_calls(call, warmup=0, min_runs=5, max_runs=1000, target_s=0.0, clock=dev.clock,
+                           stable_tol=0.0, stable_window=2, stable_extra=5.0)
+    assert t.runs == 5  # target_s = 0: exactly the sized count
+
+
+def test_stability_rule_reads_the_clock_twice_per_timed_call():
+    dev, call, calls = _scripted([0.010] + [0.030, 0.001] * 20)
+    t = latency.time_calls(call, warmup=2, min_runs=4, max_runs=30, target_s=0.04, clock=dev.clock,
+                           stable_tol=0.01, stable_window=3, stable_extra=3.0)
+    assert dev.events.count("clock") == 2 * (1 + t.runs)
+    assert len(calls) == 2 + 1 + t.runs
+
+
+def test_protocol_default_has_the_rule_on_and_results_report_it():
+    assert Protocol().stable_tol is not None and Protocol().stable_window > 0
+    assert Protocol.from_dict({"min_runs": 4, "a_future_field": 1}) == Protocol(min_runs=4)
+    dev = FakeDevice()
+    steady = Protocol(warmup=1, min_runs=20, max_runs=40, target_s=0.001, batch_warmup=1, batch_min_runs=4,
+                      batch_max_runs=8, batch_target_s=0.001, stable_window=5, batch_stable_window=2)
+    res = measure_latency(Probe(dev, costs_ms=(2.0,)), fake_gpu(), protocol=steady, clock=dev.clock, sync=dev.sync)
+    d = res.to_dict()
+    assert d["stable"] is True and d["per_image_stable"] is True and d["runs"] == 20
+    assert d["per_image_p90_ms"] == pytest.approx(0.5)
+    assert d["provenance"]["protocol"]["stable_tol"] == steady.stable_tol
+
+
+def test_latency_uses_the_shipped_protocol_module():
+    from suite import timing_protocol
+
+    assert latency.Protocol is timing_protocol.Protocol and latency.time_calls is timing_protocol.time_calls
+    assert latency.LatencyResult is timing_protocol.LatencyResult
+    src = Path(timing_protocol.__file__).read_text()
+    imports = {line.split()[1].split(".")[0] for line in src.splitlines() if line.startswith(("import ", "from "))}
+    assert imports <= {"__future__", "math", "time", "collections", "contextlib", "dataclasses", "torch"}
+
+
+def test_remote_profile_is_never_timed_or_predicted_locally():
+    with pytest.raises(SuiteError, match="remote device"):
+        measure_latency(nn.Conv2d(3, 4, 3), "ssh://127.0.0.1:2222", protocol=TINY)
+
+
+def test_native_provenance_says_where_it_was_measured():
+    import socket
+
+    res = measure_latency(nn.Conv2d(3, 4, 3), "cpu", protocol=TINY, per_image_batch=None)
+    assert res.provenance["source"] == "native" and res.provenance["host"] == socket.gethostname()

@@ -1,4 +1,4 @@
-"""`suite latency MODEL [--hardware cpu,gpu,rpi4] [--input 3x32x32] [--batch 1] [--threads N] [--json]`."""
+"""`suite latency MODEL [--hardware cpu,gpu,rpi4,rpi4@host,ssh://host] [--input 3x32x32] [--batch 1] [--json]`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from rich.table import Table
 
 import zoo
 from suite.errors import parse_size
-from suite.hardware import PROFILE_NAMES, parse_profiles
+from suite.hardware import PROFILE_NAMES, REMOTE_FORMS, parse_profiles
 from suite.latency import measure_latency
 
 
@@ -17,7 +17,8 @@ def register(sub) -> None:
     p = sub.add_parser("latency", help="time a model (or predict its Raspberry Pi 4 time)")
     p.add_argument("model", help="zoo model name")
     p.add_argument("--hardware", default="cpu",
-                   help=f"one or more of {', '.join(PROFILE_NAMES)}, comma-separated (default cpu)")
+                   help=f"one or more of {', '.join(PROFILE_NAMES)}, {', '.join(REMOTE_FORMS)} (timed there "
+                        "over SSH), comma-separated (default cpu)")
     p.add_argument("--input", default="3x32x32", help="input size CxHxW (default 3x32x32, as trained)")
     p.add_argument("--batch", type=int, default=1, help="batch size of the latency measurement (default 1)")
     p.add_argument("--per-image-batch", type=int, default=100,
@@ -25,6 +26,14 @@ def register(sub) -> None:
     p.add_argument("--threads", type=int, help="intra-op threads (default: physical cores; 4 on a Pi)")
     p.add_argument("--num-classes", type=int, help="classifier width (default: the head its paper measured)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    remote = p.add_argument_group("remote devices (rpi4@host, ssh://host)")
+    remote.add_argument("--remote-python",
+                        help="interpreter on the device (default $SUITE_REMOTE_PYTHON, else python3)")
+    remote.add_argument("--ssh-config", help="ssh config file to use instead of ~/.ssh/config (ssh -F); extra "
+                                             "ssh options: $SUITE_SSH_OPTIONS")
+    remote.add_argument("--label", help="record the device under this profile name whatever it is (e.g. rpi4 for "
+                                        "a board the suite does not recognise); the provenance says so")
+    remote.add_argument("--remote-timeout", type=int, default=3600, help="overall seconds for the device (3600)")
     p.set_defaults(func=run)
 
 
@@ -36,7 +45,8 @@ def run(args) -> int:
     size = parse_size(args.input)
     profiles = parse_profiles(args.hardware, threads=args.threads)  # validate all before any timing
     model = zoo.create_model(args.model, num_classes=args.num_classes)
-    results = [measure_latency(model, p, input_size=size, batch=args.batch, threads=args.threads,
+    results = [_remote(args, p, size, model.num_classes) if p.is_remote else
+               measure_latency(model, p, input_size=size, batch=args.batch, threads=args.threads,
                                per_image_batch=args.per_image_batch or None, model_name=args.model).to_dict()
                for p in profiles]
     if args.json:
@@ -44,6 +54,21 @@ def run(args) -> int:
         return 0
     _print_table(results)
     return 0
+
+
+def _remote(args, profile, size, head: int) -> dict:
+    """Time the model on a remote device over SSH; its failure there is this command's one-line error."""
+    from suite.device.remote import measure_remote
+    from suite.errors import SuiteError
+
+    out = measure_remote(profile, [(args.model, head)], input_size=size, threads=args.threads,
+                         per_image_batch=args.per_image_batch or None, batch=args.batch,
+                         timeout_s=args.remote_timeout, label=args.label, remote_python=args.remote_python,
+                         ssh_config=args.ssh_config)
+    record = out[args.model]
+    if record.get("status") == "failed":
+        raise SuiteError(f"{args.model} failed on {profile.remote.display}: {record['error']}")
+    return record
 
 
 def _ms(v) -> str:
@@ -68,8 +93,11 @@ def _print_table(results: list[dict]) -> None:
         if r["predicted"]:
             cal = r["calibration"]
             loo = ", ".join(f"{m} {e:.1f} %" for m, e in cal["loo_error_pct"].items())
+            worst = (f"; worst {cal['worst_model']} {cal['worst_model_error_pct']:.1f} %"
+                     if "worst_model" in cal else "")
             console.print(f"[yellow]rpi4 is a prediction, not a measurement[/]: {cal['method']}; "
                           f"calibrated on {len(cal['points'])} published points ({cal['data_file']}); "
-                          f"leave-one-model-out error {cal['expected_error_pct']:.1f} % (per model: {loo})")
+                          f"leave-one-model-out error {cal['expected_error_pct']:.1f} % mean over models{worst} "
+                          f"(per model: {loo}); details: python -m suite calibration rpi4")
             for note in cal.get("notes", []):
                 console.print(f"  note: {note}")

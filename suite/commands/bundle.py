@@ -1,0 +1,62 @@
+"""`suite bundle (--table ID | --models M1,M2,...) --out DIR`: a folder that times models on a device.
+
+The folder needs only Python >= 3.9 and torch >= 1.11 there (see suite.device.bundle); run it with
+`python3 run.py --out times.json` and bring the file back with `suite import-times`.
+"""
+
+from __future__ import annotations
+
+from suite.errors import SuiteError, parse_size
+
+
+def register(sub) -> None:
+    p = sub.add_parser("bundle", help="write a self-contained folder that times models on a device (a Pi)")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--table", help="every row of this paper table (e.g. 3)")
+    which.add_argument("--models", help="comma-separated zoo model names")
+    p.add_argument("--out", required=True, help="folder to write (created; an older bundle there is replaced)")
+    p.add_argument("--input", help="input size CxHxW (default: the table's, 3x32x32 for CIFAR-10)")
+    p.add_argument("--threads", type=int, help="intra-op threads on the device (default: its physical cores)")
+    p.add_argument("--num-classes", type=int,
+                   help="classifier width (default: the table's dataset classes, 10 without a table)")
+    p.add_argument("--per-image-batch", type=int,
+                   help="batch of the per-image time (default: the preset's, 100 = the authors' test loop; 0 skips)")
+    p.add_argument("--preset", default="paper",
+                   help="timing protocol of this `suite run` preset (paper = the full protocol; smoke = seconds)")
+    p.set_defaults(func=run)
+
+
+def preset_protocol(name: str):
+    """The timing protocol of a `suite run` preset (its per-image batch too), as a Protocol."""
+    import suite.run as run_module
+    from suite.errors import unknown
+    from suite.timing_protocol import Protocol
+
+    presets = getattr(run_module, "PRESETS", {})
+    if name not in presets:
+        raise unknown("preset", name, presets or ["paper"])
+    preset = presets[name]
+    return Protocol.from_dict(preset.latency_protocol), preset.per_image_batch
+
+
+def run(args) -> int:
+    from suite.device.bundle import build_bundle, resolve_models
+
+    models = [m for m in args.models.split(",")] if args.models is not None else None
+    entries, facts = resolve_models(table=args.table, models=models, num_classes=args.num_classes)
+    size = parse_size(args.input) if args.input else facts["input_size"]
+    protocol, preset_batch = preset_protocol(args.preset)
+    per_image_batch = preset_batch if args.per_image_batch is None else args.per_image_batch
+    if per_image_batch < 0:
+        raise SuiteError("--per-image-batch must be >= 0")
+    out = build_bundle(args.out, entries, input_size=size, threads=args.threads, protocol=protocol,
+                       per_image_batch=per_image_batch or None, table=facts["table"])
+    heads = sorted({m.num_classes for m in entries})
+    print(f"bundle written to {out}: {len(entries)} model(s), head {'/'.join(map(str, heads))}, input "
+          f"{'x'.join(map(str, size))}, per-image batch {per_image_batch or 'none'}, preset {args.preset}")
+    tv = [m.name for m in entries if m.needs_torchvision]
+    if tv:
+        print(f"torchvision needed on the device for: {', '.join(tv)}")
+    print(f"on the device: python3 {out}/run.py --out times.json   (Python >= 3.9, torch >= 1.11)")
+    print("then here:     python -m suite import-times times.json --results RUN_DIR")
+    return 0

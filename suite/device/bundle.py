@@ -1,0 +1,188 @@
+"""`suite bundle`: a folder that times models on a device with nothing but Python >= 3.9 and torch >= 1.11.
+
+Layout: ``run.py`` (``suite/device/runner.py``), ``timing_protocol.py`` (``suite/timing_protocol.py``),
+``device_identify.py`` (``suite/device/identify.py``), ``zoo/`` (the zoo package's plain torch.nn code and
+its published tables), ``manifest.json`` (models, heads, input size, protocol, suite version and commit,
+SHA-256 of every shipped file) and ``README.txt``. Every file is copied byte for byte, never rewritten, so a
+bundle times with exactly the code a native run uses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import suite
+from suite.errors import SuiteError, unknown
+from suite.timing_protocol import Protocol
+
+FORMAT = "suite-device-bundle"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+DEVICE_DIR = Path(__file__).resolve().parent
+# bundle file name -> source file in the suite; copied verbatim (tests compare the bytes)
+SHIPPED = {
+    "run.py": DEVICE_DIR / "runner.py",
+    "timing_protocol.py": DEVICE_DIR.parent / "timing_protocol.py",
+    "device_identify.py": DEVICE_DIR / "identify.py",
+}
+DATASET_CLASSES = {"cifar10": 10, "svhn": 10, "stl10": 10, "cifar100": 100, "imagenet": 1000}
+DATASET_INPUT = {"stl10": (3, 96, 96), "imagenet": (3, 224, 224)}  # others: 3x32x32
+
+README = """\
+Timing bundle written by `suite bundle` (suite {version}, commit {commit}).
+
+Needs Python >= 3.9 and torch >= 1.11 on the device (torchvision only for: {tv}).
+On a 64-bit Raspberry Pi OS, for example:  pip install torch==1.11.0
+
+    python3 run.py --out times.json        # {n} model(s): roughly a minute each on a Raspberry Pi 4
+
+Then, on the machine with the suite and the run directory:
+
+    python -m suite import-times times.json --results RUN_DIR
+
+run.py --help lists the options (--threads, --models, --label). The device is identified from
+/proc/device-tree/model; it is recorded as rpi4 only when that says "Raspberry Pi 4".
+"""
+
+
+@dataclass(frozen=True)
+class BundleModel:
+    name: str
+    num_classes: int
+    row: str | None = None  # the paper table's row label
+    needs_torchvision: bool = False
+
+
+def _table_spec(table_id: str):
+    """The table: suite.tables once it exists, else the suite.paper_tables stand-in."""
+    try:
+        from suite.tables import get_table
+    except ImportError:
+        from suite.paper_tables import TABLES
+
+        if str(table_id) not in TABLES:
+            raise unknown("table", table_id, TABLES) from None
+        return TABLES[str(table_id)]
+    return get_table(table_id)
+
+
+def _table_input(spec) -> tuple[int, int, int]:
+    for candidate in (getattr(getattr(spec, "latency", None), "input_size", None), getattr(spec, "input_size", None)):
+        if candidate:
+            return tuple(int(s) for s in candidate)
+    return DATASET_INPUT.get(getattr(spec, "dataset", None) or "", (3, 32, 32))
+
+
+def resolve_models(*, table: str | None = None, models: list[str] | None = None,
+                   num_classes: int | None = None) -> tuple[list[BundleModel], dict]:
+    """The models to bundle and the table facts behind the defaults: {"table", "dataset", "input_size"}.
+
+    The head defaults to the table's dataset classes (the Pi times were measured with the trained model), each
+    row's printed head for a timing-only table, 10 (CIFAR-10) for models named without a table;
+    ``num_classes`` overrides it for every model.
+    """
+    import zoo
+
+    if (table is None) == (models is None):
+        raise SuiteError("name either --table ID or --models M1,M2,... (one of the two)")
+    if num_classes is not None and num_classes < 1:
+        raise SuiteError(f"--num-classes must be a positive integer, got {num_classes}")
+    facts: dict = {"table": None, "dataset": None, "input_size": (3, 32, 32)}
+    if table is not None:
+        spec = _table_spec(table)
+        dataset = getattr(spec, "dataset", None)
+        facts = {"table": spec.id, "dataset": dataset, "input_size": _table_input(spec)}
+        # trained tables: the dataset's classes; a timing-only table (no dataset): the head each row printed
+        chosen = [(r.model, r.row, num_classes or (DATASET_CLASSES.get(dataset, 10) if dataset else
+                                                   r.published_head)) for r in spec.rows]
+    else:
+        chosen = [(m.strip(), None, num_classes or 10) for m in models if m.strip()]
+        if not chosen:
+            raise SuiteError("--models names no model; give a comma-separated list")
+    known = zoo.list_models()
+    out = []
+    for name, row, head in chosen:
+        if name not in known:
+            raise unknown("model", name, known)
+        card = zoo.model_card(name)
+        out.append(BundleModel(name, head, row, card.origin == "torchvision" or card.family == "torchvision"))
+    return list({m.name: m for m in out}.values()), facts
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _prepare_out(out: Path) -> None:
+    if out.exists():
+        if not out.is_dir():
+            raise SuiteError(f"--out {out} is a file; give a folder for the bundle")
+        if any(out.iterdir()) and not (out / MANIFEST).is_file():
+            raise SuiteError(f"--out {out} is a non-empty folder that holds no bundle; choose an empty or new one")
+        for name in [*SHIPPED, "zoo", MANIFEST, "README.txt"]:  # an older bundle: replace its files
+            path = out / name
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SuiteError(f"cannot create the bundle folder {out}: {exc.strerror or exc}") from None
+
+
+def build_bundle(out: str | Path, models: list[BundleModel] | list[tuple[str, int]], *,
+                 input_size=(3, 32, 32), threads: int | None = None, protocol: Protocol | None = None,
+                 per_image_batch: int | None = 100, batch: int = 1, table: str | None = None) -> Path:
+    """Write the bundle into ``out`` (created; an older bundle there is replaced) and return its path."""
+    import zoo
+    from suite.provenance import git_commit
+
+    if threads is not None and threads < 1:
+        raise SuiteError(f"--threads must be a positive integer, got {threads}")
+    if batch < 1 or (per_image_batch is not None and per_image_batch < 0):
+        raise SuiteError("--batch must be >= 1 and --per-image-batch >= 0")
+    entries = [m if isinstance(m, BundleModel) else BundleModel(m[0], int(m[1])) for m in models]
+    if not entries:
+        raise SuiteError("a bundle needs at least one model")
+    out = Path(out)
+    _prepare_out(out)
+    for name, source in SHIPPED.items():
+        shutil.copyfile(source, out / name)
+    zoo_src = Path(zoo.__file__).resolve().parent
+    # code and its published tables only: no caches, no lint configuration
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".*", "*.toml")
+    shutil.copytree(zoo_src, out / "zoo", ignore=skip)
+    files = {name: _sha256(out / name) for name in SHIPPED}
+    files.update({str(p.relative_to(out)): _sha256(p) for p in sorted((out / "zoo").rglob("*.py"))})
+    protocol = protocol or Protocol()
+    created = datetime.now(UTC).isoformat(timespec="seconds")
+    manifest = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "created": created,
+        "suite_version": suite.__version__, "git_commit": git_commit(), "table": table,
+        "models": [{"name": m.name, "num_classes": m.num_classes, "row": m.row,
+                    "needs_torchvision": m.needs_torchvision} for m in entries],
+        "input_size": [int(s) for s in input_size], "batch": batch,
+        "per_image_batch": per_image_batch or None, "threads": threads, "protocol": protocol.to_dict(),
+        "requires": {"python": ">=3.9", "torch": ">=1.11",
+                     "torchvision": sorted(m.name for m in entries if m.needs_torchvision)},
+        "files": files,
+    }
+    manifest["bundle_id"] = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()[:12]
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    (out / "README.txt").write_text(README.format(
+        version=suite.__version__, commit=manifest["git_commit"], n=len(entries),
+        tv=", ".join(manifest["requires"]["torchvision"]) or "none of these models"))
+    return out
+
+
+def temporary_bundle(models: list[tuple[str, int]], **kw) -> tuple[tempfile.TemporaryDirectory, Path]:
+    """A bundle in a fresh temporary folder (for SSH): the caller keeps the handle alive and cleans it up."""
+    tmp = tempfile.TemporaryDirectory(prefix="suite-bundle-")
+    return tmp, build_bundle(Path(tmp.name) / "bundle", models, **kw)
