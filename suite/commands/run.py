@@ -1,17 +1,33 @@
-"""`suite run [--table 3] [--preset paper|quick|smoke] ...`: train, profile and time a paper table's models.
+"""`suite run [--table 3] [--preset paper|quick|smoke] [--executor local|gpus|ray] ...`: train, profile and time a
+paper table's models.
 
 Re-running the same command resumes: finished (model, seed) lines are skipped and a half-trained model
-continues from its last epoch checkpoint. See suite/run.py for the run directory layout.
+continues from its last epoch checkpoint, whichever executor runs it. See suite/run/store.py for the run
+directory layout and suite/run/runner.py for what runs when.
 """
 
 from __future__ import annotations
+
+import argparse
+import os
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from suite.errors import SuiteError
-from suite.run import PRECISIONS, PRESETS, Outcome, RunConfig, Runner, estimate_seconds, parse_seeds, prepare
+from suite.run import (
+    EXECUTORS,
+    PRECISIONS,
+    PRESETS,
+    Outcome,
+    RunConfig,
+    Runner,
+    estimate_seconds,
+    estimate_wall,
+    parse_seeds,
+    prepare,
+)
 
 RECIPE_FLAGS = {"lr": float, "batch_size": int, "weight_decay": float}  # shortcuts for common overrides
 
@@ -19,7 +35,7 @@ RECIPE_FLAGS = {"lr": float, "batch_size": int, "weight_decay": float}  # shortc
 def register(sub) -> None:
     p = sub.add_parser("run", help="train, profile and time the models of a paper table (resumable)",
                        description=__doc__)
-    p.add_argument("--table", default="3", help="paper table to reproduce: 3 (CIFAR-10) or 4 (SVHN); "
+    p.add_argument("--table", default="3", help="paper table to reproduce, e.g. 3 (CIFAR-10) or 4 (SVHN); "
                                                 "default 3")
     p.add_argument("--models", help="comma-separated zoo models or row labels (default: every row of the "
                                     "table)")
@@ -32,18 +48,42 @@ def register(sub) -> None:
                                                 "(default 0)")
     p.add_argument("--train-subset", type=int, metavar="N", help="train on N class-balanced images")
     p.add_argument("--test-subset", type=int, metavar="N", help="evaluate on N class-balanced test images")
-    p.add_argument("--data-dir", help="dataset directory (default $SUITE_DATA_DIR, else ./data)")
-    p.add_argument("--download", action="store_true", default=None,
-                   help="download the dataset into --data-dir when it is missing (needs a network)")
-    p.add_argument("--out", default="results", help="results directory (default results/)")
+    p.add_argument("--data-dir", help="dataset directory (default $SUITE_DATA_DIR, else ./data); on a cluster, "
+                                      "a path every node sees")
+    p.add_argument("--download", action=argparse.BooleanOptionalAction, default=None,
+                   help="download a missing dataset into --data-dir: default automatic (when its host answers); "
+                        "--download always tries, --no-download never (ImageNet is never downloaded)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="DataLoader workers for streamed datasets (ImageNet); default $SUITE_DATA_WORKERS, else "
+                        "min(8, CPUs); recorded in provenance, does not change the numbers")
+    p.add_argument("--out", default="results", help="results directory (default results/); with --executor "
+                                                    "ray on a cluster, a path every node sees")
     p.add_argument("--run-name", help="run folder under --out (default: derived from the configuration)")
     p.add_argument("--hardware", help="where to time the models: cpu, gpu, rpi4, comma-separated (default "
-                                      "rpi4, "
-                                      "predicted off a Raspberry Pi 4)")
+                                      "rpi4, predicted off a Raspberry Pi 4)")
     p.add_argument("--precision", default="fp32", help=f"training precision: {', '.join(PRECISIONS)}")
     p.add_argument("--channels-last", action="store_true", help="train in channels-last memory format")
     p.add_argument("--device", help="training device: cpu, cuda, cuda:N (default cuda if available)")
-    p.add_argument("--threads", type=int, help="intra-op threads for training and CPU timing")
+    p.add_argument("--threads", type=int, help="intra-op threads for training and CPU timing (default: one per "
+                                               "physical core; ray: also the CPUs per job, capped by the "
+                                               "smallest node; gpus: default CPUs / slots). The same count "
+                                               "trains to the same weights: pass 1 to pack more ray jobs")
+    p.add_argument("--fast", action="store_true",
+                   help="cudnn.benchmark, TF32 and non-deterministic kernels, as the authors ran (default: "
+                        "deterministic kernels, the same numbers on a re-run); part of the run's identity")
+    p.add_argument("--compile", action="store_true",
+                   help="wrap the model in torch.compile (eager, with a one-line warning, where a model does "
+                        "not compile); part of the run's identity")
+    p.add_argument("--executor", default="local",
+                   help="local: one job after another in this process (default); gpus: a worker per GPU slot "
+                        "on this machine; ray: one Ray task per job, on a cluster or a local Ray instance")
+    p.add_argument("--gpus", help="gpus executor: comma-separated GPU ids (default every visible GPU)")
+    p.add_argument("--jobs-per-gpu", type=int, default=1, help="gpus executor: jobs sharing one GPU (default 1)")
+    p.add_argument("--max-attempts", type=int, default=3,
+                   help="runs of a job whose worker (or node) dies, in all; it resumes from its last epoch "
+                        "checkpoint (default 3)")
+    p.add_argument("--ray-address", help="ray executor: the cluster, e.g. 10.0.0.1:6379 (default $RAY_ADDRESS, "
+                                         "else a local Ray instance started for the run)")
     p.add_argument("--lr", type=float, help="recipe override: learning rate")
     p.add_argument("--batch-size", type=int, help="recipe override: training batch size")
     p.add_argument("--weight-decay", type=float, help="recipe override: weight decay")
@@ -63,17 +103,26 @@ def _overrides(args) -> dict:
     return out
 
 
+def _names(text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    return tuple(m.strip() for m in text.split(",") if m.strip())
+
+
 def config_from_args(args, argv: tuple[str, ...] = ()) -> RunConfig:
-    models = None
-    if args.models is not None:
-        models = tuple(m.strip() for m in args.models.split(",") if m.strip())
+    executor = str(getattr(args, "executor", "local") or "local").strip().lower()
+    if executor not in EXECUTORS:
+        from suite.errors import unknown
+
+        raise unknown("executor", executor, EXECUTORS)
     return RunConfig(
-        table=str(args.table).strip(), models=models, dataset=args.dataset, recipe=args.recipe,
+        table=str(args.table).strip(), models=_names(args.models), dataset=args.dataset, recipe=args.recipe,
         recipe_overrides=_overrides(args), preset=args.preset.strip().lower(), epochs=args.epochs,
         seeds=parse_seeds(args.seeds), train_subset=args.train_subset, test_subset=args.test_subset,
         data_dir=args.data_dir, download=args.download, out=args.out, run_name=args.run_name, hardware=args.hardware,
         precision=args.precision.strip().lower(), channels_last=args.channels_last, device=args.device,
-        threads=args.threads, argv=argv)
+        threads=args.threads, fast=args.fast, compile=args.compile, executor=executor, gpus=_names(args.gpus),
+        jobs_per_gpu=args.jobs_per_gpu, max_attempts=args.max_attempts, ray_address=args.ray_address, argv=argv)
 
 
 def _duration(seconds: float) -> str:
@@ -82,49 +131,69 @@ def _duration(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
 
 
+def _estimate(console: Console, plan, backends, executor) -> None:
+    console.print("estimating the training time (one timed step per model, where the jobs run)...")
+    estimates = estimate_seconds(plan, backends, timer=executor.call)
+    if not estimates:
+        return
+    serial = sum(estimates.values())
+    longest = max(estimates, key=estimates.get)
+    wall = estimate_wall(estimates, executor.slots, len(plan.config.seeds))
+    console.print(f"estimated total: about {_duration(serial)} of training, one job after another (longest: "
+                  f"{longest}, {_duration(estimates[longest])}); finished lines are skipped on resume")
+    console.print(f"on {executor.slots_text()}: about {_duration(wall)} wall time (the total divided by "
+                  f"{executor.slots} slot(s), never less than the longest job)")
+    if wall > 24 * 3600:
+        console.print("[yellow]more than a day: consider more GPUs (--executor gpus / ray), fewer --models, "
+                      "or --preset quick for a first look[/]")
+
+
 def run(args) -> int:
     import sys
 
     import torch
 
     from suite.run import real_backends
+    from suite.run.executors import make_executor
 
     console = Console(stderr=True, width=None if sys.stderr.isatty() else 140)  # logs: no 80-column wrap
     config = config_from_args(args, tuple(sys.argv[1:]))
+    if getattr(args, "workers", None) is not None:  # read by suite.data where the dataset is loaded
+        from suite.data.common import WORKERS_ENV
+
+        if args.workers < 0:
+            raise SuiteError(f"--workers must be 0 or more, got {args.workers}")
+        os.environ[WORKERS_ENV] = str(args.workers)
     backends = real_backends()
     plan = prepare(config, backends)  # everything validated and the dataset loaded before any write
-    if config.threads:
-        torch.set_num_threads(config.threads)
-    total = len(plan.jobs) * len(config.seeds)
-    console.print(f"[bold]{plan.table.title}[/]: {len(plan.jobs)} model(s) x {len(config.seeds)} seed(s) on "
-                  f"{plan.dataset_name}, recipe {plan.recipe_name}, preset {plan.preset.name}, "
-                  f"hardware {', '.join(p.name for p in plan.profiles)}, device {plan.device}")
-    console.print(f"run directory: {plan.run_dir}")
-    if not plan.preset.reproduction:
-        console.print(f"[yellow]preset {plan.preset.name}: {plan.preset.description}[/]")
-    if plan.preset.estimate or args.estimate_only:
-        console.print("estimating the training time (one timed step per model)...")
-        estimates = estimate_seconds(plan, backends)
-        if estimates:
-            console.print(f"estimated total: about {_duration(sum(estimates.values()))} "
-                          f"(longest: {max(estimates, key=estimates.get)}, "
-                          f"{_duration(max(estimates.values()))}); finished lines are skipped on resume")
-            if sum(estimates.values()) > 24 * 3600:
-                console.print("[yellow]more than a day: consider a CUDA device, fewer --models, or "
-                              "--preset quick for a first look[/]")
-    if args.estimate_only:
-        return 0
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console) as progress:
-        overall = progress.add_task("models x seeds", total=total)
+    if config.executor == "local":
+        from suite.hardware import physical_cores
 
-        def events(event: str, info: dict) -> None:
-            if event == "begin":
-                progress.update(overall, description=f"{info['row'] or info['model']} (seed {info['seed']})")
-            elif event == "end":
-                progress.advance(overall)
-
-        outcomes = Runner(plan, backends, progress=progress, events=events).execute()
+        # Stated, never torch's implicit default: one per physical core unless --threads, the ray executor's
+        # rule too, so that both train to the same weights (the count changes CPU results).
+        torch.set_num_threads(config.threads or physical_cores())
+    executor = make_executor(plan, backends)  # Ray started or reached: a failure is still one line, no write
+    try:
+        total = len(plan.jobs) * len(config.seeds)
+        device = {"auto": "per worker (cuda where it has a GPU)",
+                  "cuda": "cuda (each worker its own GPU)"}.get(plan.device, plan.device)
+        console.print(f"[bold]{plan.table.title}[/]: {len(plan.jobs)} model(s) x {len(config.seeds)} seed(s) "
+                      + (f"on {plan.dataset_name}, recipe {plan.recipe_name}, " if plan.table.trainable else
+                         "timing only (no training), ")
+                      + f"preset {plan.preset.name}, "
+                      f"hardware {', '.join(p.name for p in plan.profiles)}, device {device}"
+                      f"{', fast' if config.fast else ''}{', compile' if config.compile else ''}")
+        console.print(f"executor {executor.name}: {executor.slots_text()}")
+        console.print(f"run directory: {plan.run_dir}")
+        if not plan.preset.reproduction:
+            console.print(f"[yellow]preset {plan.preset.name}: {plan.preset.description}[/]")
+        if plan.preset.estimate or args.estimate_only:
+            _estimate(console, plan, backends, executor)
+        if args.estimate_only:
+            return 0
+        outcomes = _execute(console, plan, backends, executor, total)
+    finally:
+        executor.close()
     _summary(console, outcomes)
     failed = [o for o in outcomes if o.status == "failed"]
     console.print(f"results: {plan.run_dir / 'results.jsonl'}; tables: python -m suite report --results "
@@ -133,6 +202,36 @@ def run(args) -> int:
         console.print(f"[red]{len(failed)} of {len(outcomes)} failed[/]; see {plan.run_dir / 'logs'}; "
                       "re-run the same command to retry them")
     return 1 if failed else 0
+
+
+def _execute(console: Console, plan, backends, executor, total: int) -> list[Outcome]:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        overall = progress.add_task("models x seeds", total=total)
+        jobs: dict[str, int] = {}  # per running job (workers' epoch events); local jobs draw the engine's bars
+        if executor.name == "local":
+            executor.progress = progress
+
+        def events(event: str, info: dict) -> None:
+            if event == "begin":
+                progress.update(overall, description=f"{info['row'] or info['model']} (seed {info['seed']})")
+            elif event == "epoch" and executor.name != "local":
+                key = info.get("key") or f"{info['model']}|{info['seed']}"
+                where = info.get("slot") or ""
+                err = info.get("test_error_pct")
+                text = f"{info['model']} seed {info['seed']} {where} " + (f"(test error {err:.2f} %)"
+                                                                             if err is not None else "")
+                if key not in jobs:
+                    jobs[key] = progress.add_task(text, total=info.get("epochs") or None)
+                progress.update(jobs[key], completed=info.get("epoch") or 0, description=text)
+            elif event == "end":
+                progress.advance(overall)
+                key = next((k for k in jobs if k.startswith(f"{info['model']}|") and
+                            k.endswith(f"|{info['seed']}")), None)
+                if key is not None:
+                    progress.remove_task(jobs.pop(key))
+
+        return Runner(plan, backends, progress=progress, events=events, executor=executor).execute()
 
 
 def _fmt(v, digits: int = 2) -> str:
@@ -148,7 +247,7 @@ def _summary(console: Console, outcomes: list[Outcome]) -> None:
         rec = o.record
         summ = rec.get("summary") or {}
         lat = rec.get("latency") or {}
-        times = [f"{k} {_fmt(v.get('per_image_ms'), 1)}{'*' if v.get('predicted') else ''}"
+        times = [f"{k} {_fmt(v.get('per_image_ms') or v.get('median_ms'), 1)}{'*' if v.get('predicted') else ''}"
                  for k, v in lat.items()]
         params = ((rec.get("complexity") or {}).get("published") or {}).get("torchstat", {}).get("params")
         style = {"failed": "red", "skipped": "dim", "diverged": "yellow"}.get(o.status, "")

@@ -1,0 +1,96 @@
+"""Every call of `suite run` that does real work, behind one dataclass so that tests inject fakes.
+
+The real modules (zoo, data, recipes, the training engine, complexity, latency) are imported here and nowhere
+else in the orchestrator. Workers of the gpus and ray executors rebuild them with ``real_backends()``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class Backends:
+    """Every call that does real work; ``real_backends()`` wires the suite's modules, tests pass fakes."""
+
+    model_names: Callable[[], list[str]]
+    dataset_names: Callable[[], list[str]]
+    load_dataset: Callable[..., Any]  # (name, data_dir=, download=, train_subset=, test_subset=, device=)
+    get_recipe: Callable[..., Any]  # (name, **overrides) -> recipe
+    train_and_evaluate: Callable[..., Any]  # (model, dataset, recipe, seed=, work_dir=, ...) -> result
+    complexity: Callable[[str, int, tuple[int, int, int]], dict]  # (model, head, input) -> {convention: dict}
+    parse_profiles: Callable[..., list]  # (text, threads=) -> [profile]
+    latency: Callable[..., dict]  # (model, head, profile, threads=, protocol=, per_image_batch=) -> dict
+    time_train_step: Callable[..., float] | None = None  # (model, head, shape, batch, device) -> s/image
+
+
+def real_backends() -> Backends:
+    """The suite's own modules, imported here and nowhere else in the orchestrator."""
+    import zoo
+    from suite import data, recipes, train
+    from suite.hardware import parse_profiles
+
+    def complexity(model: str, head: int, input_size) -> dict:
+        from suite.complexity import profile_all
+
+        net = zoo.create_model(model, num_classes=head)
+        return {conv: rep.to_dict() for conv, rep in profile_all(net, tuple(input_size)).items()}
+
+    def latency(model: str, head: int, profile, *, input_size=(3, 32, 32), threads=None, protocol=None,
+                per_image_batch=100, batch=1) -> dict:
+        from suite.latency import Protocol, measure_latency
+
+        net = zoo.create_model(model, num_classes=head)  # timing does not depend on the trained weights
+        proto = Protocol(**protocol) if protocol else None
+        return measure_latency(net, profile, input_size=tuple(input_size), threads=threads, protocol=proto,
+                               per_image_batch=per_image_batch, batch=batch, model_name=model).to_dict()
+
+    accepted = set(inspect.signature(train.train_and_evaluate).parameters)
+
+    def train_and_evaluate(model, dataset, recipe, **kw):
+        # --fast / --compile reach the engine only when asked for, so an engine without them still trains
+        # the default (deterministic, eager) way and says clearly that it cannot do the other.
+        for flag in ("fast", "compile"):
+            if not kw.get(flag):
+                kw.pop(flag, None)
+            elif flag not in accepted:
+                from suite.errors import SuiteError
+
+                raise SuiteError(f"--{flag}: this training engine (suite.train) has no {flag!r} option")
+        kw = {k: v for k, v in kw.items() if k in accepted}
+        return train.train_and_evaluate(model, dataset, recipe, **kw)
+
+    return Backends(
+        model_names=zoo.list_models, dataset_names=data.dataset_names, load_dataset=data.load_dataset,
+        get_recipe=recipes.get_recipe, train_and_evaluate=train_and_evaluate, complexity=complexity,
+        parse_profiles=parse_profiles, latency=latency, time_train_step=time_train_step)
+
+
+def time_train_step(model: str, head: int, image_shape, batch: int, device: str) -> float:
+    """Seconds per training image of a forward + backward + Adam step: the fastest of two, after a warm-up."""
+    import torch
+
+    import zoo
+
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    net = zoo.create_model(model, num_classes=head).to(device).train()
+    opt = torch.optim.Adam(net.parameters())
+    x = torch.randn(batch, *image_shape, device=device)
+    y = torch.randint(0, head, (batch,), device=device)
+    times = []
+    for _ in range(3):
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        torch.nn.functional.cross_entropy(net(x), y).backward()
+        opt.step()
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()  # the clock reads after the device finished, never a queued launch
+        times.append(time.perf_counter() - t0)
+    return min(times[1:]) / batch  # the fastest: other processes only ever add time

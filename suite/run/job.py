@@ -1,0 +1,371 @@
+"""One job: train, profile and time one (model, dataset, seed); the same code under every executor.
+
+A job runs in two phases so that timing stays clean. ``train_phase`` trains (the engine resumes from the
+job's epoch checkpoints), computes the complexity and writes the training half of the record to
+``trained.json``. ``time_phase`` measures every requested hardware profile and writes the whole record to
+``result.json``; the driver schedules it only while no job of the run trains (see runner.py), and each
+measurement records where it ran (host, device, CUDA_VISIBLE_DEVICES, threads). Both files are written
+atomically by whoever runs the job; only the driver appends to results.jsonl.
+
+A worker (a gpus subprocess, a ray task, or the driver itself for ``local``) calls ``execute(task, emit)``;
+``emit`` sends progress events (one per epoch) back to the driver.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from suite.errors import SuiteError
+
+from .backends import Backends, real_backends
+from .plan import NO_DATA, ModelJob, Plan, RunConfig, TimingInput
+from .presets import Preset
+from .records import SCHEMA, as_dict, failure, join_reasons, now, result_key, train_summary
+from .store import MANIFEST, RunStore, read_json, write_json_atomic
+
+log = logging.getLogger("suite.run")
+Emit = Callable[[dict], None]
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a worker needs to rebuild the run's workspace: plain picklable values, never the dataset."""
+
+    config: RunConfig
+    run_dir: str
+    table_id: str
+    dataset_name: str
+    recipe_name: str
+    recipe_overrides: dict
+    preset: Preset
+    train_subset: int | None
+    test_subset: int | None
+    config_hash: str
+    data_fingerprint: str | None
+    executor: str = "local"
+    backends: Callable[[], Backends] = real_backends  # pickled by reference: tests name their own factory
+
+    @classmethod
+    def from_plan(cls, plan: Plan, *, executor: str = "local",
+                  backends: Callable[[], Backends] = real_backends) -> JobContext:
+        meta = getattr(plan.dataset, "meta", None) or {}
+        return cls(plan.config, str(plan.run_dir), str(plan.table.id), plan.dataset_name, plan.recipe_name,
+                   dict(plan.recipe_overrides), plan.preset, plan.train_subset, plan.test_subset,
+                   plan.config_hash, meta.get("fingerprint"), executor, backends)
+
+    @property
+    def run_name(self) -> str:
+        return Path(self.run_dir).name
+
+
+@dataclass(frozen=True)
+class Task:
+    """One unit of work for an executor: a job's training phase, its timing phase, or a plain call."""
+
+    phase: str  # "train" | "time" | "call"
+    key: str = ""
+    job: ModelJob | None = None
+    seed: int | None = None
+    attempt: str = ""
+    context: JobContext | None = None
+    record: dict | None = None  # time: the training half, or a finished record to add hardware to
+    profiles: tuple[str, ...] = ()  # time: the hardware to measure
+    fn: Callable | None = None  # call: a module-level function (pickled by reference)
+    args: tuple = ()
+    id: int = 0
+
+    @property
+    def label(self) -> str:
+        return f"{self.job.model} seed {self.seed}" if self.job is not None else getattr(self.fn, "__name__", "call")
+
+
+def resolve_device(requested: str | None) -> str:
+    """The training device where the job runs: None / "auto" means cuda if this worker sees one."""
+    import torch
+
+    if requested in (None, "auto"):
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if torch.device(requested).type == "cuda" and not torch.cuda.is_available():
+        raise SuiteError(f"--device {requested}: torch sees no CUDA device on {socket.gethostname()} "
+                         f"(CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES')!r})")
+    return requested
+
+
+def set_threads(threads: int) -> None:
+    """Intra-op threads, set explicitly: Ray and other launchers change OMP_NUM_THREADS on their own."""
+    import torch
+
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(threads)  # for anything this worker starts
+    torch.set_num_threads(threads)
+
+
+def worker_info(executor: str) -> dict:
+    """Where a phase ran: recorded in every line, next to what it measured."""
+    import torch
+
+    return {"executor": executor, "host": socket.gethostname(), "pid": os.getpid(),
+            "slot": os.environ.get("SUITE_WORKER_SLOT"), "ray_node_id": os.environ.get("SUITE_RAY_NODE_ID"),
+            "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
+            "threads": torch.get_num_threads(), "interop_threads": torch.get_num_interop_threads(),
+            "omp_num_threads": os.environ.get("OMP_NUM_THREADS")}
+
+
+# --- the workspace: dataset, recipe, profiles, as one worker sees them ---------------------------------------
+
+@dataclass
+class Workspace:
+    context: JobContext
+    backends: Backends
+    dataset: Any
+    recipe: Any
+    profiles: list
+    device: str
+    progress: Any = None  # a rich Progress shared with the engine's bars (local executor only)
+    complexity: dict[str, dict] = field(default_factory=dict)
+
+    @classmethod
+    def from_plan(cls, plan: Plan, backends: Backends, context: JobContext, *, progress=None) -> Workspace:
+        return cls(context, backends, plan.dataset, plan.recipe, list(plan.profiles), plan.device, progress)
+
+    @classmethod
+    def load(cls, context: JobContext) -> Workspace:
+        """Rebuild the workspace in a worker (cached per process: a gpus worker runs many jobs)."""
+        cached = _WORKSPACES.get(context.config_hash)
+        if cached is not None and cached.context == context:
+            return cached
+        _check_run_dir(context)
+        cfg = context.config
+        backends = context.backends()
+        device = resolve_device(cfg.device)
+        if context.dataset_name == NO_DATA:  # a timing-only table: an input shape and a head, no data
+            from suite.tables import get_table
+
+            dataset = TimingInput.of(get_table(context.table_id))
+        else:
+            dataset = backends.load_dataset(context.dataset_name, data_dir=cfg.data_dir, download=cfg.download,
+                                            train_subset=context.train_subset, test_subset=context.test_subset,
+                                            device=device)
+        fingerprint = (getattr(dataset, "meta", None) or {}).get("fingerprint")
+        if context.data_fingerprint and fingerprint != context.data_fingerprint:
+            raise SuiteError(f"{context.dataset_name} on {socket.gethostname()} is not the driver's "
+                             f"(fingerprint {fingerprint}, the driver's {context.data_fingerprint}): every "
+                             "node must see the same --data-dir")
+        recipe = backends.get_recipe(context.recipe_name, **context.recipe_overrides)
+        profiles = backends.parse_profiles(cfg.hardware or "rpi4", threads=cfg.threads)
+        ws = cls(context, backends, dataset, recipe, profiles, device)
+        _WORKSPACES.clear()  # one run per worker at a time: do not keep an old dataset alive
+        _WORKSPACES[context.config_hash] = ws
+        return ws
+
+    @property
+    def store(self) -> RunStore:
+        return RunStore(self.context.run_dir)
+
+    def input_shape(self) -> tuple[int, int, int]:
+        return tuple(getattr(self.dataset, "image_shape", (3, 32, 32)))
+
+    def epochs_planned(self, model: str) -> int | None:
+        recipe = self.recipe
+        if hasattr(recipe, "resolve"):
+            recipe = recipe.resolve(model, self.context.dataset_name)
+        return getattr(recipe, "epochs", None)
+
+
+_WORKSPACES: dict[str, Workspace] = {}
+
+
+def _check_run_dir(context: JobContext) -> None:
+    """A worker must see the driver's run directory: on a cluster --out is a path every node mounts."""
+    manifest = read_json(Path(context.run_dir) / MANIFEST)
+    if manifest is None or manifest.get("config_hash") != context.config_hash:
+        raise SuiteError(f"the run directory {context.run_dir} is not visible on {socket.gethostname()}: with "
+                         f"--executor {context.executor}, --out must be a path every node sees (a shared "
+                         "filesystem mounted at the same path)")
+
+
+# --- the two phases -----------------------------------------------------------------------------------------
+
+def base_record(ctx: JobContext, job: ModelJob, seed: int, device: str) -> dict:
+    cfg = ctx.config
+    return {"schema": SCHEMA, "key": result_key(job.model, ctx.dataset_name, seed), "run": ctx.run_name,
+            "table": ctx.table_id, "row": job.row, "model": job.model, "dataset": ctx.dataset_name,
+            "seed": seed, "preset": ctx.preset.name, "recipe": ctx.recipe_name,
+            "train_subset": ctx.train_subset, "test_subset": ctx.test_subset, "precision": cfg.precision,
+            "device": device, "fast": cfg.fast, "compile": cfg.compile, "executor": ctx.executor}
+
+
+def log_exception(run_dir: str | Path, job: ModelJob, seed: int | None, exc: BaseException) -> None:
+    name = f"{job.model}-seed{seed}.log" if seed is not None else f"{job.model}.log"
+    try:
+        logs = Path(run_dir) / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        with (logs / name).open("a") as fh:
+            fh.write(f"--- {now()} on {socket.gethostname()}\n")
+            fh.write("".join(traceback.format_exception(exc)))
+    except OSError:
+        pass  # the reason is in the line all the same
+    log.error("%s seed %s: %s: %s", job.model, seed, type(exc).__name__, exc)
+
+
+def complexity(ws: Workspace, job: ModelJob) -> dict:
+    """Per model (weights and seed do not change it), cached in the run directory for every worker."""
+    if job.model in ws.complexity:
+        return ws.complexity[job.model]
+    path = ws.store.complexity_path(job.model)
+    out = read_json(path)
+    if out is None:
+        head = ws.dataset.num_classes
+        shape = ws.input_shape()
+        profiled = job.profiled_model or job.model
+        pub_head = job.published_head or head
+        # "as published": the model whose figures the paper printed, at 224, with the head it printed
+        out = {"published": {"model": profiled, "num_classes": pub_head, "input_size": [3, 224, 224],
+                             **ws.backends.complexity(profiled, pub_head, (3, 224, 224))},
+               "trained": {"model": job.model, "num_classes": head, "input_size": list(shape),
+                           **ws.backends.complexity(job.model, head, shape)}}
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(path, out)
+        except OSError:
+            pass  # only a cache
+    ws.complexity[job.model] = out
+    return out
+
+
+class _NothingToTrain(Exception):
+    """A timing-only table's job: there is no training phase to run."""
+
+
+def train_phase(ws: Workspace, task: Task, emit: Emit) -> dict:
+    """Train (resuming from the job's checkpoints) and profile; the training half goes to trained.json."""
+    ctx, job, seed, cfg = task.context, task.job, task.seed, task.context.config
+    job_dir = ws.store.job_dir(job.model, ctx.dataset_name, seed)
+    job_dir.mkdir(parents=True, exist_ok=True)
+    record = base_record(ctx, job, seed, ws.device) | {"attempt": task.attempt, "started": now()}
+    t0 = time.perf_counter()
+    planned = ws.epochs_planned(job.model)
+    info = {"key": task.key, "model": job.model, "row": job.row, "seed": seed}
+
+    def on_epoch(entry: dict) -> None:
+        emit({"event": "epoch", **info, "epoch": entry.get("epoch"), "epochs": planned,
+              "test_error_pct": entry.get("test_error_pct")})
+
+    failures: list[dict] = []
+    record["train"] = None
+    try:
+        if isinstance(ws.dataset, TimingInput):
+            raise _NothingToTrain
+        result = ws.backends.train_and_evaluate(
+            job.model, ws.dataset, ws.recipe, seed=seed, work_dir=job_dir, device=ws.device,
+            precision=cfg.precision, channels_last=cfg.channels_last, progress=ws.progress,
+            on_epoch_end=on_epoch, fast=cfg.fast, compile=cfg.compile)
+        record["train"] = as_dict(result)
+        status = record["train"].get("status", "ok")
+        if status not in ("ok", "diverged"):  # the engine reports its own failures as a status
+            failures.append({"stage": "train", "reason": record["train"].get("reason") or status})
+            log.error("%s seed %d: training %s: %s", job.model, seed, status, record["train"].get("reason"))
+    except _NothingToTrain:
+        pass  # a timing-only table: complexity and latency only
+    except Exception as exc:  # noqa: BLE001 - a failing model never stops the others
+        failures.append(failure("train", exc))
+        log_exception(ctx.run_dir, job, seed, exc)
+    record["summary"] = train_summary(record["train"])
+    try:
+        record["complexity"] = complexity(ws, job)
+    except Exception as exc:  # noqa: BLE001
+        record["complexity"] = None
+        failures.append(failure("complexity", exc))
+        log_exception(ctx.run_dir, job, seed, exc)
+    record.update(failures=failures, train_elapsed_s=round(time.perf_counter() - t0, 3),
+                  worker={"train": worker_info(ctx.executor)})
+    RunStore.write_trained(job_dir, record)
+    emit({"event": "trained", **info, "failed": bool(failures)})
+    return record
+
+
+def measure(ws: Workspace, job: ModelJob, profile) -> dict:
+    """One latency measurement (or prediction) of ``job.model`` on ``profile``."""
+    cfg = ws.context.config
+    latency = _latency_spec(ws.context.table_id)
+    per_image_batch = ws.context.preset.per_image_batch if latency.per_image else None
+    if getattr(profile, "remote", None) is not None:
+        # `--hardware rpi4@host` / `ssh://host`: a bundle of this model is timed on that machine over SSH; a
+        # device that cannot be reached fails this profile only (the caller records it, the others go on).
+        from suite.device.remote import measure_remote
+
+        records = measure_remote(profile, [(job.model, ws.dataset.num_classes)], input_size=ws.input_shape(),
+                                 threads=profile.threads or None, protocol=ws.context.preset.latency_protocol,
+                                 per_image_batch=per_image_batch, batch=latency.batch)
+        record = records[job.model]
+        if record.get("status") == "failed":
+            raise SuiteError(f"{job.model} failed on {profile.remote.display}: {record.get('error')}")
+        return record
+    return as_dict(ws.backends.latency(job.model, ws.dataset.num_classes, profile, input_size=ws.input_shape(),
+                                       threads=cfg.threads, protocol=ws.context.preset.latency_protocol,
+                                       per_image_batch=per_image_batch,
+                                       **({"batch": latency.batch} if latency.batch != 1 else {})))
+
+
+def _latency_spec(table_id: str):
+    """How the table's time columns are measured (suite.tables.Latency); the default for an unknown id."""
+    from suite.tables import TABLES, Latency
+
+    spec = TABLES.get(table_id)
+    return spec.latency if spec is not None else Latency()
+
+
+def time_phase(ws: Workspace, task: Task, emit: Emit) -> dict:
+    """Measure the requested hardware and write the whole record to result.json (atomically)."""
+    ctx, job, seed = task.context, task.job, task.seed
+    record = dict(task.record)
+    t0 = time.perf_counter()
+    where = worker_info(ctx.executor)
+    latency, failures = {}, []
+    for prof in [p for p in ws.profiles if p.name in task.profiles]:
+        try:
+            value = measure(ws, job, prof)
+        except Exception as exc:  # noqa: BLE001 - one hardware failing keeps the others
+            failures.append(failure(f"latency:{prof.name}", exc))
+            log_exception(ctx.run_dir, job, None, exc)
+            continue
+        if isinstance(value, dict):
+            threads = value.get("threads") or getattr(prof, "threads", None)
+            value["context"] = {"host": where["host"], "device": getattr(prof, "device", None),
+                                "cuda_visible_devices": where["cuda_visible_devices"], "threads": threads,
+                                "executor": ctx.executor, "predicted": not getattr(prof, "native", True),
+                                "exclusive": "no job of this run trained while this was timed"}
+        latency[prof.name] = value
+    failures = [*record.get("failures", []), *failures]
+    diverged = (record.get("train") or {}).get("status") == "diverged"
+    elapsed = round(time.perf_counter() - t0, 3)
+    record.update(latency={**(record.get("latency") or {}), **latency}, attempt=task.attempt,
+                  status="failed" if failures else "diverged" if diverged else "ok", failures=failures,
+                  reason=join_reasons(failures), finished=now(),
+                  elapsed_s=round(float(record.get("train_elapsed_s") or 0.0) + elapsed, 3),
+                  worker={**(record.get("worker") or {}), "time": where})
+    record.setdefault("started", now())
+    job_dir = ws.store.job_dir(job.model, ctx.dataset_name, seed)
+    job_dir.mkdir(parents=True, exist_ok=True)  # a line of an older run may have no job folder yet
+    RunStore.write_result(job_dir, record)
+    return record
+
+
+def execute(task: Task, emit: Emit, workspace: Workspace | None = None) -> Any:
+    """The worker's entry point, the same for every executor."""
+    if task.phase == "call":
+        return task.fn(*task.args)
+    ws = workspace or Workspace.load(task.context)
+    if task.phase == "train":
+        return train_phase(ws, task, emit)
+    if task.phase == "time":
+        return time_phase(ws, task, emit)
+    raise ValueError(f"unknown task phase {task.phase!r}")

@@ -1,0 +1,350 @@
+"""Configuration -> jobs: validate every input, resolve the table's rows, load the dataset; nothing written.
+
+The run name is derived from everything that changes the numbers (table, dataset, preset, resolved recipe,
+subsets, precision, --fast, --compile), so re-running the same command finds the directory and skips the
+finished lines; models, seeds, hardware and the executor are left out of it so that a later command (on
+another machine, through another executor) can add to the same run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from suite.errors import SuiteError, unknown
+
+from .backends import Backends
+from .presets import PRESETS, Preset
+from .records import as_dict
+from .store import MANIFEST, read_json
+
+PRECISIONS = ("fp32", "bf16", "fp16")
+EXECUTORS = ("local", "gpus", "ray")
+
+
+NO_DATA = "none"  # the dataset name of a timing-only table's run
+
+
+def _table(name: str):
+    """The table called ``name`` and the ids of the tables `suite run` can run (the one registry lookup)."""
+    from suite.tables import TABLES, resolve
+
+    runnable = [k for k, t in TABLES.items() if t.runnable]
+    key = resolve(name)
+    if key is None:
+        raise unknown("table", name, runnable)
+    return TABLES[key], runnable
+
+
+@dataclass(frozen=True)
+class TimingInput:
+    """What a timing-only table (no training column) stands on instead of a dataset: an input and a head."""
+
+    num_classes: int
+    image_shape: tuple[int, int, int]
+    name: str = NO_DATA
+    train_count: int = 0
+    test_count: int = 0
+    meta: dict = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, table) -> TimingInput:
+        heads = {r.published_head for r in table.rows}
+        return cls(max(heads), tuple(table.latency.input_size or (3, 224, 224)),
+                   meta={"fingerprint": None, "note": "timing only: no data set, random inputs of this shape"})
+
+
+@dataclass(frozen=True)
+class ModelJob:
+    row: str | None  # the paper table's row label, None for a model outside the table
+    model: str  # zoo model trained and timed
+    published_head: int | None = None  # head of the published complexity figures
+    profiled_model: str | None = None  # model whose complexity the published row printed
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    table: str = "3"
+    models: tuple[str, ...] | None = None  # None: every row of the table
+    dataset: str | None = None  # None: the table's dataset
+    recipe: str | None = None  # None: the table's recipe
+    recipe_overrides: dict = field(default_factory=dict)
+    preset: str = "paper"
+    epochs: int | None = None
+    seeds: tuple[int, ...] = (0,)
+    train_subset: int | None = None
+    test_subset: int | None = None
+    data_dir: str | None = None
+    download: bool | None = None  # None: suite.data decides (download when missing and the host answers)
+    out: str = "results"
+    run_name: str | None = None
+    hardware: str | None = None  # comma-separated; None: the table's (suite.tables: rpi4 for the Pi tables)
+    precision: str = "fp32"
+    channels_last: bool = False
+    device: str | None = None  # None: cuda if available, else cpu (decided where the job runs)
+    threads: int | None = None
+    fast: bool = False  # cudnn.benchmark, TF32, non-deterministic kernels (what the authors ran)
+    compile: bool = False  # torch.compile, eager where a model does not compile
+    executor: str = "local"
+    gpus: tuple[str, ...] | None = None  # gpus executor: GPU ids; None: every visible GPU
+    jobs_per_gpu: int = 1
+    max_attempts: int = 3  # a job whose worker dies is run again up to this many times in all
+    ray_address: str | None = None  # None: $RAY_ADDRESS, else a local Ray instance for the run
+    argv: tuple[str, ...] = ()
+
+
+@dataclass
+class Plan:
+    """A validated configuration: everything resolved, nothing written yet."""
+
+    config: RunConfig
+    table: Any  # TableSpec
+    preset: Preset
+    jobs: list[ModelJob]
+    dataset_name: str
+    dataset: Any
+    recipe_name: str
+    recipe: Any
+    profiles: list
+    device: str  # "auto" where each worker decides (the ray executor)
+    train_subset: int | None
+    test_subset: int | None
+    run_dir: Path
+    config_hash: str
+    recipe_overrides: dict = field(default_factory=dict)  # what get_recipe was called with (epochs included)
+
+
+def parse_seeds(text: str | None) -> tuple[int, ...]:
+    """'0,1,2' or '0-2' -> (0, 1, 2)."""
+    if text is None or str(text).strip() == "":
+        return (0,)
+    seeds: list[int] = []
+    try:
+        for part in str(text).split(","):
+            lo, sep, hi = part.strip().partition("-")
+            if sep:
+                seeds.extend(range(int(lo), int(hi) + 1))
+            elif lo:
+                seeds.append(int(lo))
+    except ValueError:
+        raise SuiteError(f"bad --seeds {text!r}; expected integers like 0,1,2 or 0-4") from None
+    if not seeds:
+        raise SuiteError(f"bad --seeds {text!r}; expected integers like 0,1,2 or 0-4")
+    return tuple(dict.fromkeys(seeds))
+
+
+def config_hash(identity: dict) -> str:
+    return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:8]
+
+
+def _jobs(table, models: tuple[str, ...] | None, known: list[str]) -> list[ModelJob]:
+    by_model = {r.model: r for r in table.rows}
+    by_label = {r.row.lower(): r for r in table.rows}
+
+    def job(spec) -> ModelJob:
+        return ModelJob(spec.row, spec.model, spec.published_head, spec.profiled_model)
+
+    if models is None:
+        chosen = [job(r) for r in table.rows]
+    else:
+        chosen = []
+        for name in models:
+            spec = by_model.get(name) or by_label.get(name.lower())
+            if spec is not None:
+                chosen.append(job(spec))
+            elif name in known:
+                chosen.append(ModelJob(None, name))
+            else:
+                raise unknown("model", name, known)
+    for j in chosen:
+        for name in {j.model, j.profiled_model or j.model}:
+            if name not in known:
+                raise unknown("model", name, known)
+    return list({j.model: j for j in chosen}.values())
+
+
+def _check_writable(out: Path) -> None:
+    """Fail before any work if ``out`` cannot be created or written (checks the nearest existing folder)."""
+    probe = out
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise SuiteError(f"--out {out} is not usable: {probe} is a file, not a directory")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise SuiteError(f"--out {out} is not writable ({probe} does not allow writing); choose another "
+                         "--out")
+
+
+def _device(requested: str | None) -> str:
+    import torch
+
+    if requested is None:
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        dev = torch.device(requested)
+    except RuntimeError:
+        raise SuiteError(f"bad --device {requested!r}; expected cpu, cuda or cuda:N") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise SuiteError(f"--device {requested} asked for CUDA, and torch sees no CUDA device here; use "
+                         "--device cpu")
+    return str(dev)
+
+
+def _executor_device(config: RunConfig) -> str:
+    """The training device as the driver states it; the gpus and ray drivers never touch CUDA themselves."""
+    if config.executor == "local":
+        return _device(config.device)
+    if config.device not in (None, "cpu", "cuda", "cuda:0"):
+        raise SuiteError(f"--device {config.device} with --executor {config.executor}: each worker sees only "
+                         "its own GPU(s); use --device cuda (or leave it out)")
+    if config.executor == "gpus":
+        if config.device == "cpu":
+            raise SuiteError("--executor gpus trains on GPUs; use --executor local or ray for --device cpu")
+        return "cuda"
+    return "cpu" if config.device == "cpu" else "auto"
+
+
+@dataclass(frozen=True)
+class DeferredProfile:
+    """A profile the driver of workers does not resolve itself (it never touches CUDA): each worker does."""
+
+    name: str
+    device: str = "cuda"
+    native: bool = True
+    threads: int | None = None
+
+
+def _profiles(config: RunConfig, backends: Backends) -> list:
+    text = config.hardware or "rpi4"
+    if config.executor == "local":
+        return backends.parse_profiles(text, threads=config.threads)
+    names = list(dict.fromkeys(n.strip().lower() for n in str(text).split(",") if n.strip()))
+    if not names:
+        return backends.parse_profiles(text, threads=config.threads)  # its own error for an empty list
+    return [DeferredProfile(n) if n == "gpu" else backends.parse_profiles(n, threads=config.threads)[0]
+            for n in names]
+
+
+def _identity(table, dataset_name: str, preset: Preset, recipe, train_subset, test_subset,
+              config: RunConfig) -> dict:
+    identity = {"table": table.id, "dataset": dataset_name, "preset": preset.name, "recipe": as_dict(recipe),
+                "train_subset": train_subset, "test_subset": test_subset, "precision": config.precision,
+                "channels_last": config.channels_last}
+    for flag in ("fast", "compile"):  # only when set, so that earlier runs keep their names
+        if getattr(config, flag):
+            identity[flag] = True
+    return identity
+
+
+def run_name(table, dataset_name: str, preset: Preset, recipe_name: str, digest: str) -> str:
+    prefix = f"table{table.id}" if str(table.id).isdigit() else str(table.id)
+    return f"{prefix}-{dataset_name}-{preset.name}-{recipe_name}-{digest}"
+
+
+def prepare(config: RunConfig, backends: Backends) -> Plan:
+    """Validate every input and load the dataset; raises SuiteError before anything is written."""
+    from .executors import check_executor
+
+    table, runnable = _table(config.table)
+    # Each table names the hardware it is usually timed on (rpi4 for the Pi tables, cpu otherwise).
+    config = replace(config, hardware=config.hardware or table.hardware)
+    if not table.runnable:
+        raise SuiteError(f"table {table.id} ({table.title}) is complexity only: `python -m suite report` computes "
+                         f"it, no run needed (`suite run` runs {', '.join(runnable)})")
+    if config.preset not in PRESETS:
+        raise unknown("preset", config.preset, PRESETS)
+    preset = PRESETS[config.preset]
+    if config.executor not in EXECUTORS:
+        raise unknown("executor", config.executor, EXECUTORS)
+    jobs = _jobs(table, config.models, list(backends.model_names()))
+    if not jobs:
+        raise SuiteError("no models to run: --models is empty")
+    dataset_name = (config.dataset or table.dataset or NO_DATA).lower()
+    if table.trainable and dataset_name not in backends.dataset_names():
+        raise unknown("dataset", dataset_name, backends.dataset_names())
+    for name, value in (("--epochs", config.epochs), ("--train-subset", config.train_subset),
+                        ("--test-subset", config.test_subset), ("--threads", config.threads),
+                        ("--jobs-per-gpu", config.jobs_per_gpu), ("--max-attempts", config.max_attempts)):
+        if value is not None and value < 1:
+            raise SuiteError(f"{name} must be a positive integer, got {value}")
+    recipe_name = config.recipe or table.recipe or "threshnet"
+    overrides = dict(config.recipe_overrides)
+    epochs = config.epochs or preset.epochs
+    if epochs is not None:
+        overrides["epochs"] = epochs
+    recipe = backends.get_recipe(recipe_name, **overrides)
+    profiles = _profiles(config, backends)
+    if config.precision not in PRECISIONS:
+        raise unknown("precision", config.precision, PRECISIONS)
+    device = _executor_device(config)
+    if config.precision == "fp16" and device == "cpu":
+        raise SuiteError("--precision fp16 needs a CUDA device (AMP with a grad scaler); use bf16 or fp32 "
+                         "on the CPU")
+    out = Path(config.out).expanduser()
+    _check_writable(out)
+    check_executor(config)  # Ray installed and reachable, GPUs that exist: before the dataset is read
+    train_subset = config.train_subset if config.train_subset is not None else preset.train_subset
+    test_subset = config.test_subset if config.test_subset is not None else preset.test_subset
+    load_on = device if config.executor == "local" else "cpu"  # the driver of workers stays off the GPU
+    if table.trainable:
+        dataset = backends.load_dataset(dataset_name, data_dir=config.data_dir, download=config.download,
+                                        train_subset=train_subset, test_subset=test_subset, device=load_on)
+    else:
+        if config.dataset:
+            raise SuiteError(f"table {table.id} times models on random inputs: it takes no --dataset")
+        dataset, train_subset, test_subset = TimingInput.of(table), None, None
+    digest = config_hash(_identity(table, dataset_name, preset, recipe, train_subset, test_subset, config))
+    name = config.run_name or run_name(table, dataset_name, preset, recipe_name, digest)
+    if "/" in name or name in ("", ".", ".."):
+        raise SuiteError(f"bad --run-name {name!r}; use a plain folder name")
+    _check_same_config(out / name, digest)
+    return Plan(config, table, preset, jobs, dataset_name, dataset, recipe_name, recipe, profiles, device,
+                train_subset, test_subset, out / name, digest, overrides)
+
+
+def _check_same_config(run_dir: Path, digest: str) -> None:
+    """A named run folder resumed with another configuration would mix incomparable lines: refuse."""
+    previous = (read_json(run_dir / MANIFEST) or {}).get("config_hash")
+    if previous and previous != digest:
+        raise SuiteError(f"{run_dir} holds a run with another configuration ({previous}, now {digest}); "
+                         "choose another --run-name, or repeat that run's options to resume it")
+
+
+# --- the time estimate --------------------------------------------------------------------------------------
+
+def estimate_seconds(plan: Plan, backends: Backends, *, batch: int = 16, timer=None) -> dict[str, float]:
+    """Rough serial time per model: one timed training step, scaled to epochs x images x seeds (+ tests).
+
+    ``timer`` runs ``time_train_step`` where the jobs will run (an executor's worker); default: here.
+    """
+    step = backends.time_train_step
+    if step is None or not getattr(plan.table, "trainable", True):
+        return {}
+    ds = plan.dataset
+    shape = tuple(ds.image_shape) if hasattr(ds, "image_shape") else (3, 32, 32)
+    device = plan.device  # "auto": the worker decides (backends.time_train_step)
+    estimates = {}
+    for job in plan.jobs:
+        recipe = plan.recipe
+        if hasattr(recipe, "resolve"):
+            recipe = recipe.resolve(job.model, plan.dataset_name)
+        epochs = int(getattr(recipe, "epochs", None) or 1)
+        args = (job.model, ds.num_classes, shape, batch, device)
+        per_image = timer(step, *args) if timer is not None else step(*args)
+        images = epochs * (ds.train_count + ds.test_count / 3.0)  # a test image costs about a third of a step
+        estimates[job.model] = per_image * images * len(plan.config.seeds)
+    return estimates
+
+
+def estimate_wall(estimates: dict[str, float], slots: int, seeds: int = 1) -> float:
+    """Wall time on ``slots`` parallel slots: the serial total divided by the slots, never below one job."""
+    if not estimates:
+        return 0.0
+    longest = max(estimates.values()) / max(seeds, 1)  # one (model, seed) job runs on one slot
+    return max(sum(estimates.values()) / max(slots, 1), longest)

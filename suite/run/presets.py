@@ -1,0 +1,39 @@
+"""Run presets: how much of a recipe a run trains and how carefully it times (paper, quick, smoke)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    description: str
+    epochs: int | None = None  # None: the recipe's own epoch count
+    train_subset: int | None = None  # None: the whole training set
+    test_subset: int | None = None
+    latency_protocol: dict | None = None  # suite.latency.Protocol fields; None: its defaults
+    per_image_batch: int = 100
+    estimate: bool = False  # time a training step of each model and print the total before starting
+    reproduction: bool = True  # False: a pipeline check whose numbers must never be read as the paper's
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+_FAST_LATENCY = {"warmup": 1, "min_runs": 3, "max_runs": 10, "target_s": 0.05,
+                 "batch_warmup": 1, "batch_min_runs": 1, "batch_max_runs": 2, "batch_target_s": 0.1}
+
+PRESETS: dict[str, Preset] = {
+    "paper": Preset("paper", "the full recipe on the full dataset, as the paper trained", estimate=True),
+    "quick": Preset("quick", "3 epochs on 5,000 training / 1,000 test images: a trend, not a reproduction",
+                    epochs=3, train_subset=5000, test_subset=1000,
+                    latency_protocol={**_FAST_LATENCY, "min_runs": 10, "max_runs": 100, "target_s": 0.3,
+                                      "batch_min_runs": 3, "batch_max_runs": 10, "batch_target_s": 1.0},
+                    reproduction=False),
+    # Small enough for CI on 2 shared cores: all 14 models of Table III in a few minutes.
+    "smoke": Preset("smoke", "1 epoch on 100 training / 50 test images: checks the pipeline, reproduces "
+                             "nothing",
+                    epochs=1, train_subset=100, test_subset=50, latency_protocol=_FAST_LATENCY,
+                    per_image_batch=20, reproduction=False),
+}

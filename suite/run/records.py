@@ -1,0 +1,74 @@
+"""Small pieces of a results line: keys, timestamps, JSON-ready results, the training summary, failures."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, is_dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+SCHEMA = 1
+FINISHED = ("ok", "diverged")  # line statuses that a re-run skips (a divergence is deterministic)
+
+
+def as_dict(obj: Any) -> Any:
+    """A JSON-ready dict of a result object (to_dict(), a dataclass, or already a dict)."""
+    if obj is None or isinstance(obj, dict | list | str | int | float | bool):
+        return obj
+    if hasattr(obj, "to_dict"):
+        return obj.to_dict()
+    if is_dataclass(obj):
+        return asdict(obj)
+    return dict(vars(obj))
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def result_key(model: str, dataset: str, seed: int) -> str:
+    return f"{model}|{dataset}|{seed}"
+
+
+def new_attempt() -> str:
+    """The id of one attempt at a key: its result.json and its line carry it, so a line is never doubled."""
+    return uuid.uuid4().hex[:16]
+
+
+def failure(stage: str, exc: BaseException | str) -> dict:
+    reason = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
+    return {"stage": stage, "reason": " ".join(str(reason).split())[:500]}
+
+
+def join_reasons(failures: list[dict]) -> str | None:
+    return "; ".join(f"{f['stage']}: {f['reason']}" for f in failures) or None
+
+
+def train_summary(train: dict | None) -> dict:
+    """Best / final test error (%) out of a training record, whatever its exact field names."""
+    train = train or {}
+
+    def pick(*names):
+        for n in names:
+            if train.get(n) is not None:
+                return train[n]
+        return None
+
+    def error(err_names, acc_names):
+        v = pick(*err_names)
+        if v is not None:
+            return float(v)
+        a = pick(*acc_names)
+        if a is None:
+            return None
+        a = float(a)
+        return 100.0 - (a * 100.0 if a <= 1.0 else a)
+
+    return {
+        "best_error_pct": error(("error_best_pct", "best_error_pct"), ("best_acc",)),
+        "final_error_pct": error(("error_final_pct", "final_error_pct"), ("final_acc",)),
+        "best_epoch": pick("error_best_epoch", "best_epoch"),
+        "epochs": pick("epochs"),
+        "epochs_planned": pick("epochs_planned"),
+        "train_status": pick("status"),
+    }

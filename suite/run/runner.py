@@ -1,0 +1,292 @@
+"""The driver: harvest what finished, hand the rest to an executor, append each line as it comes back.
+
+On start the driver takes the run directory's lock, writes the manifest, appends every finished
+``result.json`` that has no line yet (``RunStore.harvest``) and submits only what is left: a job with a
+``trained.json`` of an unfinished attempt goes straight to timing, a finished line that lacks some requested
+hardware gets only that timed. Nothing is ever lost to a kill: the next invocation picks up the checkpoints.
+
+Timing stays clean: a timing task starts only while no job of the run trains, and no training starts while
+one is timed. With one slot that is today's order (train, time, next); with several, training fills every
+slot and the timing of finished jobs waits until the slots drain (at the end, or a gap).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from suite.errors import SuiteError
+
+from .backends import Backends, real_backends
+from .job import JobContext, Task, base_record
+from .plan import ModelJob, Plan
+from .records import FINISHED, SCHEMA, as_dict, failure, join_reasons, new_attempt, now, result_key
+from .store import RunStore
+
+log = logging.getLogger("suite.run")
+
+
+@dataclass
+class Outcome:
+    row: str | None
+    model: str
+    seed: int
+    status: str  # "ok", "failed", "diverged", "skipped" (finished in an earlier invocation)
+    record: dict
+    elapsed_s: float = 0.0
+
+
+def manifest_for(plan: Plan, previous: dict | None, executor: dict | None = None) -> dict:
+    from suite.provenance import provenance
+
+    cfg = plan.config
+    prev = previous or {}
+    models = {m["model"]: m for m in prev.get("models", [])}
+    models.update({j.model: asdict(j) for j in plan.jobs})
+    invocation = {"started": now(), "argv": list(cfg.argv), "models": [j.model for j in plan.jobs],
+                  "seeds": list(cfg.seeds), "hardware": [p.name for p in plan.profiles],
+                  "executor": executor or {"name": cfg.executor}}
+    ds_meta = getattr(plan.dataset, "meta", {}) or {}
+    return {
+        "schema": SCHEMA,
+        "run_name": plan.run_dir.name,
+        "created": prev.get("created", now()),
+        "updated": now(),
+        "table": plan.table.id,
+        "title": plan.table.title,
+        "published_table": plan.table.published_table,
+        "dataset": plan.dataset_name,
+        "dataset_meta": {k: ds_meta.get(k) for k in ("fingerprint", "train_count", "test_count",
+                                                      "full_counts", "checksum_verified", "subset_rule")
+                         if k in ds_meta},
+        "preset": plan.preset.to_dict(),
+        "recipe_name": plan.recipe_name,
+        "recipe": as_dict(plan.recipe),
+        "recipe_overrides": dict(cfg.recipe_overrides),
+        "epochs": cfg.epochs or plan.preset.epochs,
+        "train_subset": plan.train_subset,
+        "test_subset": plan.test_subset,
+        "train_count": getattr(plan.dataset, "train_count", None),
+        "test_count": getattr(plan.dataset, "test_count", None),
+        "seeds": sorted(set(prev.get("seeds", [])) | set(cfg.seeds)),
+        "models": list(models.values()),
+        "hardware": list(dict.fromkeys([*prev.get("hardware", []), *(p.name for p in plan.profiles)])),
+        "precision": cfg.precision,
+        "channels_last": cfg.channels_last,
+        "fast": cfg.fast,
+        "compile": cfg.compile,
+        "device": plan.device,
+        "threads": cfg.threads,
+        "config_hash": plan.config_hash,
+        "provenance": provenance("cpu" if plan.device in ("auto", "cuda") else plan.device),
+        "invocations": [*prev.get("invocations", []), invocation],
+    }
+
+
+class Runner:
+    """Runs a Plan through an executor (default: local, in this process); appends each line as it finishes."""
+
+    def __init__(self, plan: Plan, backends: Backends, *, progress: Any = None,
+                 events: Callable[[str, dict], None] | None = None, executor=None,
+                 backends_factory: Callable[[], Backends] = real_backends):
+        from .executors.local import LocalExecutor
+
+        self.plan, self.backends = plan, backends
+        self.progress = progress
+        self.report = events or (lambda event, info: None)
+        self.executor = executor or LocalExecutor(plan, backends, progress=progress)
+        self.context = JobContext.from_plan(plan, executor=self.executor.name, backends=backends_factory)
+        self.run_dir = plan.run_dir
+        self.store = RunStore(self.run_dir)
+        self.results_path = self.store.results_path
+        self._ids = 0
+
+    # --- setup ----------------------------------------------------------------------------------------------
+    def _open(self) -> dict:
+        created = not self.run_dir.exists()
+        try:
+            self.store.logs.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            if created:
+                _remove_empty_tree(self.run_dir)
+            raise SuiteError(f"cannot write the run directory {self.run_dir}: {exc.strerror or exc}") from None
+        return {"created": created}
+
+    def execute(self) -> list[Outcome]:
+        info = self._open()
+        with self.store.driver_lock():
+            try:
+                manifest = manifest_for(self.plan, self.store.manifest(), self.executor.describe())
+                self.store.write_manifest(manifest)
+            except OSError as exc:
+                if info["created"]:
+                    _remove_empty_tree(self.run_dir)
+                raise SuiteError(f"cannot write the run directory {self.run_dir}: {exc.strerror or exc}") from None
+            handler = logging.FileHandler(self.store.logs / "run.log")
+            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+            log.addHandler(handler)
+            log.setLevel(logging.INFO)
+            try:
+                check = getattr(self.executor, "check_shared", None)
+                if check is not None:
+                    check(self.run_dir)
+                return self._loop(manifest)
+            finally:
+                log.removeHandler(handler)
+                handler.close()
+
+    # --- tasks ----------------------------------------------------------------------------------------------
+    def _task(self, phase: str, job: ModelJob, seed: int, attempt: str, **kw) -> Task:
+        self._ids += 1
+        return Task(phase, key=result_key(job.model, self.plan.dataset_name, seed), job=job, seed=seed,
+                    attempt=attempt, context=self.context, id=self._ids, **kw)
+
+    def _crash_record(self, task: Task, reason: str) -> dict:
+        """The line of a job whose worker kept dying (or whose task could not run at all)."""
+        base = dict(task.record) if task.record else base_record(self.context, task.job, task.seed,
+                                                                 self.plan.device)
+        failures = [*base.get("failures", []), failure(task.phase, reason)]
+        base.setdefault("train", None)
+        base.setdefault("summary", None)
+        base.setdefault("complexity", None)
+        base.update(attempt=task.attempt, status="failed", failures=failures, reason=join_reasons(failures),
+                    finished=now())
+        base.setdefault("latency", {})
+        return base
+
+    def _loop(self, manifest: dict) -> list[Outcome]:
+        plan, store = self.plan, self.store
+        harvested = store.harvest()
+        if harvested:
+            log.info("harvested %d finished job(s) whose line a killed driver had not written",
+                     len(harvested))
+        lines, bad = store.all_lines()
+        if bad:
+            log.warning("%s: %d unreadable line(s) ignored (an interrupted write)", self.results_path, bad)
+        latest = {r["key"]: r for r in lines}
+        with_lines = {r["attempt"] for r in lines if r.get("attempt")}
+        done = {k: r for k, r in latest.items() if r.get("status") in FINISHED}
+        names = [p.name for p in plan.profiles]
+        outcomes: dict[str, Outcome] = {}
+        order: list[str] = []
+        train_q: deque[Task] = deque()
+        time_q: deque[Task] = deque()
+        total = len(plan.jobs) * len(plan.config.seeds)
+        self.report("start", {"total": total, "run_dir": str(self.run_dir), "executor": self.executor.name,
+                              "slots": self.executor.slots})
+        log.info("run %s: %d model(s) x %d seed(s), resuming %d finished, executor %s (%s)", self.run_dir.name,
+                 len(plan.jobs), len(plan.config.seeds), len(done), self.executor.name,
+                 self.executor.slots_text())
+        for job in plan.jobs:
+            for seed in plan.config.seeds:
+                key = result_key(job.model, plan.dataset_name, seed)
+                order.append(key)
+                if key in done:
+                    missing = tuple(n for n in names if n not in (done[key].get("latency") or {}))
+                    if not missing:
+                        outcomes[key] = Outcome(job.row, job.model, seed, "skipped", done[key])
+                        self.report("begin", {"model": job.model, "row": job.row, "seed": seed})
+                        self.report("end", {"model": job.model, "seed": seed, "status": "skipped"})
+                        continue
+                    time_q.append(self._task("time", job, seed, new_attempt(), record=done[key],
+                                             profiles=missing))
+                    continue
+                trained = store.read_trained(store.job_dir(job.model, plan.dataset_name, seed))
+                if trained and trained.get("attempt") and trained["attempt"] not in with_lines:
+                    # trained by an attempt that was stopped before its line: time it, do not train again
+                    time_q.append(self._task("time", job, seed, trained["attempt"], record=trained,
+                                             profiles=tuple(names)))
+                else:
+                    train_q.append(self._task("train", job, seed, new_attempt()))
+        self._schedule(train_q, time_q, outcomes)
+        result = [outcomes[k] for k in order if k in outcomes]
+        counts: dict[str, int] = {}
+        for o in result:
+            counts[o.status] = counts.get(o.status, 0) + 1
+        manifest.update(updated=now(), last_status=counts)
+        manifest["invocations"][-1]["finished"] = now()
+        manifest["invocations"][-1]["status"] = counts
+        store.write_manifest(manifest)
+        return result
+
+    # --- the scheduling loop --------------------------------------------------------------------------------
+    def _schedule(self, train_q: deque, time_q: deque, outcomes: dict[str, Outcome]) -> None:
+        ex = self.executor
+        running: dict[int, Task] = {}
+        tries: dict[str, int] = {}
+        started: dict[str, float] = {}
+        single = ex.slots == 1
+        max_attempts = max(1, self.plan.config.max_attempts)
+        ex.start(self._event)
+        try:
+            while train_q or time_q or running:
+                while ex.free() > 0:
+                    task = self._next(train_q, time_q, running, single)
+                    if task is None:
+                        break
+                    running[task.id] = task
+                    if task.key not in started:  # a key's first task: the progress view names it
+                        started[task.key] = time.perf_counter()
+                        self.report("begin", {"model": task.job.model, "row": task.job.row, "seed": task.seed,
+                                              "phase": task.phase})
+                    ex.submit(task)
+                if not running:
+                    break
+                for d in ex.wait(0.5):
+                    task = running.pop(d.task.id)
+                    if d.error is not None and d.retry and tries.get(task.key, 1) < max_attempts:
+                        tries[task.key] = tries.get(task.key, 1) + 1
+                        log.warning("%s: %s; attempt %d of %d (resuming from its checkpoint)", task.label,
+                                    d.error, tries[task.key], max_attempts)
+                        (train_q if task.phase == "train" else time_q).appendleft(task)
+                        continue
+                    if d.error is not None:
+                        self._finish(self._crash_record(task, d.error), task, outcomes, started)
+                    elif task.phase == "train":
+                        time_q.append(self._task("time", task.job, task.seed, task.attempt, record=d.value,
+                                                 profiles=tuple(p.name for p in self.plan.profiles)))
+                    else:
+                        self._finish(d.value, task, outcomes, started)
+        finally:
+            ex.close()
+
+    @staticmethod
+    def _next(train_q: deque, time_q: deque, running: dict, single: bool) -> Task | None:
+        phases = {t.phase for t in running.values()}
+        if "time" in phases:
+            return None  # a measurement runs alone
+        if time_q and "train" not in phases and (single or not train_q):
+            return time_q.popleft()
+        if train_q and not (single and time_q):
+            return train_q.popleft()
+        return None
+
+    def _finish(self, record: dict, task: Task, outcomes: dict, started: dict) -> None:
+        self.store.append(record)  # the only write to results.jsonl
+        status = record["status"]
+        log.info("%s seed %d: %s%s", task.job.model, task.seed, status,
+                 f" ({record['reason']})" if record.get("reason") else "")
+        elapsed = time.perf_counter() - started.get(task.key, time.perf_counter())
+        outcomes[task.key] = Outcome(task.job.row, task.job.model, task.seed, status, record, elapsed)
+        self.report("end", {"model": task.job.model, "seed": task.seed, "status": status})
+
+    def _event(self, event: dict) -> None:
+        kind = event.get("event", "event")
+        self.report(kind, event)
+
+
+def _remove_empty_tree(path) -> None:
+    for sub in sorted(path.rglob("*"), reverse=True):
+        if sub.is_dir():
+            try:
+                sub.rmdir()
+            except OSError:
+                return
+    try:
+        path.rmdir()
+    except OSError:
+        pass
