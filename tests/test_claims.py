@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import pytest
 
-from suite.report.claims import (
-    CLAIMS,
+from suite.claims import (
     INCONCLUSIVE,
     NOT_REPRODUCED,
     NOT_SUPPORTED,
+    PREDICTED,
     QUESTIONABLE,
     REPRODUCED,
     SUPPORTED,
     Measurements,
     all_parts,
     any_hardware,
-    check_claims,
+    check,
 )
-from suite.report.stats import Stat, compare
+from suite.claims.threshnet import CLAIMS
+from suite.stats import Stat, compare
+from suite.tables import get_table
 
 ROWS = ("ThreshNet28", "ShuffleNet", "ThreshNet79", "HarDNet68", "MobileNetV2", "SqueezeNet", "ShuffleNetV2",
         "MobileNet", "GhostNet", "ResNeXt50-32x4d", "ThreshNet95", "Wide_ResNet50-2", "HarDNet85",
@@ -26,6 +28,11 @@ ROWS = ("ThreshNet28", "ShuffleNet", "ThreshNet79", "HarDNet68", "MobileNetV2", 
 
 def seeds(*values: float) -> Stat:
     return Stat.of(values)
+
+
+def check_claims(m: Measurements):
+    """T1-T6 on Table III measurements."""
+    return check(get_table("threshnet-3"), {"threshnet-3": m})
 
 
 def verdicts(m: Measurements) -> dict[str, str]:
@@ -60,6 +67,8 @@ def test_combining_rules():
     assert all_parts([INCONCLUSIVE, NOT_REPRODUCED]) == NOT_REPRODUCED
     assert any_hardware([INCONCLUSIVE, REPRODUCED]) == REPRODUCED
     assert any_hardware([REPRODUCED, NOT_REPRODUCED]) == INCONCLUSIVE
+    assert all_parts([PREDICTED, REPRODUCED]) == PREDICTED and all_parts([PREDICTED, INCONCLUSIVE]) == INCONCLUSIVE
+    assert any_hardware([PREDICTED, REPRODUCED]) == REPRODUCED and any_hardware([PREDICTED]) == PREDICTED
 
 
 def test_every_claim_is_checked_and_nothing_measured_is_inconclusive():
@@ -89,7 +98,27 @@ def test_t1_inconclusive_inside_the_seed_spread_or_a_prediction():
     assert verdicts(close)["T1"] == INCONCLUSIVE
     predicted = {k: Stat.of([v.mean], predicted=True, expected_error_pct=15.0)
                  for k, v in t1_times(9.5).items()}
-    assert verdicts(Measurements(rows=ROWS, times={"rpi4": predicted}))["T1"] == INCONCLUSIVE
+    assert verdicts(Measurements(rows=ROWS, times={"rpi4": predicted}))["T1"] == PREDICTED
+
+
+@pytest.mark.parametrize("t79", [2.0, 30.0])  # far faster or far slower than the others: still never decided
+def test_predictions_never_decide_a_claim(t79):
+    predicted = {k: Stat.of([v.mean], predicted=True, expected_error_pct=5.0) for k, v in t1_times(t79).items()}
+    result = check_claims(Measurements(rows=ROWS, times={"rpi4": predicted}))
+    t1 = result[0]
+    assert t1.measured.verdict == PREDICTED
+    assert {p.verdict for p in t1.measured.parts} == {PREDICTED}
+    direction = "lower" if t79 < 10 else "higher"
+    assert all(f"{direction} by the prediction" in p.detail for p in t1.measured.parts)
+    # T3 and T5: their Pi parts are predicted, the rest is not measured
+    t3_pi = result[2].measured.parts[1]
+    assert t3_pi.verdict == PREDICTED and "never decides" in t3_pi.detail
+
+
+def test_a_measured_device_still_decides_beside_a_predicted_one():
+    predicted = {k: Stat.of([v.mean], predicted=True, expected_error_pct=5.0) for k, v in t1_times(2.0).items()}
+    m = Measurements(rows=ROWS, times={"rpi4": predicted, "cpu": t1_times(30.0)})
+    assert verdicts(m)["T1"] == NOT_REPRODUCED  # the CPU measurement contradicts it; the prediction is no evidence
 
 
 # --- T2, T6: parameters ---------------------------------------------------------------------------------

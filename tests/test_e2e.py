@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from suite.paper_tables import TABLES
+from suite.tables import get_table
 
 REPO = Path(__file__).resolve().parents[1]
-VERDICTS = {"reproduced", "not reproduced", "inconclusive"}
+VERDICTS = {"reproduced", "not reproduced", "inconclusive", "inconclusive (predicted)"}
 OWN_VERDICTS = {"supported", "not supported", "questionable"}
 
 
@@ -34,7 +34,7 @@ def test_smoke_run_then_report(cifar10_root, tmp_path):
     assert "Traceback" not in proc.stderr
     (run_dir,) = [p for p in results.iterdir() if p.is_dir()]
     lines = [json.loads(t) for t in (run_dir / "results.jsonl").read_text().splitlines() if t.strip()]
-    rows = [r.row for r in TABLES["3"].rows]
+    rows = [r.row for r in get_table("threshnet-3").rows]
     assert sorted(r["row"] for r in lines) == sorted(rows)
     assert all(r["status"] == "ok" for r in lines), [(r["model"], r.get("reason")) for r in lines]
     assert all(r["latency"]["rpi4"]["predicted"] for r in lines)
@@ -46,22 +46,31 @@ def test_smoke_run_then_report(cifar10_root, tmp_path):
     proc = suite("report", "--results", str(results), "--out", str(reports), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-4000:]
     for ext in ("md", "html", "json"):
-        assert (reports / f"table3.{ext}").is_file()
-    data = json.loads((reports / "table3.json").read_text())
+        assert (reports / f"threshnet-3.{ext}").is_file()
+    assert (reports / "index.md").is_file() and (reports / "index.html").is_file()
+    data = json.loads((reports / "threshnet-3.json").read_text())
     assert [r["row"] for r in data["rows"]] == rows
     for row in data["rows"]:
         assert row["published"]["params_m"] is not None and row["complexity_as_published"]["params_m"] > 0
         assert row["complexity_as_trained"]["params_m"] > 0 and row["error_best_pct"] is not None
-        assert row["time_per_image_ms"]["rpi4"]["predicted"] is True
+        assert row["time_ms"]["rpi4"]["predicted"] is True
     assert data["kind"] == "smoke" and data["errors_comparable"] is False
     assert [c["id"] for c in data["claims"]] == ["T1", "T2", "T3", "T4", "T5", "T6"]
     for claim in data["claims"]:
         assert claim["measured"]["verdict"] in VERDICTS and claim["own_table"]["verdict"] in OWN_VERDICTS
     # parameter counts do not depend on training: T2 and T6 get a real verdict even from a smoke run
     assert {c["id"]: c["measured"]["verdict"] for c in data["claims"]}["T6"] == "reproduced"
-    md = (reports / "table3.md").read_text()
+    # predicted Pi times never decide: T1's Pi parts (the only device of this run) stay "inconclusive (predicted)"
+    t1 = next(c for c in data["claims"] if c["id"] == "T1")["measured"]
+    assert t1["verdict"] == "inconclusive (predicted)"
+    assert {p["verdict"] for p in t1["parts"] if p["what"].endswith("on rpi4")} == {"inconclusive (predicted)"}
+    md = (reports / "threshnet-3.md").read_text()
     assert "SMOKE RUN" in md and "(paper)" in md and "(ours)" in md and "*" in md and "not measured" in md
     # the rpi4 predictor's calibration rows are predicted out of sample, and the report says so
-    assert "ThreshNet28, ShuffleNet, ThreshNet79, HarDNet68, MobileNetV2: calibration models" in md
-    html = (reports / "table3.html").read_text()
+    from suite import rpi4
+
+    calibrated = {p.model for p in rpi4.load_points()}
+    held = [r.row for r in get_table("threshnet-3").rows if r.model in calibrated]
+    assert len(held) == 9 and f"{', '.join(held)}: calibration models" in md
+    html = (reports / "threshnet-3.html").read_text()
     assert html.count("<svg") == 2 and "<script" not in html

@@ -17,7 +17,7 @@ REPORT = """# ThreshNet Table III: CIFAR-10
 
 - **commit**: abc
 
-## Inference time and test error
+## Measured beside published
 
 caption one
 

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from suite.paper_tables import TABLES
 from suite.report import build, write
-from suite.report.loader import choose_runs, find_runs
+from suite.report.runs import choose_runs, find_runs
 from suite.report.tables import build_table
 from suite.run import append_jsonl, result_key, write_json_atomic
 
 REPO = Path(__file__).resolve().parents[1]
-ROWS = TABLES["3"].rows
+from suite.tables import get_table  # noqa: E402
+
+TABLE3 = get_table("threshnet-3")
+ROWS = TABLE3.rows
 
 
 def complexity(head: int, size: int) -> dict:
@@ -50,12 +53,12 @@ def line(row, seed: int, *, error: float = 14.0, status: str = "ok", dataset: st
 
 
 def make_run(root: Path, name: str, lines: list[dict], *, preset: str = "paper", dataset: str = "cifar10",
-             **manifest) -> Path:
+             table: str = "3", **manifest) -> Path:
     run = root / name
     run.mkdir(parents=True)
     reproduction = preset == "paper"
     write_json_atomic(run / "manifest.json", {
-        "run_name": name, "dataset": dataset, "table": "3", "updated": "2026-01-01T00:00:00+00:00",
+        "run_name": name, "dataset": dataset, "table": table, "updated": "2026-01-01T00:00:00+00:00",
         "preset": {"name": preset, "reproduction": reproduction}, "recipe_name": "threshnet",
         "recipe": {"name": "threshnet", "optimizer": "adam", "lr": 0.001, "default_batch_size": 100},
         "epochs": None if reproduction else 1, "train_subset": None if reproduction else 200,
@@ -79,8 +82,8 @@ def results(tmp_path) -> Path:
 
 
 def test_table_rows_columns_and_seeds(results):
-    run = choose_runs(find_runs(results))["cifar10"]
-    td = build_table(run)
+    run = choose_runs(find_runs(results))["threshnet-3"]  # the old id "3" resolves to the namespaced one
+    td = build_table(TABLE3, run)
     assert [r.row for r in td.rows] == [r.row for r in ROWS]
     hardnet = next(r for r in td.rows if r.row == "HarDNet68")
     assert hardnet.published["rpi4_time_ms"] == 62.4 and hardnet.published["error_pct"] == 14.66
@@ -88,7 +91,8 @@ def test_table_rows_columns_and_seeds(results):
     assert hardnet.times["rpi4"].predicted and not hardnet.times["cpu"].predicted
     assert hardnet.complexity_published["params_m"] == pytest.approx(11.0)  # head 1000 at 224
     assert hardnet.complexity_trained["params_m"] == pytest.approx(10.01)
-    assert hardnet.diffs()["rpi4_time_rel_pct"] == pytest.approx(100 * (50 / 62.4 - 1))
+    assert hardnet.diffs()["rpi4_time_ms_rel"] == pytest.approx(100 * (50 / 62.4 - 1))
+    assert hardnet.diffs()["error_pct_pp"] == pytest.approx(15.05 - 14.66)
     ghost = next(r for r in td.rows if r.row == "GhostNet")
     assert ghost.statuses == ["failed"] and ghost.error_best is None and "boom" in ghost.reasons[0]
     assert td.errors_meaningful and td.kind == "reproduction"
@@ -97,8 +101,9 @@ def test_table_rows_columns_and_seeds(results):
 def test_report_files(results, tmp_path):
     out = tmp_path / "reports"
     written = write(build(results), out)
-    assert {p.name for p in written} >= {"table3.md", "table3.html", "table3.json"}
-    md = (out / "table3.md").read_text()
+    assert {p.name for p in written} >= {"threshnet-3.md", "threshnet-3.html", "threshnet-3.json", "index.md",
+                                         "index.html", "thresholdnet-8.md"}
+    md = (out / "threshnet-3.md").read_text()
     for text in ("RPi 4 ms/img (paper)", "RPi 4 ms/img (ours)", "50.0*", "not measured", "15.05 ± 0.07",
                  "Error % final (ours)", "#Params (M) (paper)", "MemR+W (MB) (ours)", "Complexity as trained",
                  "6.88", "755.07", "## Claims of the paper", "predicted, not measured", "commit"):
@@ -106,14 +111,14 @@ def test_report_files(results, tmp_path):
     assert md.count("\n| ThreshNet79 |") == 3  # once per section
     assert "- ThreshNet79: calibration models of the RPi 4 predictor" in md  # its Δ is out of sample
     assert "- GhostNet: RPi 4 predictions extrapolated beyond the calibration" in md
-    data = json.loads((out / "table3.json").read_text())
+    data = json.loads((out / "threshnet-3.json").read_text())
     assert len(data["rows"]) == 14 and data["errors_comparable"] is True
     assert [r["row"] for r in data["rows"] if r["prediction_held_out"] == ["rpi4"]] == ["ThreshNet79"]
     assert {c["id"] for c in data["claims"]} == {"T1", "T2", "T3", "T4", "T5", "T6"}
     lowest = data["claims"][3]["measured"]["parts"][0]  # ThreshNet95 lowest, but GhostNet's training failed
     assert lowest["verdict"] == "inconclusive" and "not measured: GhostNet" in lowest["detail"]
     assert any("Wide_ResNet50-2" == i["row"] for i in data["inconsistencies"])
-    html = (out / "table3.html").read_text()
+    html = (out / "threshnet-3.html").read_text()
     assert html.count("<svg") == 2 and "<script" not in html and "<link" not in html
     assert 'src="http' not in html and "@media print" in html
 
@@ -123,9 +128,9 @@ def test_smoke_run_is_labelled(tmp_path):
     make_run(root, "smoke-run", [line(r, 0) for r in ROWS], preset="smoke")
     out = tmp_path / "reports"
     write(build(root), out)
-    md = (out / "table3.md").read_text()
+    md = (out / "threshnet-3.md").read_text()
     assert "SMOKE RUN" in md and "not a reproduction" in md
-    data = json.loads((out / "table3.json").read_text())
+    data = json.loads((out / "threshnet-3.json").read_text())
     assert data["errors_comparable"] is False and data["kind"] == "smoke"
     t3 = next(c for c in data["claims"] if c["id"] == "T3")
     assert "cannot test an accuracy claim" in t3["measured"]["parts"][0]["detail"]
@@ -135,14 +140,18 @@ def test_fuller_run_wins_and_svhn_gets_table4(tmp_path):
     root = tmp_path / "results"
     make_run(root, "smoke-run", [line(r, 0) for r in ROWS], preset="smoke")
     make_run(root, "paper-run", [line(r, 0) for r in ROWS[:3]])
-    make_run(root, "svhn-run", [line(r, 0, dataset="svhn") for r in ROWS], dataset="svhn")
+    make_run(root, "svhn-run", [line(r, 0, dataset="svhn") for r in ROWS], dataset="svhn", table="threshnet-4")
     chosen = choose_runs(find_runs(root))
-    assert chosen["cifar10"].name == "paper-run" and "smoke-run" in chosen["cifar10"].ignored[0]
+    assert chosen["threshnet-3"].name == "paper-run" and "smoke-run" in chosen["threshnet-3"].ignored[0]
     out = tmp_path / "reports"
     write(build(root), out)
-    assert (out / "table4.md").is_file() and (out / "table4.html").is_file()
-    assert json.loads((out / "table4.json").read_text())["claims"] is None
-    assert "other runs (not merged)" in (out / "table3.md").read_text()
+    assert (out / "threshnet-4.md").is_file() and (out / "threshnet-4.html").is_file()
+    assert json.loads((out / "threshnet-4.json").read_text())["claims"] == []
+    assert "checked in: T1 (threshnet-3)" not in (out / "threshnet-4.md").read_text()
+    assert "other runs (not merged)" in (out / "threshnet-3.md").read_text()
+    index = (out / "index.md").read_text()
+    assert "| `threshnet-3` | ThreshNet |" in index and "**measured here**" in index
+    assert "**not run yet**" in index and "`python -m suite run --table dpnet-5 --preset smoke`" in index
 
 
 def test_html_escapes_text(tmp_path):
@@ -150,15 +159,22 @@ def test_html_escapes_text(tmp_path):
     bad = line(ROWS[0], 0, status="failed") | {"reason": "<script>alert(1)</script>"}
     make_run(root, "run", [bad])
     write(build(root), tmp_path / "reports")
-    html = (tmp_path / "reports" / "table3.html").read_text()
+    html = (tmp_path / "reports" / "threshnet-3.html").read_text()
     assert "<script>alert" not in html and "&lt;script&gt;" in html
 
 
 @pytest.mark.slow
-def test_cli_without_results_says_how_to_produce_them(tmp_path):
+def test_cli_without_results_writes_the_complexity_tables_and_the_index(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "suite", "report", "--results", str(tmp_path / "none"),
                            "--out", str(tmp_path / "reports")], capture_output=True, text=True, cwd=tmp_path,
-                          env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}, timeout=300)
-    assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert proc.stderr.count("\n") == 1 and "suite run --preset smoke" in proc.stderr
-    assert not (tmp_path / "reports").exists()
+                          env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+                               "SUITE_CACHE_DIR": os.environ.get("SUITE_CACHE_DIR", str(tmp_path / "cache"))},
+                          timeout=900)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert "no results under" in proc.stderr and "suite run --preset smoke" in proc.stderr
+    md = (tmp_path / "reports" / "thresholdnet-8.md").read_text()
+    assert md.count("\n| DenseNet") == 4 and "| ResNeXt101-32x8d | resnext101_32x8d | 1000 | 88.79 | 88.79 | = |" in md
+    assert "MAdd printed equal to FLOPs" in md
+    index = (tmp_path / "reports" / "index.md").read_text()
+    assert "**complexity only**" in index and index.count("**not run yet**") == 12
+    assert not list((tmp_path / "reports").glob("threshnet-3.*"))

@@ -1,83 +1,129 @@
-"""`suite report`: the paper's tables with our measurements beside the published figures, claims and plots.
+"""`suite report`: every registered table with our measurements beside the published figures, claims, an index.
 
-``build_reports(results, out)`` reads every run under ``results`` (one per dataset is chosen: the fullest
-preset) and writes ``table<id>.md``, ``.html`` (standalone, inline CSS and SVG) and ``.json`` for each.
+``build(results)`` reads the runs under ``results`` (one per table: the fullest preset), profiles the
+complexity-only tables itself, checks every table's claims (a claim may read several tables) and returns the
+reports plus an index; ``write`` renders ``<table id>.md``, ``.html`` (standalone, inline CSS and SVG) and
+``.json`` for each, and ``index.md`` / ``index.html``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from markupsafe import Markup
 
+from suite.claims import ClaimResult, check
 from suite.errors import SuiteError
 from suite.report import plots
-from suite.report.claims import ClaimResult, check_claims, measurements_from_table
-from suite.report.known import inconsistencies
-from suite.report.loader import choose_runs, find_runs
-from suite.report.tables import TableData, build_table, table_for_dataset
-from suite.report.view import (
-    banner,
-    complexity_published_section,
-    complexity_trained_section,
-    footnotes,
-    provenance_items,
-    time_error_section,
-)
-from suite.run import write_json_atomic
-
-CLAIM_TABLE = "3"  # the claims T1-T6 cite Table III (CIFAR-10)
+from suite.report.index import IndexEntry, index_entries
+from suite.report.measure import measurements
+from suite.report.notes import banner, footnotes, misprints, provenance_items
+from suite.report.runs import HOW_TO, choose_runs
+from suite.report.tables import TableData, build_table, complexity_table
+from suite.report.view import sections
+from suite.run.store import write_json_atomic
+from suite.tables import COMPLEXITY, PAPERS, TABLES, get_table
 
 
 @dataclass
 class Report:
     table: TableData
-    claims: list[ClaimResult] | None
+    claims: list[ClaimResult]
     plots: dict[str, str]  # name -> inline SVG
 
     @property
     def stem(self) -> str:
-        td = self.table
-        return f"table{td.id}" if table_for_dataset(td.dataset) else f"results_{td.dataset}"
+        return self.table.id
 
 
-def build(results: Path, *, run_name: str | None = None) -> list[Report]:
-    reports = []
-    for _, run in sorted(choose_runs(find_runs(results), run_name).items()):
-        td = build_table(run)
-        claims = check_claims(measurements_from_table(td), CLAIM_TABLE) if td.id == CLAIM_TABLE else None
-        svgs = {"error_vs_time": plots.error_vs_time(td), "error_vs_params": plots.error_vs_params(td)}
-        reports.append(Report(td, claims, {k: v for k, v in svgs.items() if v}))
-    return reports
+@dataclass
+class Reports:
+    reports: list[Report]
+    index: list[IndexEntry]
+    notes: list[str] = field(default_factory=list)  # e.g. "no results yet: how to produce them"
+
+    def __iter__(self):
+        return iter(self.reports)
+
+    def __len__(self) -> int:
+        return len(self.reports)
+
+    def __getitem__(self, i):
+        return self.reports[i]
+
+
+def _runs(results: Path) -> list:
+    from suite.run.store import find_runs
+
+    results = Path(results).expanduser()
+    if not results.exists():
+        return []
+    try:
+        return find_runs(results)
+    except SuiteError:
+        return []  # a results folder without finished lines: like no results at all
+
+
+def _plots(td: TableData) -> dict[str, str]:
+    if td.run is None or not any(r.error_best for r in td.rows):
+        return {}
+    svgs = {"error_vs_time": plots.error_vs_time(td), "error_vs_params": plots.error_vs_params(td)}
+    return {k: v for k, v in svgs.items() if v}
+
+
+def build(results: Path, *, run_name: str | None = None) -> Reports:
+    runs = _runs(Path(results))
+    chosen = choose_runs(runs, run_name) if runs or run_name else {}
+    tables: dict[str, TableData] = {tid: build_table(get_table(tid), run) for tid, run in chosen.items()}
+    if run_name is None:
+        for spec in TABLES.values():
+            if spec.kind == COMPLEXITY:
+                tables[spec.id] = complexity_table(spec)
+    # Claims read every table they use: those without a run are profiled (complexity only) for them.
+    needed = {t for spec in TABLES.values() for c in spec.claims for t in (c.uses or (spec.id,))}
+    context = dict(tables)
+    for tid in needed - set(context):
+        context[tid] = complexity_table(get_table(tid))
+    ms = {tid: measurements(td) for tid, td in context.items()}
+    claims = {spec.id: check(spec, ms) for spec in TABLES.values() if spec.claims}
+    reports = [Report(td, claims.get(tid, []), _plots(td)) for tid, td in tables.items()]
+    reports.sort(key=lambda r: list(TABLES).index(r.table.id))
+    notes = [] if runs else [f"no results under {results}: {HOW_TO}"]
+    return Reports(reports, index_entries(tables, claims), notes)
+
+
+def _claims_elsewhere(td: TableData) -> str:
+    spec = td.spec
+    shown = {c.id for c in spec.claims}
+    elsewhere = [f"{c.id} ({t.id})" for t in TABLES.values() for c in t.claims
+                 if spec.id in c.uses and c.id not in shown]
+    if elsewhere:
+        return f"Claims that read this table are checked in: {', '.join(elsewhere)}."
+    return "" if spec.claims else "No claim of the paper refers to this table."
 
 
 def context(rep: Report) -> dict:
     td = rep.table
-    spec = table_for_dataset(td.dataset)
     return {
-        "title": td.title, "dataset": td.dataset, "banner": banner(td), "kind": td.kind,
-        "provenance": provenance_items(td),
-        "sections": [time_error_section(td), complexity_published_section(td),
-                     complexity_trained_section(td)],
-        "footnotes": footnotes(td),
-        "claims": [c.to_dict() for c in rep.claims] if rep.claims is not None else None,
-        "claims_elsewhere": rep.claims is None and spec is not None,
-        "inconsistencies": inconsistencies(spec),
-        "plots": rep.plots, "stem": rep.stem,
+        "title": td.title, "id": td.id, "paper": PAPERS[td.spec.paper].citation, "banner": banner(td),
+        "kind": td.kind, "provenance": provenance_items(td), "sections": sections(td), "footnotes": footnotes(td),
+        "claims": [c.to_dict() for c in rep.claims], "claims_elsewhere": _claims_elsewhere(td),
+        "inconsistencies": misprints(td), "plots": rep.plots, "stem": rep.stem,
+        "has_errors": any(m in td.spec.columns for m in ("error_pct", "top1_acc_pct", "top5_acc_pct")),
     }
 
 
 def to_json(rep: Report) -> dict:
     td = rep.table
     return {
-        "table": td.id, "title": td.title, "dataset": td.dataset, "published_table": td.published_table,
-        "kind": td.kind, "errors_comparable": td.errors_meaningful, "banner": banner(td),
-        "run": {"name": td.run.name, "path": str(td.run.path), "manifest": td.run.manifest,
-                "ignored_runs": td.run.ignored},
+        "table": td.id, "title": td.title, "paper": td.spec.paper, "dataset": td.dataset,
+        "published_table": td.published_table, "columns": list(td.spec.columns), "kind": td.kind,
+        "errors_comparable": td.errors_meaningful, "banner": banner(td),
+        "run": None if td.run is None else {"name": td.run.name, "path": str(td.run.path),
+                                            "manifest": td.run.manifest, "ignored_runs": td.run.ignored},
         "hardware": td.hardware, "rows": [r.to_dict() for r in td.rows],
-        "claims": [c.to_dict() for c in rep.claims] if rep.claims is not None else None,
-        "inconsistencies": inconsistencies(table_for_dataset(td.dataset)),
+        "claims": [c.to_dict() for c in rep.claims], "inconsistencies": misprints(td),
         "footnotes": footnotes(td), "plots": sorted(rep.plots),
     }
 
@@ -88,16 +134,18 @@ def _env(html: bool):
     env = Environment(loader=PackageLoader("suite", "templates"), autoescape=html, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["mdcell"] = lambda v: str(v).replace("|", "\\|").replace("\n", " ")
+    env.filters["vclass"] = lambda v: "v-" + str(v).split(" (")[0].replace(" ", "-")
     return env
 
 
-def write(reports: list[Report], out: Path) -> list[Path]:
+def write(reports: Reports | list[Report], out: Path) -> list[Path]:
     out = Path(out).expanduser()
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise SuiteError(f"cannot create --out {out}: {exc.strerror or exc}") from None
-    md_t, html_t = _env(False).get_template("report.md.j2"), _env(True).get_template("report.html.j2")
+    md_env, html_env = _env(False), _env(True)
+    md_t, html_t = md_env.get_template("report.md.j2"), html_env.get_template("report.html.j2")
     written = []
     for rep in reports:
         ctx = context(rep)
@@ -110,6 +158,11 @@ def write(reports: list[Report], out: Path) -> list[Path]:
         _write_text(out / f"{rep.stem}.html", html_t.render(html_ctx))
         write_json_atomic(out / f"{rep.stem}.json", to_json(rep))
         written += [out / f"{rep.stem}.{ext}" for ext in ("md", "html", "json")]
+    if isinstance(reports, Reports):
+        ctx = {"entries": [e.to_dict() for e in reports.index], "notes": reports.notes}
+        for ext, env in (("md", md_env), ("html", html_env)):
+            _write_text(out / f"index.{ext}", env.get_template(f"index.{ext}.j2").render(ctx))
+            written.append(out / f"index.{ext}")
     return written
 
 
@@ -127,4 +180,4 @@ def build_reports(results: Path, out: Path, *, run_name: str | None = None) -> l
     return write(build(Path(results), run_name=run_name), out)
 
 
-__all__ = ["Report", "build", "build_reports", "to_json", "write"]
+__all__ = ["Report", "Reports", "build", "build_reports", "to_json", "write"]

@@ -1,19 +1,31 @@
-"""One report table: the paper's rows and columns, each measured value beside the published one."""
+"""One report table: a registered table's rows and columns, each measured value beside the published one.
+
+Measured values come from ``suite.results`` (one DataFrame row per model and seed of the chosen run), published
+ones from the table's CSV in ``zoo/data/published`` (plus its declared supplements); a table with no run (a
+complexity-only table) is profiled here.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
-from suite.paper_tables import TABLES, TableSpec
-from suite.report.loader import Run
-from suite.report.stats import Stat, binomial_sigma_pct
+import pandas as pd
+
+from suite.report.profiles import DATASET_CLASSES, DATASET_INPUT, complexity_record
+from suite.results import flatten
+from suite.stats import Stat, binomial_sigma_pct
+from suite.tables import COMPLEXITY, METRICS, TableSpec
+from suite.tables.metrics import TIME
 from zoo.published import load_table
 
-COMPLEXITY = ("flops_g", "madd_g", "memory_mb", "params_m", "memrw_mb")
-LABELS = {"gpu": "GPU", "rpi4": "RPi 4", "cpu": "CPU", "flops_g": "FLOPs (G)", "madd_g": "MAdd (G)",
-          "memory_mb": "Memory (MB)", "params_m": "#Params (M)", "memrw_mb": "MemR+W (MB)"}
-PUBLISHED_TIME = {"gpu": "gpu_time_ms", "rpi4": "rpi4_time_ms"}
-PAPER_HARDWARE = {"gpu": "NVIDIA RTX 3050 (PyTorch 1.10)", "rpi4": "Raspberry Pi 4 Model B 4 GB (torch 1.11)"}
+CX = ("flops_g", "madd_g", "memory_mb", "params_m", "memrw_mb", "flops_m")
+LABELS = {"gpu": "GPU", "rpi4": "RPi 4", "cpu": "CPU", "rpi3b": "RPi 3B", "rpi5": "RPi 5",
+          **{k: m.label.replace(" ms/img", "").replace(" s/img", "") if m.group == TIME else m.label
+             for k, m in METRICS.items()}}
+HW_ORDER = ("gpu", "rpi4", "rpi3b", "rpi5", "cpu")
+# hardware -> the published column of its time (a plot draws the published points in ms: see METRICS[...].scale)
+PUBLISHED_TIME = {m.hardware: k for k, m in METRICS.items() if m.group == TIME and m.scale == 1.0}
 
 
 @dataclass
@@ -21,7 +33,7 @@ class RowData:
     row: str  # the paper's row label (or the model name for a model outside the table)
     model: str
     in_table: bool
-    published: dict  # the published row: gpu_time_ms, rpi4_time_ms, error_pct, flops_g, ...
+    published: dict  # the published row (plus supplemented cells)
     published_head: int | None
     profiled_model: str
     note: str
@@ -31,15 +43,19 @@ class RowData:
     error_best: Stat | None = None
     error_final: Stat | None = None
     epochs: list[int] = field(default_factory=list)
-    times: dict[str, Stat] = field(default_factory=dict)  # hardware -> per-image ms
-    latency_b1: dict[str, Stat] = field(default_factory=dict)  # hardware -> batch-1 median ms
+    times: dict[str, Stat] = field(default_factory=dict)  # hardware -> the table's time figure, ms
+    latency_b1: dict[str, Stat] = field(default_factory=dict)  # hardware -> batch-1 median ms (measured)
     held_out: set[str] = field(default_factory=set)  # hardware whose prediction left this model's own times out
     extrapolated: set[str] = field(default_factory=set)  # hardware whose prediction left the calibration range
+    devices: dict[str, str] = field(default_factory=dict)  # hardware -> the device it was measured on
+    values: dict[str, Stat] = field(default_factory=dict)  # metric key -> our value (the table's columns)
     complexity_published: dict[str, float] = field(default_factory=dict)  # 224, published head, torchstat
     complexity_trained: dict[str, float] = field(default_factory=dict)  # trained input and head, torchstat
     complete_trained: dict[str, float] = field(default_factory=dict)  # trained input, complete count
+    ptflops_trained: dict[str, float] = field(default_factory=dict)  # trained input, ptflops
     trained_head: int | None = None
     trained_input: list[int] | None = None
+    supplemented: dict[str, str] = field(default_factory=dict)  # metric key -> source of a supplemented cell
 
     @property
     def measured(self) -> bool:
@@ -53,99 +69,208 @@ class RowData:
             "reasons": self.reasons, "epochs": self.epochs,
             "error_best_pct": self.error_best.to_dict() if self.error_best else None,
             "error_final_pct": self.error_final.to_dict() if self.error_final else None,
-            "time_per_image_ms": {k: v.to_dict() for k, v in self.times.items()},
+            "measured": {k: v.to_dict() for k, v in self.values.items()},
+            "time_ms": {k: v.to_dict() for k, v in self.times.items()},
             "latency_batch1_ms": {k: v.to_dict() for k, v in self.latency_b1.items()},
+            "devices": self.devices,
             "prediction_held_out": sorted(self.held_out),
             "prediction_extrapolated": sorted(self.extrapolated),
             "complexity_as_published": self.complexity_published,
             "complexity_as_trained": self.complexity_trained,
             "complete_as_trained": self.complete_trained,
+            "ptflops_as_trained": self.ptflops_trained,
             "trained_head": self.trained_head, "trained_input": self.trained_input,
+            "supplemented": self.supplemented,
             "diff": self.diffs(),
         }
 
     def diffs(self) -> dict:
-        """Measured minus published: percentage points for the error, relative % for everything else."""
+        """Measured minus published: percentage points for errors and accuracies, relative % otherwise."""
         out: dict[str, float | None] = {}
-        pub = self.published
-        if self.error_best and pub.get("error_pct") is not None:
-            out["error_best_pp"] = self.error_best.mean - pub["error_pct"]
-        for hw, col in PUBLISHED_TIME.items():
-            if hw in self.times and pub.get(col):
-                out[f"{hw}_time_rel_pct"] = 100.0 * (self.times[hw].mean / pub[col] - 1)
-        for m in COMPLEXITY:
-            if m in self.complexity_published and pub.get(m):
-                out[f"{m}_rel_pct"] = 100.0 * (self.complexity_published[m] / pub[m] - 1)
+        for key, ours in self.values.items():
+            pub = self.published.get(key)
+            m = METRICS.get(key)
+            if m is None or pub in (None, 0) or ours is None:
+                continue
+            value = ours.mean * m.scale
+            out[f"{key}_{m.delta}"] = value - pub if m.delta == "pp" else 100.0 * (value / pub - 1)
         return out
 
 
 @dataclass
 class TableData:
-    id: str
-    title: str
-    dataset: str
-    published_table: str | None
-    run: Run
+    spec: TableSpec
+    run: object | None  # suite.run.store.Run, None for a complexity-only table
     rows: list[RowData]
     hardware: list[str]  # measured or predicted in this run
     errors_meaningful: bool  # a full-recipe run: errors may be compared with the paper's
-    kind: str  # "reproduction", "reduced" or the preset name of a pipeline check
+    kind: str  # "reproduction", "reduced", the preset name of a pipeline check, or "complexity"
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def title(self) -> str:
+        return self.spec.title
+
+    @property
+    def dataset(self) -> str | None:
+        return self.spec.dataset
+
+    @property
+    def published_table(self) -> str:
+        return self.spec.published_table
 
 
-def _complexity(record: dict | None) -> dict[str, float]:
-    if not record:
-        return {}
-    return {"params_m": record["params"] / 1e6, "flops_g": record["flops"] / 1e9,
-            "madd_g": record["madd"] / 1e9,
-            "memory_mb": record["memory_mb"], "memrw_mb": record["memrw_mb"]}
+# --- statistics over seeds ----------------------------------------------------------------------------------
+
+def _values(lines: pd.DataFrame, col: str) -> list[float]:
+    if col not in lines:
+        return []
+    out = []
+    for v in lines[col].tolist():
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            continue
+        if math.isfinite(f):
+            out.append(f)
+    return out
 
 
-def _fill(row: RowData, lines: list[dict]) -> None:
-    lines = sorted(lines, key=lambda r: r.get("seed", 0))
-    row.seeds = [r.get("seed") for r in lines]
-    row.statuses = [r.get("status", "?") for r in lines]
-    row.reasons = [f"seed {r.get('seed')}: {r['reason']}" for r in lines if r.get("reason")]
-    trained = [r for r in lines if (r.get("summary") or {}).get("best_error_pct") is not None]
-    best = [r["summary"]["best_error_pct"] for r in trained]
-    final = [r["summary"].get("final_error_pct") for r in trained]
-    n_test = next((r["train"].get("test_images") for r in trained if r.get("train")), None)
-    row.epochs = [r["summary"].get("epochs") for r in trained]
-    if best:
-        mean_best = sum(best) / len(best)
-        row.error_best = Stat.of(best, fallback=binomial_sigma_pct(mean_best, n_test),
-                                 fallback_source="test-set size (one seed)")
-        finals = [f for f in final if f is not None]
-        if finals:
-            row.error_final = Stat.of(finals, fallback=binomial_sigma_pct(sum(finals) / len(finals), n_test),
-                                      fallback_source="test-set size (one seed)")
-    hardware = sorted({hw for r in lines for hw in (r.get("latency") or {})})
+def _first(lines: pd.DataFrame, col: str):
+    if col not in lines:
+        return None
+    vals = [v for v in lines[col].tolist() if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    return vals[0] if vals else None
+
+
+def error_stat(lines: pd.DataFrame, col: str, *, accuracy: bool = False) -> Stat | None:
+    values = _values(lines, col)
+    if not values:
+        return None
+    n_test = _first(lines, "test_images")
+    mean = sum(values) / len(values)
+    sigma = binomial_sigma_pct(100.0 - mean if accuracy else mean, int(n_test) if n_test else None)
+    return Stat.of(values, fallback=sigma, fallback_source="test-set size (one seed)")
+
+
+def time_stat(lines: pd.DataFrame, col: str, iqr_col: str | None, hw: str | None = None) -> Stat | None:
+    values = _values(lines, col)
+    if not values:
+        return None
+    iqr = _first(lines, iqr_col) if iqr_col else None
+    predicted = bool(_first(lines, f"{hw}_predicted")) if hw else False
+    expected = _first(lines, f"{hw}_expected_error_pct") if hw else None
+    return Stat.of(values, fallback=float(iqr) / 1.349 if iqr else None, fallback_source="timing IQR (one run)",
+                   predicted=predicted, expected_error_pct=expected)
+
+
+def _cx(lines: pd.DataFrame, prefix: str) -> dict[str, float]:
+    out = {}
+    for key in CX:
+        v = _first(lines, f"{prefix}_{key}")
+        if v is not None:
+            out[key] = float(v)
+    return out
+
+
+def _hardware(df: pd.DataFrame) -> list[str]:
+    found = sorted({c[: -len("_per_image_ms")] for c in df.columns if c.endswith("_per_image_ms")}
+                   | {c[: -len("_median_ms")] for c in df.columns if c.endswith("_median_ms")})
+    found = [hw for hw in found if any(c in df and df[c].notna().any()
+                                       for c in (f"{hw}_per_image_ms", f"{hw}_median_ms"))]
+    return sorted(found, key=lambda h: (HW_ORDER.index(h) if h in HW_ORDER else len(HW_ORDER), h))
+
+
+def _fill(row: RowData, spec: TableSpec, lines: pd.DataFrame, hardware: list[str]) -> None:
+    lines = lines.sort_values("seed", kind="stable")
+    row.seeds = [int(s) for s in lines["seed"].tolist() if s is not None and not pd.isna(s)]
+    row.statuses = [str(s) for s in lines["status"].fillna("?").tolist()]
+    row.reasons = [f"seed {s}: {r}" for s, r in zip(lines["seed"].tolist(), lines["reason"].tolist(), strict=True)
+                   if isinstance(r, str) and r]
+    row.epochs = [int(e) for e in _values(lines, "epochs")]
+    row.error_best = error_stat(lines, "error_best_pct")
+    row.error_final = error_stat(lines, "error_final_pct")
+    per_image = spec.latency.per_image
     for hw in hardware:
-        recs = [r["latency"][hw] for r in lines if hw in (r.get("latency") or {})]
-        per = [x.get("per_image_ms") for x in recs]
-        predicted = any(x.get("predicted") for x in recs)
-        expected = next((x["expected_error_pct"] for x in recs if x.get("expected_error_pct") is not None),
-                        None)
-        iqr = next((x.get("per_image_iqr_ms") for x in recs if x.get("per_image_iqr_ms") is not None), None)
-        stat = Stat.of(per, fallback=iqr / 1.349 if iqr else None, fallback_source="timing IQR (one run)",
-                       predicted=predicted, expected_error_pct=expected)
-        if stat:
-            row.times[hw] = stat
-        if any(x.get("held_out") for x in recs):
+        col = f"{hw}_per_image_ms" if per_image else f"{hw}_median_ms"
+        stat = time_stat(lines, col, f"{hw}_per_image_iqr_ms" if per_image else f"{hw}_iqr_ms", hw)
+        if stat is None:
+            continue
+        row.times[hw] = stat
+        if bool(_first(lines, f"{hw}_held_out")):
             row.held_out.add(hw)
-        if any(n.startswith("extrapolated") for x in recs for n in (x.get("calibration") or {}).get("notes", [])):
+        if bool(_first(lines, f"{hw}_extrapolated")):
             row.extrapolated.add(hw)
-        b1 = Stat.of([x.get("median_ms") for x in recs], predicted=predicted, expected_error_pct=expected)
-        if b1 and not predicted:
-            row.latency_b1[hw] = b1
-    comp = next((r["complexity"] for r in lines if r.get("complexity")), None) or {}
-    pub, tr = comp.get("published") or {}, comp.get("trained") or {}
-    row.complexity_published = _complexity(pub.get("torchstat"))
-    row.complexity_trained = _complexity(tr.get("torchstat"))
-    row.complete_trained = _complexity(tr.get("complete"))
-    row.trained_head, row.trained_input = tr.get("num_classes"), tr.get("input_size")
+        if not stat.predicted:
+            b1 = time_stat(lines, f"{hw}_median_ms", f"{hw}_iqr_ms", hw)
+            if b1:
+                row.latency_b1[hw] = b1
+        device = _first(lines, f"{hw}_device")
+        if device:
+            row.devices[hw] = str(device)
+    row.complexity_published = _cx(lines, "published_torchstat")
+    row.complexity_trained = _cx(lines, "trained_torchstat")
+    row.complete_trained = _cx(lines, "trained_complete")
+    macs = _first(lines, "trained_complete_macs_g")
+    if macs is not None:
+        row.complete_trained["macs_g"] = float(macs)
+    pt = _first(lines, "trained_ptflops_macs_g")
+    if pt is not None:
+        row.ptflops_trained["macs_g"] = float(pt)
+    if _first(lines, "trained_ptflops_params_m") is not None:
+        row.ptflops_trained["params_m"] = float(_first(lines, "trained_ptflops_params_m"))
+    head, size = _first(lines, "trained_head"), _first(lines, "trained_input")
+    row.trained_head = int(head) if head is not None else None
+    row.trained_input = [int(s) for s in str(size).split("x")] if size else None
+    _measured_values(row, spec, lines)
 
 
-def run_kind(run: Run) -> tuple[str, bool]:
+def _measured_values(row: RowData, spec: TableSpec, lines: pd.DataFrame) -> None:
+    """Our value for every column the paper printed (and the trained-head parameter count claims need)."""
+    for key in spec.columns:
+        m = METRICS[key]
+        if m.group == TIME:
+            if m.hardware in row.times:
+                row.values[key] = row.times[m.hardware]
+        elif m.group == COMPLEXITY:
+            cx = row.complexity_published.get(key)
+            if cx is not None:
+                row.values[key] = Stat.exact(cx)
+        elif key == "error_pct":
+            if row.error_best:
+                row.values[key] = row.error_best
+        elif key in ("top1_acc_pct", "top5_acc_pct"):
+            stat = error_stat(lines, m.source, accuracy=True)
+            if stat:
+                row.values[key] = stat
+        elif m.source:
+            iqr = {"step_time_ms": "step_time_iqr_ms"}.get(m.source)
+            stat = time_stat(lines, m.source, iqr)
+            if stat:
+                row.values[key] = stat
+
+
+# --- building ----------------------------------------------------------------------------------------------
+
+def published_rows(spec: TableSpec) -> tuple[dict[str, dict], dict[str, dict[str, str]]]:
+    """The published table by row label, empty cells filled from the declared supplements (and which ones)."""
+    rows = {r["model"]: dict(r) for r in load_table(spec.published_table)}
+    filled: dict[str, dict[str, str]] = {}
+    for sup in spec.supplements:
+        other = {r["model"]: r for r in load_table(sup.published_table)}
+        for rs in spec.rows:
+            theirs = other.get(sup.rows.get(rs.row, rs.row), {}).get(sup.column)
+            mine = rows.setdefault(rs.row, {"model": rs.row})
+            if mine.get(sup.column) is None and theirs is not None:
+                mine[sup.column] = theirs
+                filled.setdefault(rs.row, {})[sup.column] = sup.source
+    return rows, filled
+
+
+def run_kind(run) -> tuple[str, bool]:
     """('reproduction' | 'reduced' | preset name, whether the errors can be compared with the paper's)."""
     m = run.manifest
     preset = m.get("preset") if isinstance(m.get("preset"), dict) else {"name": run.preset}
@@ -156,31 +281,51 @@ def run_kind(run: Run) -> tuple[str, bool]:
     return "reproduction", True
 
 
-def table_for_dataset(dataset: str) -> TableSpec | None:
-    return next((t for t in TABLES.values() if t.dataset == dataset), None)
+def _row(spec: TableSpec, rs, published: dict, filled: dict) -> RowData:
+    return RowData(rs.row, rs.model, True, dict(published.get(rs.row, {})), rs.published_head, rs.profiled_model,
+                   rs.note, supplemented=dict(filled.get(rs.row, {})))
 
 
-def build_table(run: Run) -> TableData:
-    spec = table_for_dataset(run.dataset)
-    published = {r["model"]: r for r in load_table(spec.published_table)} if spec else {}
-    by_model: dict[str, list[dict]] = {}
-    for line in run.lines:
-        by_model.setdefault(line["model"], []).append(line)
+def build_table(spec: TableSpec, run) -> TableData:
+    """The table ``spec`` filled from ``run`` (a loaded run directory)."""
+    published, filled = published_rows(spec)
+    df = pd.DataFrame([flatten(line, run.manifest) for line in run.lines])
+    hardware = _hardware(df) if not df.empty else []
     rows = []
-    for rs in spec.rows if spec else ():
-        row = RowData(rs.row, rs.model, True, dict(published.get(rs.row, {})), rs.published_head,
-                      rs.profiled_model, rs.note)
-        _fill(row, by_model.pop(rs.model, []))
+    for rs in spec.rows:
+        row = _row(spec, rs, published, filled)
+        lines = df[df["model"] == rs.model] if not df.empty else df
+        if not lines.empty:
+            _fill(row, spec, lines, hardware)
         rows.append(row)
-    for model, lines in sorted(by_model.items()):  # models run outside the table's rows
+    extra = sorted(set(df["model"]) - {rs.model for rs in spec.rows}) if not df.empty else []
+    for model in extra:  # models run outside the table's rows
         row = RowData(model, model, False, {}, None, model, "not a row of the published table")
-        _fill(row, lines)
+        _fill(row, spec, df[df["model"] == model], hardware)
         rows.append(row)
-    hardware = sorted({hw for r in rows for hw in r.times}, key=lambda h: ("gpu", "rpi4", "cpu").index(h)
-                      if h in ("gpu", "rpi4", "cpu") else 9)
     kind, meaningful = run_kind(run)
-    if spec is None:
-        return TableData(run.dataset, f"{run.dataset} (no published table)", run.dataset, None, run, rows,
-                         hardware, meaningful, kind)
-    return TableData(spec.id, spec.title, run.dataset, spec.published_table, run, rows, hardware, meaningful,
-                     kind)
+    return TableData(spec, run, rows, hardware, meaningful, kind)
+
+
+def complexity_table(spec: TableSpec) -> TableData:
+    """A table with no run: its published complexity columns beside our own profile (torchstat convention)."""
+    published, filled = published_rows(spec)
+    rows = []
+    classes = DATASET_CLASSES.get(spec.dataset or "", None)
+    size = DATASET_INPUT.get(spec.dataset or "", None)
+    for rs in spec.rows:
+        row = _row(spec, rs, published, filled)
+        try:
+            pub = complexity_record(rs.profiled_model, rs.published_head, (3, 224, 224))
+            line = {"complexity": {"published": pub}}
+            if classes and size:
+                line["complexity"]["trained"] = complexity_record(rs.model, classes, size)
+            flat = pd.DataFrame([flatten(line)])
+            row.complexity_published = _cx(flat, "published_torchstat")
+            row.complexity_trained = _cx(flat, "trained_torchstat")
+            row.trained_head, row.trained_input = classes, list(size) if size else None
+            _measured_values(row, spec, flat)
+        except Exception as exc:  # noqa: BLE001 - one model failing to profile keeps the others
+            row.reasons.append(f"profile failed: {type(exc).__name__}: {exc}")
+        rows.append(row)
+    return TableData(spec, None, rows, [], False, "complexity")

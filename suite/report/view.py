@@ -1,13 +1,17 @@
-"""What the templates show: a report's sections as rows of formatted cells, plus provenance and footnotes."""
+"""What the templates show: a table's sections as rows of formatted cells, driven by its declared columns."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from suite.report.stats import Stat, fmt_num, fmt_stat, time_digits
-from suite.report.tables import COMPLEXITY, LABELS, PAPER_HARDWARE, PUBLISHED_TIME, RowData, TableData
+from suite.report.tables import LABELS, RowData, TableData
+from suite.stats import Stat, fmt_num, fmt_stat, time_digits
+from suite.tables import METRICS
+from suite.tables.metrics import COMPLEXITY, ERROR, TIME, Metric
 
 COMPLEXITY_WARN_PCT = 1.0  # a measured complexity further than this from the printed figure is highlighted
+TRAINED_CX = ("flops_g", "madd_g", "memory_mb", "params_m", "memrw_mb")
+SUPPLEMENT_MARK = "†"
 
 
 @dataclass
@@ -37,16 +41,20 @@ def _rel(measured: float | None, published: float | None, warn: float | None = N
     return Cell(f"{rel:+.1f} %", "num warn" if warn is not None and abs(rel) > warn else "num")
 
 
-def _stat(s: Stat | None, digits: int | None = None) -> Cell:
+def _stat(s: Stat | None, digits: int | None = None, scale: float = 1.0) -> Cell:
     if s is None:
         return Cell("—", "na")
+    if scale != 1.0:
+        s = Stat(s.mean * scale, None if s.std is None else s.std * scale, s.n, s.sigma * scale, s.sigma_source,
+                 s.predicted, s.expected_error_pct)
     return Cell(fmt_stat(s, digits), "num pred" if s.predicted else "num")
 
 
-def _pub(v, digits: int | None = None) -> Cell:
+def _pub(v, digits: int | None = None, mark: str = "") -> Cell:
     if v is None:
         return Cell("—", "na")
-    return Cell(fmt_num(v, digits if digits is not None else time_digits(v) if v < 100 else 1), "num pub")
+    text = fmt_num(v, digits if digits is not None else time_digits(v) if v < 100 else 1)
+    return Cell(text + mark, "num pub")
 
 
 def _status(r: RowData) -> Cell:
@@ -58,171 +66,99 @@ def _status(r: RowData) -> Cell:
     return Cell(", ".join(sorted(set(bad))) + (f" ({'; '.join(r.reasons)})" if r.reasons else ""), "warn")
 
 
-def time_error_section(td: TableData) -> Section:
+def _metric_cells(td: TableData, r: RowData, m: Metric) -> list[Cell]:
+    pub = r.published.get(m.key)
+    mark = SUPPLEMENT_MARK if m.key in r.supplemented else ""
+    digits = m.digits if m.group != TIME else None
+    cells = [_pub(pub, digits, mark)]
+    ours = r.values.get(m.key)
+    if m.group == TIME and m.hardware not in td.hardware:
+        return cells + [Cell("not measured", "na"), Cell("—", "na")]
+    cells.append(_stat(ours, digits, m.scale))
+    if ours is None or pub is None:
+        return cells + [Cell("—", "na")]
+    if m.delta == "pp":
+        cls = "num" if td.errors_meaningful else "num na"
+        return cells + [Cell(f"{ours.mean * m.scale - pub:+.2f}", cls)]
+    return cells + [_rel(ours.mean * m.scale, pub)]
+
+
+def measured_section(td: TableData) -> Section | None:
+    spec = td.spec
+    metrics = [METRICS[c] for c in spec.columns if METRICS[c].group != COMPLEXITY]
+    if not metrics:
+        return None
     header = ["Row", "Model"]
-    for hw in ("gpu", "rpi4"):
-        header += [f"{LABELS[hw]} ms/img (paper)", f"{LABELS[hw]} ms/img (ours)", "Δ"]
-    extra = [hw for hw in td.hardware if hw not in PUBLISHED_TIME]
-    header += [f"{LABELS.get(hw, hw)} ms/img (ours)" for hw in extra]
-    header += ["Error % best (paper)", "Error % best (ours)", "Δ pp", "Error % final (ours)", "Seeds",
-               "Status"]
-    sec = Section("Inference time and test error", "time per image; error on the test set "
-                  "(best = lowest over all epochs, final = last epoch)", header)
+    for m in metrics:
+        delta = "Δ pp" if m.delta == "pp" else "Δ"
+        header += [f"{m.label} (paper)", f"{m.label} (ours)", delta]
+    timed = {m.hardware for m in metrics if m.group == TIME}
+    extra = [hw for hw in td.hardware if hw not in timed]
+    unit = "ms/img" if spec.latency.per_image else f"ms at batch {spec.latency.batch}"
+    header += [f"{LABELS.get(hw, hw)} {unit} (ours)" for hw in extra]
+    errors = any(m.group == ERROR for m in metrics)
+    if errors:
+        header.append("Error % final (ours)")
+    header += ["Seeds", "Status"]
+    what = ", ".join(dict.fromkeys({TIME: "inference time", ERROR: "test error / accuracy",
+                                    "train_time": "training time"}[m.group] for m in metrics))
+    sec = Section("Measured beside published", f"{what}; (paper) = the published cell, (ours) = measured here, "
+                  "Δ = ours / paper - 1 (Δ pp: percentage points)", header)
     for r in td.rows:
         cells = [Cell(r.row), Cell(r.model)]
-        for hw, col in PUBLISHED_TIME.items():
-            cells.append(_pub(r.published.get(col)))
-            if hw in r.times:
-                cells += [_stat(r.times[hw]), _rel(r.times[hw].mean, r.published.get(col))]
-            elif hw not in td.hardware:
-                cells += [Cell("not measured", "na"), Cell("—", "na")]
-            else:
-                cells += [Cell("—", "na"), Cell("—", "na")]
+        for m in metrics:
+            cells += _metric_cells(td, r, m)
         cells += [_stat(r.times.get(hw)) for hw in extra]
-        pub_err = r.published.get("error_pct")
-        cells.append(_pub(pub_err, 2))
-        cells.append(_stat(r.error_best, 2))
-        if r.error_best is not None and pub_err is not None:
-            cls = "num" if td.errors_meaningful else "num na"
-            cells.append(Cell(f"{r.error_best.mean - pub_err:+.2f}", cls))
-        else:
-            cells.append(Cell("—", "na"))
-        cells += [_stat(r.error_final, 2), Cell(",".join(str(s) for s in r.seeds) or "—"), _status(r)]
+        if errors:
+            cells.append(_stat(r.error_final, 2))
+        cells += [Cell(",".join(str(s) for s in r.seeds) or "—"), _status(r)]
         sec.rows.append(cells)
     return sec
 
 
-def complexity_published_section(td: TableData) -> Section:
+def complexity_published_section(td: TableData) -> Section | None:
+    metrics = [METRICS[c] for c in td.spec.columns if METRICS[c].group == COMPLEXITY]
+    if not metrics:
+        return None
     header = ["Row", "Profiled model", "Head"]
-    for m in COMPLEXITY:
-        header += [f"{LABELS[m]} (paper)", f"{LABELS[m]} (ours)", "Δ"]
+    for m in metrics:
+        header += [f"{m.label} (paper)", f"{m.label} (ours)", "Δ"]
     sec = Section("Complexity as published: 3x224x224, the published head, torchstat convention",
-                  "what the paper's columns measure (not the 32x32 models it trained); Δ = ours / paper - 1, "
-                  f"highlighted beyond {COMPLEXITY_WARN_PCT:.0f} %; = means equal to the printed digit",
-                  header)
+                  "what the paper's columns measure (not the input the models were trained at); Δ = ours / paper "
+                  f"- 1, highlighted beyond {COMPLEXITY_WARN_PCT:.0f} %; = means equal to the printed digit", header)
     for r in td.rows:
         cells = [Cell(r.row), Cell(r.profiled_model), Cell(str(r.published_head or "—"))]
-        for m in COMPLEXITY:
-            ours = r.complexity_published.get(m)
-            cells += [_pub(r.published.get(m), 2), Cell(fmt_num(ours), "num" if ours is not None else "na"),
-                      _rel(ours, r.published.get(m), COMPLEXITY_WARN_PCT, printed_digits=2)]
+        for m in metrics:
+            ours = r.complexity_published.get(m.key)
+            cells += [_pub(r.published.get(m.key), m.digits),
+                      Cell(fmt_num(ours, m.digits), "num" if ours is not None else "na"),
+                      _rel(ours, r.published.get(m.key), COMPLEXITY_WARN_PCT, printed_digits=m.digits)]
         sec.rows.append(cells)
     return sec
 
 
-def complexity_trained_section(td: TableData) -> Section:
-    header = ["Row", "Model", "Head", "Input"] + [LABELS[m] for m in COMPLEXITY] + ["MACs (G, complete "
-                                                                                    "count)"]
+def complexity_trained_section(td: TableData) -> Section | None:
+    if not any(r.complexity_trained for r in td.rows):
+        return None
+    header = ["Row", "Model", "Head", "Input"] + [LABELS[m] for m in TRAINED_CX] + [
+        "MACs (G, complete count)", "MACs (G, ptflops)"]
     sec = Section("Complexity as trained: the trained input and head",
-                  "torchstat convention; the last column counts every op (functional ops and reused modules "
-                  "included), for comparison", header)
+                  "torchstat convention; the complete count includes every op (functional ops and reused modules); "
+                  "ptflops counts multiply-accumulates of the modules it knows (its own convention)", header)
     for r in td.rows:
         cells = [Cell(r.row), Cell(r.model), Cell(str(r.trained_head or "—")),
                  Cell("x".join(str(s) for s in r.trained_input) if r.trained_input else "—")]
-        cells += [Cell(fmt_num(r.complexity_trained.get(m), 3), "num") for m in COMPLEXITY]
-        macs = r.complete_trained.get("flops_g")
-        cells.append(Cell(fmt_num(macs / 2 if macs is not None else None, 3), "num"))
+        cells += [Cell(fmt_num(r.complexity_trained.get(m), 3), "num") for m in TRAINED_CX]
+        macs = r.complete_trained.get("macs_g")
+        if macs is None and r.complete_trained.get("flops_g") is not None:
+            macs = r.complete_trained["flops_g"] / 2
+        cells.append(Cell(fmt_num(macs, 3), "num" if macs is not None else "na"))
+        pt = r.ptflops_trained.get("macs_g")
+        cells.append(Cell(fmt_num(pt, 3), "num" if pt is not None else "na"))
         sec.rows.append(cells)
     return sec
 
 
-def footnotes(td: TableData) -> list[str]:
-    notes = []
-    for hw in td.hardware:
-        stats = [r.times[hw] for r in td.rows if hw in r.times and r.times[hw].predicted]
-        if stats:
-            err = max((s.expected_error_pct or 0.0) for s in stats)
-            notes.append(f"* {LABELS.get(hw, hw)} times marked * are predicted, not measured (no Raspberry "
-                         "Pi 4 "
-                         "here): suite.rpi4 predicts them from each model's features, with an expected "
-                         "error "
-                         f"of about ±{err:.0f} % (leave-one-model-out on the published Pi times); the "
-                         "published "
-                         "Pi times themselves differ by up to 29 % between Tables III and IV.")
-            held = [r.row for r in td.rows if hw in r.held_out]
-            if held:
-                notes.append(f"{', '.join(held)}: calibration models of the {LABELS.get(hw, hw)} predictor, "
-                             "each predicted by the fit without its own published times (leave-one-model-out), "
-                             "so their Δ is an out-of-sample error, not a fitted residual.")
-            outside = [r.row for r in td.rows if hw in r.extrapolated]
-            if outside:
-                notes.append(f"{', '.join(outside)}: {LABELS.get(hw, hw)} predictions extrapolated beyond the "
-                             "calibration models' features (input size, MACs, bytes moved or op count); expect "
-                             f"a larger error than ±{err:.0f} %.")
-    if "gpu" not in td.hardware:
-        notes.append(f"GPU: not measured - no CUDA device was used for this run (the paper timed an "
-                     f"{PAPER_HARDWARE['gpu']}); run `suite run --hardware gpu,rpi4` on a CUDA machine to "
-                     "fill it.")
-    if "cpu" in td.hardware:
-        cpu = next((r["latency"]["cpu"] for r in td.run.lines if "cpu" in (r.get("latency") or {})), {})
-        notes.append(f"CPU: median time of a batch of {cpu.get('per_image_batch') or '?'} images divided by "
-                     f"the batch, on this machine's CPU with {cpu.get('threads') or '?'} thread(s) (see "
-                     "provenance); not a column of the paper.")
-    notes.append("Error: best = the lowest test error over all epochs, i.e. model selection on the test "
-                 "set, as the "
-                 "paper reported it; final = the last epoch, the unbiased figure. Mean ± sample std over "
-                 "seeds.")
-    if not td.errors_meaningful:
-        notes.append(f"This is a {td.kind} run: its errors come from a shortened training and are not "
-                     "comparable "
-                     "with the paper's; Δ pp is shown greyed for completeness only.")
-    return notes
-
-
-def provenance_items(td: TableData) -> list[tuple[str, str]]:
-    m, run = td.run.manifest, td.run
-    prov = m.get("provenance") or {}
-    recipe = m.get("recipe") or {}
-    ds = m.get("dataset_meta") or {}
-    statuses: dict[str, int] = {}
-    for line in run.lines:
-        statuses[line.get("status", "?")] = statuses.get(line.get("status", "?"), 0) + 1
-    epochs = m.get("epochs") or recipe.get("epochs") or dict(recipe.get("epochs_by_dataset") or []).get(
-        td.dataset, recipe.get("default_epochs"))
-    items = [
-        ("run", f"{run.name} ({run.path})"),
-        ("kind", td.kind + ("" if td.errors_meaningful else " - not a reproduction")),
-        ("preset", run.preset),
-        ("commit", str(prov.get("git_commit", "unknown"))),
-        ("torch", f"{prov.get('torch', '?')} (torchvision {prov.get('torchvision', '?')}, python "
-                  f"{prov.get('python', '?')})"),
-        ("device", f"{m.get('device', prov.get('device', '?'))}: {prov.get('device_name', '?')}"),
-        ("threads", f"{m.get('threads') or prov.get('threads', '?')} (cpu count "
-                    f"{prov.get('cpu_count', '?')})"),
-        ("recipe", f"{m.get('recipe_name', recipe.get('name', '?'))}: {recipe.get('optimizer', '?')} lr "
-                   f"{recipe.get('lr', '?')}, batch "
-                   f"{recipe.get('batch_size') or recipe.get('default_batch_size')}"
-                   f", schedule {recipe.get('schedule', '?')} {list(recipe.get('milestones') or [])}"
-                   + (f"; overrides {m['recipe_overrides']}" if m.get("recipe_overrides") else "")),
-        ("epochs", str(epochs)),
-        ("images", f"{m.get('train_count', '?')} train / {m.get('test_count', '?')} test" + _subset(m, ds)),
-        ("dataset fingerprint", f"{ds.get('fingerprint', '?')} (official checksums: "
-                                f"{'yes' if ds.get('checksum_verified') else 'no'})"),
-        ("seeds", ", ".join(str(s) for s in m.get("seeds", [])) or "?"),
-        ("hardware", ", ".join(m.get("hardware", td.hardware)) or "none"),
-        ("precision", f"{m.get('precision', 'fp32')}{', channels-last' if m.get('channels_last') else ''}"),
-        ("lines", ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
-                  + (f"; {run.unreadable} unreadable (interrupted write)" if run.unreadable else "")),
-        ("updated", str(m.get("updated", "?"))),
-    ]
-    if run.ignored:
-        items.append(("other runs (not merged)", "; ".join(run.ignored)))
-    return items
-
-
-def _subset(m: dict, ds: dict) -> str:
-    if not (m.get("train_subset") or m.get("test_subset")):
-        return ""
-    full = ds.get("full_counts") or {}
-    return (f" (class-balanced subsets of {full.get('train', '?')} / {full.get('test', '?')})" if full
-            else " (subsets)")
-
-
-def banner(td: TableData) -> str:
-    if td.errors_meaningful:
-        return ""
-    m = td.run.manifest
-    return (f"{td.kind.upper()} RUN - {m.get('epochs') or 'reduced'} epoch(s) on {m.get('train_count', '?')} "
-            f"training / {m.get('test_count', '?')} test images. It checks the pipeline; its errors say "
-            "nothing "
-            "about the paper's. This is not a reproduction.")
+def sections(td: TableData) -> list[Section]:
+    found = (measured_section(td), complexity_published_section(td), complexity_trained_section(td))
+    return [s for s in found if s is not None]

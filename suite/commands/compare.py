@@ -1,0 +1,59 @@
+"""`suite compare RUN_A RUN_B [--fail-on-change] [--json]`: what changed between two runs, beyond the noise.
+
+Per model and metric: both values, B - A, the noise a difference must beat (two combined sigmas: the seed
+spread, else the test-set size or the timing IQR; complexity is exact) and whether it changed. Exit code 0;
+with --fail-on-change, 1 when anything changed beyond the noise (for CI after a zoo or torch change).
+"""
+
+from __future__ import annotations
+
+import json
+
+
+def register(sub) -> None:
+    p = sub.add_parser("compare", help="compare two runs metric by metric, with the noise each must beat",
+                       description=__doc__)
+    p.add_argument("run_a", help="run directory or run name under --results")
+    p.add_argument("run_b", help="run directory or run name under --results")
+    p.add_argument("--results", default="results", help="where run names are looked up (default results/)")
+    p.add_argument("--fail-on-change", action="store_true", help="exit 1 if anything changed beyond the noise")
+    p.add_argument("--all", action="store_true", help="list unchanged metrics too")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from suite import results
+    from suite.compare import differences, only_in
+    from suite.errors import SuiteError
+
+    a = results.load(results.resolve_run(args.run_a, args.results))
+    b = results.load(results.resolve_run(args.run_b, args.results))
+    diffs = differences(a, b)
+    if not diffs:
+        raise SuiteError(f"{args.run_a} and {args.run_b} share no (model, dataset) with a measured value")
+    changed = [d for d in diffs if d.changed]
+    missing_b, missing_a = only_in(a, b)
+    if args.json:
+        print(json.dumps({"differences": [d.to_dict() for d in diffs], "changed": len(changed),
+                          "only_in_a": missing_b, "only_in_b": missing_a}, indent=1))
+    else:
+        console = Console()
+        shown = diffs if args.all else changed
+        table = Table(title=f"{args.run_a} -> {args.run_b}: {len(changed)} of {len(diffs)} values changed beyond "
+                            "the noise")
+        for col in ("model", "metric", "A", "B", "B - A", "noise (2σ)", "", "noise from"):
+            table.add_column(col, justify="right" if col in ("A", "B", "B - A", "noise (2σ)") else "left")
+        for d in shown:
+            table.add_row(d.model, d.metric, d.a, d.b, f"{d.delta:+.3g}", f"{d.noise:.3g}",
+                          "[red]changed[/]" if d.changed else "same", d.why)
+        console.print(table)
+        if not args.all and len(shown) < len(diffs):
+            console.print(f"{len(diffs) - len(shown)} values inside the noise (--all lists them)")
+        for label, models in (("only in A", missing_b), ("only in B", missing_a)):
+            if models:
+                console.print(f"{label}: {', '.join(models)}")
+    return 1 if changed and args.fail_on_change else 0

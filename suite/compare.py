@@ -1,0 +1,86 @@
+"""Compare two runs, model by model: is each difference inside the noise?
+
+The noise rules are the claims' (``suite.stats.compare``, two combined sigmas): the seed spread where a row
+has several seeds, else the test-set size for an error (binomial standard error) and the timing IQR for a time;
+complexity figures are exact, so any difference is a change. A predicted time is compared with its expected
+error as its spread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+from suite.report.tables import error_stat, time_stat
+from suite.stats import Stat, compare, fmt_stat
+
+ERRORS = (("error_best_pct", "best error %", False), ("error_final_pct", "final error %", False),
+          ("top5_acc_pct", "top-5 acc %", True))
+TRAIN_TIMES = (("step_time_ms", "step ms", "step_time_iqr_ms"), ("epoch_time_s", "epoch s", None))
+EXACT = (("published_torchstat_params_m", "#params M (224)"), ("published_torchstat_flops_g", "FLOPs G (224)"),
+         ("trained_torchstat_params_m", "#params M (trained)"), ("trained_torchstat_flops_g", "FLOPs G (trained)"))
+
+
+@dataclass
+class Difference:
+    model: str
+    dataset: str
+    metric: str
+    a: str
+    b: str
+    delta: float
+    noise: float  # two combined sigmas: a difference larger than this is a change
+    changed: bool
+    why: str  # where the noise comes from
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _hardware(df: pd.DataFrame) -> list[str]:
+    return sorted({c[: -len("_per_image_ms")] for c in df.columns if c.endswith("_per_image_ms")})
+
+
+def _pairs(a: pd.DataFrame, b: pd.DataFrame):
+    keys = sorted(set(zip(a["model"], a["dataset"], strict=True)) & set(zip(b["model"], b["dataset"], strict=True)))
+    for model, dataset in keys:
+        yield model, dataset, a[(a.model == model) & (a.dataset == dataset)], b[(b.model == model) &
+                                                                                 (b.dataset == dataset)]
+
+
+def _diff(model, dataset, metric, sa: Stat | None, sb: Stat | None) -> Difference | None:
+    if sa is None or sb is None:
+        return None
+    c = compare(sa, sb)
+    sources = sorted({s.sigma_source for s in (sa, sb) if s.sigma > 0}) or ["exact values"]
+    noise = 2.0 * (sa.sigma ** 2 + sb.sigma ** 2) ** 0.5
+    return Difference(model, dataset, metric, fmt_stat(sa), fmt_stat(sb), sb.mean - sa.mean, noise, c != 0,
+                      ", ".join(sources))
+
+
+def differences(a: pd.DataFrame, b: pd.DataFrame) -> list[Difference]:
+    """Every (model, dataset) both runs measured, metric by metric (B minus A)."""
+    out: list[Difference] = []
+    hardware = sorted(set(_hardware(a)) & set(_hardware(b)))
+    for model, dataset, la, lb in _pairs(a, b):
+        found = [_diff(model, dataset, label, error_stat(la, col, accuracy=acc), error_stat(lb, col, accuracy=acc))
+                 for col, label, acc in ERRORS]
+        found += [_diff(model, dataset, label, time_stat(la, col, iqr), time_stat(lb, col, iqr))
+                  for col, label, iqr in TRAIN_TIMES]
+        for hw in hardware:
+            args = (f"{hw}_per_image_ms", f"{hw}_per_image_iqr_ms", hw)
+            found.append(_diff(model, dataset, f"{hw} ms/img", time_stat(la, *args), time_stat(lb, *args)))
+        for col, label in EXACT:
+            va = la[col].dropna().tolist() if col in la else []
+            vb = lb[col].dropna().tolist() if col in lb else []
+            if va and vb:
+                found.append(_diff(model, dataset, label, Stat.exact(va[0]), Stat.exact(vb[0])))
+        out += [d for d in found if d is not None]
+    return out
+
+
+def only_in(a: pd.DataFrame, b: pd.DataFrame) -> tuple[list[str], list[str]]:
+    ka = set(zip(a["model"], a["dataset"], strict=True))
+    kb = set(zip(b["model"], b["dataset"], strict=True))
+    return sorted(f"{m} ({d})" for m, d in ka - kb), sorted(f"{m} ({d})" for m, d in kb - ka)

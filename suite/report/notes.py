@@ -1,0 +1,170 @@
+"""The words around a report table: banner, provenance, footnotes and the table's known misprints."""
+
+from __future__ import annotations
+
+from suite.report.tables import LABELS, TableData
+from suite.tables import METRICS
+from suite.tables.metrics import ERROR, TIME, TRAIN_TIME
+
+
+def banner(td: TableData) -> str:
+    if td.run is None or td.errors_meaningful:
+        return ""
+    m = td.run.manifest
+    return (f"{td.kind.upper()} RUN - {m.get('epochs') or 'reduced'} epoch(s) on {m.get('train_count', '?')} "
+            f"training / {m.get('test_count', '?')} test images. It checks the pipeline; its errors say nothing "
+            "about the paper's. This is not a reproduction.")
+
+
+def _latency_of(td: TableData, hw: str) -> dict:
+    return next((line["latency"][hw] for line in td.run.lines if hw in (line.get("latency") or {})), {}) \
+        if td.run is not None else {}
+
+
+def _prediction_notes(td: TableData, hw: str) -> list[str]:
+    stats = [r.times[hw] for r in td.rows if hw in r.times and r.times[hw].predicted]
+    if not stats:
+        return []
+    label = LABELS.get(hw, hw)
+    rec = _latency_of(td, hw)
+    cal = rec.get("calibration") or {}
+    err = max((s.expected_error_pct or 0.0) for s in stats)
+    worst = cal.get("worst_model")
+    worst_pct = cal.get("worst_model_error_pct", cal.get("max_loo_error_pct"))
+    points = len(cal.get("points") or [])
+    worst_text = f", worst model {worst} ±{worst_pct:.0f} %" if worst and worst_pct is not None else ""
+    notes = [f"* {label} times marked * are predicted, not measured (no Raspberry Pi here): suite.rpi4 predicts them "
+             f"from what the Pi's torch executes for each model, calibrated on {points or 'the'} published Pi 4 times, "
+             f"with an expected error of about ±{err:.0f} % (leave-one-model-out{worst_text}). A prediction never "
+             "decides a claim: claim parts that rest on it are 'inconclusive (predicted)'. Measure on a real Pi with "
+             "`suite bundle` or `--hardware rpi4@host` to fill them."]
+    held = [r.row for r in td.rows if hw in r.held_out]
+    if held:
+        notes.append(f"{', '.join(held)}: calibration models of the {label} predictor, each predicted by the fit "
+                     "without its own published times (leave-one-model-out), so their Δ is an out-of-sample error, "
+                     "not a fitted residual.")
+    outside = [r.row for r in td.rows if hw in r.extrapolated]
+    if outside:
+        notes.append(f"{', '.join(outside)}: {label} predictions extrapolated beyond the calibration models' "
+                     f"features; expect a larger error than ±{err:.0f} %.")
+    return notes
+
+
+def _measured_notes(td: TableData, hw: str) -> list[str]:
+    if not any(hw in r.times and not r.times[hw].predicted for r in td.rows):
+        return []
+    rec = _latency_of(td, hw)
+    prov = rec.get("provenance") or {}
+    device = next((r.devices[hw] for r in td.rows if hw in r.devices), None) or prov.get("hardware_device") or "?"
+    source = prov.get("source") or "native"
+    how = (f"median time of a batch of {rec.get('per_image_batch') or '?'} images divided by the batch"
+           if td.spec.latency.per_image else f"median time at batch {td.spec.latency.batch}")
+    where = {"bundle": "measured on the device through a `suite bundle` and imported",
+             "ssh": "measured on the device over SSH"}.get(source, "measured natively")
+    published = td.spec.published_devices.get(hw)
+    text = (f"{LABELS.get(hw, hw)}: {how}, {where} on {device} with {rec.get('threads') or '?'} thread(s) (see "
+            "provenance)")
+    text += f"; the paper's: {published}." if published else "; not a column of the paper."
+    return [text]
+
+
+def footnotes(td: TableData) -> list[str]:
+    spec, notes = td.spec, []
+    groups = {METRICS[c].group for c in spec.columns}
+    for hw in td.hardware:
+        notes += _prediction_notes(td, hw) + _measured_notes(td, hw)
+    for c in spec.columns:
+        m = METRICS[c]
+        if m.group == TIME and m.hardware not in td.hardware and td.run is not None:
+            paper = spec.published_devices.get(m.hardware, "the paper's device")
+            how = {"gpu": "no CUDA device was used for this run; run `suite run --hardware gpu` on a CUDA machine",
+                   "rpi3b": "measure it on a Raspberry Pi 3B with `suite bundle` (never predicted)"}.get(
+                m.hardware, f"add `--hardware {m.hardware}`")
+            notes.append(f"{LABELS.get(m.hardware, m.hardware)}: not measured - {how} (the paper: {paper}).")
+    sources = sorted({src for r in td.rows for src in r.supplemented.values()})
+    for src in sources:
+        rows = [r.row for r in td.rows if src in r.supplemented.values()]
+        notes.append(f"† published cells this table left empty ({', '.join(rows)}), taken from {src}: another "
+                     "published measurement, shown for comparison.")
+    if ERROR in groups and td.run is not None:
+        notes.append("Error: best = the lowest test error over all epochs, i.e. model selection on the test set, as "
+                     "the papers reported it; final = the last epoch, the unbiased figure. Accuracies are taken at "
+                     "the best epoch. Mean ± sample std over seeds.")
+        if not td.errors_meaningful:
+            notes.append(f"This is a {td.kind} run: its errors come from a shortened training and are not "
+                         "comparable with the paper's; Δ pp is shown greyed for completeness only.")
+    if TRAIN_TIME in groups and td.run is not None:
+        device = (td.run.manifest.get("provenance") or {}).get("device_name") or td.run.manifest.get("device")
+        notes.append(f"Training time measured by the training engine on {device} ({td.run.manifest.get('device')}).")
+    if spec.latency.note and any(METRICS[c].group == TIME for c in spec.columns):
+        notes.append(f"Timing: {spec.latency.note}.")
+    notes += [n if n.endswith(".") else n + "." for n in spec.notes]
+    return notes
+
+
+def misprints(td: TableData) -> list[dict]:
+    out = [{"row": m.row, "issue": m.issue, "source": "table declaration"} for m in td.spec.misprints]
+    covered = {m.row for m in td.spec.misprints}
+    for r in td.spec.rows:
+        if r.note and r.row not in covered and not r.note.startswith("reconstructed"):
+            out.append({"row": r.row, "issue": r.note, "source": "row note"})
+    return out
+
+
+def provenance_items(td: TableData) -> list[tuple[str, str]]:
+    if td.run is None:
+        from suite.provenance import provenance
+
+        prov = provenance("cpu")
+        return [("kind", "complexity only: computed by `suite report`, no run needed"),
+                ("counter", "torchstat 0.0.7's conventions, re-implemented in suite/complexity/ and checked against "
+                            "the real torchstat"),
+                ("commit", str(prov.get("git_commit"))),
+                ("torch", f"{prov.get('torch')} (torchvision {prov.get('torchvision')}, python {prov.get('python')})")]
+    m, run = td.run.manifest, td.run
+    prov = m.get("provenance") or {}
+    recipe = m.get("recipe") or {}
+    ds = m.get("dataset_meta") or {}
+    statuses: dict[str, int] = {}
+    for line in run.lines:
+        statuses[line.get("status", "?")] = statuses.get(line.get("status", "?"), 0) + 1
+    epochs = m.get("epochs") or recipe.get("epochs") or dict(recipe.get("epochs_by_dataset") or []).get(
+        m.get("dataset"), recipe.get("default_epochs"))
+    items = [
+        ("run", f"{run.name} ({run.path})"),
+        ("kind", td.kind + ("" if td.errors_meaningful else " - not a reproduction")),
+        ("preset", run.preset),
+        ("commit", str(prov.get("git_commit", "unknown"))),
+        ("torch", f"{prov.get('torch', '?')} (torchvision {prov.get('torchvision', '?')}, python "
+                  f"{prov.get('python', '?')})"),
+        ("device", f"{m.get('device', prov.get('device', '?'))}: {prov.get('device_name', '?')}"),
+        ("threads", f"{m.get('threads') or prov.get('threads', '?')} (cpu count {prov.get('cpu_count', '?')})"),
+        ("executor", str(m.get("executor") or "local")),
+        ("recipe", f"{m.get('recipe_name', recipe.get('name', '?'))}: {recipe.get('optimizer', '?')} lr "
+                   f"{recipe.get('lr', '?')}, batch {recipe.get('batch_size') or recipe.get('default_batch_size')}"
+                   f", schedule {recipe.get('schedule', '?')} {list(recipe.get('milestones') or [])}"
+                   + (f"; overrides {m['recipe_overrides']}" if m.get("recipe_overrides") else "")),
+        ("epochs", str(epochs)),
+        ("images", f"{m.get('train_count', '?')} train / {m.get('test_count', '?')} test" + _subset(m, ds)),
+        ("dataset fingerprint", f"{ds.get('fingerprint', '?')} (official checksums: "
+                                f"{'yes' if ds.get('checksum_verified') else 'no'})"),
+        ("seeds", ", ".join(str(s) for s in m.get("seeds", [])) or "?"),
+        ("hardware", ", ".join(m.get("hardware", td.hardware)) or "none"),
+        ("precision", f"{m.get('precision', 'fp32')}{', channels-last' if m.get('channels_last') else ''}"),
+        ("lines", ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
+                  + (f"; {run.unreadable} unreadable (interrupted write)" if run.unreadable else "")),
+        ("updated", str(m.get("updated", "?"))),
+    ]
+    if recipe.get("notes"):
+        items.append(("recipe notes", str(recipe["notes"])))
+    if run.ignored:
+        items.append(("other runs (not merged)", "; ".join(run.ignored)))
+    return items
+
+
+def _subset(m: dict, ds: dict) -> str:
+    if not (m.get("train_subset") or m.get("test_subset")):
+        return ""
+    full = ds.get("full_counts") or {}
+    return (f" (class-balanced subsets of {full.get('train', '?')} / {full.get('test', '?')})" if full
+            else " (subsets)")

@@ -1,0 +1,152 @@
+"""Results as data: every finished line of `suite run` as one row of a pandas DataFrame.
+
+>>> from suite import results
+>>> df = results.load("results")                      # every run under results/, or one run directory
+>>> df.pivot_table(index="model", values="error_best_pct", aggfunc="mean")
+
+One row per (run, model, dataset, seed): the latest line of each key. The columns are flat: identity and
+provenance (run, table, row, model, dataset, seed, status, preset, recipe, precision, commit, torch, device,
+host, threads), training (error_best_pct, error_final_pct, top1_acc_pct, top5_acc_pct, step_time_ms, ...), the
+complexity of each convention as published (``published_<convention>_<metric>``: 224 with the published head)
+and as trained (``trained_<convention>_<metric>``), and per hardware profile ``<hw>_per_image_ms``,
+``<hw>_median_ms``, ``<hw>_p90_ms``, ``<hw>_predicted``, ``<hw>_expected_error_pct`` and its provenance.
+``suite report`` builds its tables from this frame; ``suite export`` writes it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from suite.errors import SuiteError
+
+IDENTITY = ("run", "table", "row", "model", "dataset", "seed", "status", "reason", "preset", "recipe", "precision",
+            "channels_last", "train_subset", "test_subset", "device")
+CONVENTIONS = ("torchstat", "complete", "ptflops")
+TRAIN_FIELDS = {  # results column -> TrainResult field
+    "error_best_pct": "error_best_pct", "error_final_pct": "error_final_pct", "best_epoch": "error_best_epoch",
+    "epochs": "epochs", "epochs_planned": "epochs_planned", "train_images": "train_images",
+    "test_images": "test_images", "top5_error_best_pct": "top5_error_best_pct",
+    "top5_error_final_pct": "top5_error_final_pct", "top5_error_at_best_pct": "top5_error_at_best_pct",
+    "step_time_ms": "step_time_ms", "step_time_p90_ms": "step_time_p90_ms", "step_time_iqr_ms": "step_time_iqr_ms",
+    "step_time_steps": "step_time_steps", "epoch_time_s": "epoch_time_s", "images_per_s": "images_per_s",
+    "train_seconds": "seconds", "weights_sha256": "weights_sha256",
+}
+LATENCY_FIELDS = ("per_image_ms", "median_ms", "p90_ms", "iqr_ms", "per_image_iqr_ms", "runs", "per_image_batch",
+                  "threads", "predicted", "expected_error_pct", "held_out")
+
+
+def _complexity(prefix: str, rec: dict | None) -> dict:
+    if not rec:
+        return {}
+    out = {f"{prefix}_model": rec.get("model"), f"{prefix}_head": rec.get("num_classes"),
+           f"{prefix}_input": "x".join(str(s) for s in rec.get("input_size") or []) or None}
+    for conv in CONVENTIONS:
+        c = rec.get(conv)
+        if not c:
+            continue
+        p = f"{prefix}_{conv}"
+        if c.get("params") is not None:
+            out[f"{p}_params_m"] = c["params"] / 1e6
+        for key, scale in (("flops", 1e9), ("madd", 1e9), ("macs", 1e9)):
+            if c.get(key) is not None:
+                out[f"{p}_{key}_g"] = c[key] / scale
+        if c.get("flops") is not None:
+            out[f"{p}_flops_m"] = c["flops"] / 1e6
+        for key in ("memory_mb", "memrw_mb"):
+            if c.get(key) is not None:
+                out[f"{p}_{key}"] = c[key]
+    return out
+
+
+def _latency(hw: str, rec: dict) -> dict:
+    out = {f"{hw}_{k}": rec.get(k) for k in LATENCY_FIELDS if k in rec}
+    prov = rec.get("provenance") or {}
+    cal = rec.get("calibration") or {}
+    out[f"{hw}_extrapolated"] = any(str(n).startswith("extrapolated") for n in cal.get("notes", []))
+    if cal:
+        out[f"{hw}_worst_model"] = cal.get("worst_model")
+        out[f"{hw}_worst_error_pct"] = cal.get("worst_model_error_pct", cal.get("max_loo_error_pct"))
+        out[f"{hw}_calibration_points"] = len(cal.get("points") or [])
+    out[f"{hw}_device"] = prov.get("hardware_device") or prov.get("device_model") or rec.get("device")
+    out[f"{hw}_host"] = prov.get("host") or prov.get("hostname")
+    out[f"{hw}_source"] = prov.get("source") or ("prediction" if rec.get("predicted") else "native")
+    return out
+
+
+def flatten(line: dict, manifest: dict | None = None) -> dict:
+    """One results.jsonl line (and its run's manifest) as one flat row."""
+    manifest = manifest or {}
+    row = {k: line.get(k) for k in IDENTITY}
+    row["run"] = line.get("run") or manifest.get("run_name")
+    row["table"] = _table_id(line.get("table") or manifest.get("table"))
+    prov = (line.get("train") or {}).get("provenance") or manifest.get("provenance") or {}
+    row.update(commit=prov.get("git_commit"), torch=prov.get("torch"), torchvision=prov.get("torchvision"),
+               python=prov.get("python"), device_name=prov.get("device_name"), host=prov.get("host"),
+               threads=prov.get("threads"), cpu_count=prov.get("cpu_count"))
+    train = line.get("train") or {}
+    summary = line.get("summary") or {}
+    for col, key in TRAIN_FIELDS.items():
+        row[col] = train.get(key)
+    row["error_best_pct"] = summary.get("best_error_pct", row["error_best_pct"])
+    row["error_final_pct"] = summary.get("final_error_pct", row["error_final_pct"])
+    best, top5 = row["error_best_pct"], row["top5_error_at_best_pct"]
+    row["top1_acc_pct"] = None if best is None else 100.0 - best
+    row["top5_acc_pct"] = None if top5 is None else 100.0 - top5
+    comp = line.get("complexity") or {}
+    row.update(_complexity("published", comp.get("published")))
+    row.update(_complexity("trained", comp.get("trained")))
+    for hw, rec in (line.get("latency") or {}).items():
+        if isinstance(rec, dict):
+            row.update(_latency(hw, rec))
+    return row
+
+
+def _table_id(name) -> str | None:
+    if name is None:
+        return None
+    from suite.tables import resolve
+
+    return resolve(str(name)) or str(name)
+
+
+def frame(rows: list[dict]) -> pd.DataFrame:
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return pd.DataFrame(columns=list(IDENTITY))
+    for col in ("seed", "epochs", "best_epoch", "train_images", "test_images"):
+        if col in df:
+            df[col] = df[col].astype("Int64")
+    return df.sort_values(["run", "table", "model", "seed"], kind="stable", na_position="last").reset_index(drop=True)
+
+
+def run_frame(run) -> pd.DataFrame:
+    """The rows of one loaded run (``suite.run.store.Run``)."""
+    return frame([flatten(line, run.manifest) for line in run.lines])
+
+
+def resolve_run(ref: str | Path, results: str | Path = "results") -> Path:
+    """A run directory given as a path, or as a run name under ``results``."""
+    path = Path(ref).expanduser()
+    if path.is_dir():
+        return path
+    candidate = Path(results).expanduser() / str(ref)
+    if candidate.is_dir():
+        return candidate
+    raise SuiteError(f"no run {str(ref)!r}: neither a directory nor a run under {results}/ (see `ls {results}`)")
+
+
+def load(path: str | Path, *, run: str | None = None) -> pd.DataFrame:
+    """Every run under ``path`` (a results folder or one run directory) as one DataFrame."""
+    from suite.run.store import find_runs
+
+    runs = find_runs(Path(path))
+    if run is not None:
+        runs = [r for r in runs if run in (r.name, r.path.name)]
+        if not runs:
+            raise SuiteError(f"no run named {run!r} under {path}")
+    return frame([flatten(line, r.manifest) for r in runs for line in r.lines])
+
+
+__all__ = ["flatten", "frame", "load", "resolve_run", "run_frame"]

@@ -1,0 +1,62 @@
+"""The table registry: every published table the suite reproduces, declared once per paper module.
+
+>>> from suite.tables import get_table
+>>> get_table("3").id                      # aliases of the first releases still work
+'threshnet-3'
+
+Each paper module (``threshnet``, ``thresholdnet``, ``triplenet``, ``dpnet``) exports ``TABLES``; the runner,
+the report, the claims and `suite tables` read them from here.
+"""
+
+from __future__ import annotations
+
+from suite.errors import unknown
+from suite.tables import dpnet, threshnet, thresholdnet, triplenet
+from suite.tables.metrics import METRICS, Metric, metric
+from suite.tables.papers import PAPERS
+from suite.tables.spec import COMPLEXITY, TIMED, TRAINED, Claim, Latency, Misprint, RowSpec, Supplement, TableSpec
+
+
+def _registry() -> dict[str, TableSpec]:
+    tables: dict[str, TableSpec] = {}
+    for module in (threshnet, thresholdnet, triplenet, dpnet):
+        for spec in module.TABLES:
+            if spec.id in tables:
+                raise ValueError(f"table {spec.id!r} is declared twice")
+            unknown_columns = [c for c in spec.columns if c not in METRICS]
+            if unknown_columns:
+                raise ValueError(f"table {spec.id!r}: unknown column(s) {unknown_columns}; add them to "
+                                 "suite.tables.metrics")
+            tables[spec.id] = spec
+    return tables
+
+
+TABLES: dict[str, TableSpec] = _registry()
+ALIASES: dict[str, str] = {alias: t.id for t in TABLES.values() for alias in t.aliases}
+
+
+def resolve(name: str) -> str | None:
+    key = str(name).strip().lower()
+    key = key.removeprefix("table")  # "table3" as the old report files were named
+    return key if key in TABLES else ALIASES.get(key)
+
+
+def get_table(name: str) -> TableSpec:
+    """The table called ``name`` (namespaced id or alias); an unknown name names the closest ids."""
+    key = resolve(name)
+    if key is None:
+        raise unknown("table", str(name), list(TABLES))
+    return TABLES[key]
+
+
+def list_tables(*, kind: str | None = None, paper: str | None = None) -> list[TableSpec]:
+    return [t for t in TABLES.values() if (kind is None or t.kind == kind) and (paper is None or t.paper == paper)]
+
+
+def tables_for_claims() -> dict[str, TableSpec]:
+    """Every table that shows a claim, by claim id."""
+    return {c.id: t for t in TABLES.values() for c in t.claims}
+
+
+__all__ = ["ALIASES", "COMPLEXITY", "Claim", "Latency", "METRICS", "Metric", "Misprint", "PAPERS", "RowSpec",
+           "Supplement", "TABLES", "TIMED", "TRAINED", "TableSpec", "get_table", "list_tables", "metric", "resolve"]

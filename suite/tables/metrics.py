@@ -1,0 +1,64 @@
+"""The columns papers print, as a catalogue: what each means, its unit, and where our measured value comes from.
+
+A table declares the keys of the columns it printed (the published CSV's column names); the report shows
+each one as (paper) / (ours) / Δ. ``measured_column`` names the flat column of ``suite.results.load`` that
+holds our value for it, so one path leads from a published cell to the measured one beside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TIME, ERROR, TRAIN_TIME, COMPLEXITY = "time", "error", "train_time", "complexity"
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str  # the published CSV's column
+    label: str
+    group: str  # TIME, ERROR, TRAIN_TIME or COMPLEXITY
+    digits: int = 2
+    better: str = "lower"  # "lower" or "higher"
+    delta: str = "rel"  # "rel": ours / paper - 1 in %; "pp": ours - paper in percentage points
+    hardware: str | None = None  # TIME: the hardware profile it was timed on
+    scale: float = 1.0  # published unit per measured unit (a time printed in s is measured in ms: 1e-3)
+    source: str = ""  # TRAIN/ERROR/COMPLEXITY: the results column (TIME: derived from the table's Latency)
+    unit: str = ""
+
+    def measured_column(self, *, per_image: bool = True) -> str:
+        if self.group == TIME:
+            return f"{self.hardware}_{'per_image' if per_image else 'median'}_ms"
+        return self.source
+
+
+def _time(key: str, label: str, hardware: str, *, scale: float = 1.0, unit: str = "ms/img",
+          digits: int = 2) -> Metric:
+    return Metric(key, label, TIME, digits, hardware=hardware, scale=scale, unit=unit)
+
+
+def _cx(key: str, label: str, field: str) -> Metric:
+    # "as published": torchstat's convention at 3x224x224 with the published head
+    return Metric(key, label, COMPLEXITY, 2, source=f"published_torchstat_{field}", unit=label.split()[-1])
+
+
+METRICS: dict[str, Metric] = {m.key: m for m in (
+    _time("gpu_time_ms", "GPU ms/img", "gpu"),
+    _time("rpi4_time_ms", "RPi 4 ms/img", "rpi4", digits=1),
+    _time("cpu_ms", "CPU ms/img", "cpu", digits=1),
+    _time("rpi3b_s", "RPi 3B s/img", "rpi3b", scale=1e-3, unit="s/img"),
+    Metric("error_pct", "Error % best", ERROR, 2, delta="pp", source="error_best_pct", unit="%"),
+    Metric("top1_acc_pct", "Top-1 acc %", ERROR, 2, better="higher", delta="pp", source="top1_acc_pct", unit="%"),
+    Metric("top5_acc_pct", "Top-5 acc %", ERROR, 2, better="higher", delta="pp", source="top5_acc_pct", unit="%"),
+    Metric("step_time_ms", "Step ms/batch", TRAIN_TIME, 1, source="step_time_ms", unit="ms"),
+    Metric("epoch_time_s", "Epoch s", TRAIN_TIME, 2, source="epoch_time_s", unit="s"),
+    _cx("flops_g", "FLOPs (G)", "flops_g"),
+    _cx("madd_g", "MAdd (G)", "madd_g"),
+    _cx("memory_mb", "Memory (MB)", "memory_mb"),
+    _cx("params_m", "#Params (M)", "params_m"),
+    _cx("memrw_mb", "MemR+W (MB)", "memrw_mb"),
+    Metric("flops_m", "FLOPs (M)", COMPLEXITY, 0, source="published_torchstat_flops_m", unit="M"),
+)}
+
+
+def metric(key: str) -> Metric:
+    return METRICS[key]
