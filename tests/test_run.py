@@ -552,7 +552,7 @@ def test_every_line_records_where_it_trained_and_was_timed(tmp_path):
 
 
 def test_the_store_reads_runs_for_the_report(tmp_path):
-    from suite.report.loader import find_runs as report_find_runs
+    from suite.report.runs import find_runs as report_find_runs
     from suite.run.store import RunStore, find_runs, load_run
 
     plan, _ = run(config(tmp_path), Fakes())
