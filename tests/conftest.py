@@ -53,3 +53,106 @@ def build_cifar10(root: Path) -> Path:
 def cifar10_root(tmp_path_factory) -> Path:
     """A data directory holding real CIFAR-10 in torchvision's on-disk layout."""
     return build_cifar10(tmp_path_factory.mktemp("data"))
+
+
+# --- small data sets in their official on-disk layouts (built in temporary folders, never committed) --------
+
+def build_cifar100(root: Path, *, train_per_class: int = 3, test_per_class: int = 1, seed: int = 1) -> Path:
+    """`cifar-100-python/{train,test,meta}` pickles with fine and coarse labels, as the official archive has."""
+    rng = np.random.default_rng(seed)
+    out = root / "cifar-100-python"
+    out.mkdir(parents=True)
+    for name, per_class in (("train", train_per_class), ("test", test_per_class)):
+        n = 100 * per_class
+        fine = [i % 100 for i in range(n)]
+        entry = {"filenames": [f"{name}_{i}.png" for i in range(n)], "batch_label": f"{name} batch",
+                 "fine_labels": fine, "coarse_labels": [f // 5 for f in fine],
+                 "data": rng.integers(0, 256, (n, 3072), dtype=np.uint8)}
+        with (out / name).open("wb") as fh:
+            pickle.dump(entry, fh, protocol=2)
+    with (out / "meta").open("wb") as fh:
+        pickle.dump({"fine_label_names": [f"c{i}" for i in range(100)],
+                     "coarse_label_names": [f"s{i}" for i in range(20)]}, fh, protocol=2)
+    return root
+
+
+STL10_CLASSES = ["airplane", "bird", "car", "cat", "deer", "dog", "horse", "monkey", "ship", "truck"]
+
+
+def stl10_arrays(n_train: int, n_test: int, seed: int = 3) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The images (N, C, H, W uint8) and 0-based labels a `build_stl10` tree holds, per split."""
+    rng = np.random.default_rng(seed)
+    return {split: (rng.integers(0, 256, (n, 3, 96, 96), dtype=np.uint8), np.arange(n) % 10)
+            for split, n in (("train", n_train), ("test", n_test))}
+
+
+def build_stl10(root: Path, *, n_train: int = 100, n_test: int = 50, seed: int = 3) -> Path:
+    """`stl10_binary/` as the official archive has it: column-major uint8 images, 1-based uint8 labels."""
+    out = root / "stl10_binary"
+    out.mkdir(parents=True)
+    for split, (images, labels) in stl10_arrays(n_train, n_test, seed).items():
+        # Each channel is stored column-major (x before y), as in the official binaries.
+        (out / f"{split}_X.bin").write_bytes(images.transpose(0, 1, 3, 2).tobytes())
+        (out / f"{split}_y.bin").write_bytes((labels + 1).astype(np.uint8).tobytes())
+    (out / "class_names.txt").write_text("\n".join(STL10_CLASSES) + "\n")
+    return root
+
+
+def build_imagefolder(root: Path, *, classes: int = 4, train_per_class: int = 6, val_per_class: int = 3,
+                      torchvision_layout: bool = False) -> Path:
+    """`imagenet/{train,val}/<wnid>/*.JPEG`: generated JPEGs of a few sizes, one colour per class.
+
+    ``torchvision_layout`` adds the ``meta.bin`` torchvision's ImageNet class reads (wnid -> class names).
+    """
+    import torch
+    from torchvision.io import encode_jpeg
+
+    rng = np.random.default_rng(4)
+    out = root / "imagenet"
+    wnids = [f"n{10000000 + c:08d}" for c in range(classes)]
+    for split, per_class in (("train", train_per_class), ("val", val_per_class)):
+        for c, wnid in enumerate(wnids):
+            folder = out / split / wnid
+            folder.mkdir(parents=True)
+            for k in range(per_class):
+                h, w = 40 + 8 * (k % 3), 56 - 6 * (k % 2)
+                colour = np.array([60 * c % 256, 255 - 50 * c % 256, 40 + 30 * c], dtype=np.int64).reshape(3, 1, 1)
+                pixels = np.clip(colour + rng.integers(-30, 31, (3, h, w)), 0, 255).astype(np.uint8)
+                jpeg = encode_jpeg(torch.from_numpy(pixels), quality=90)
+                (folder / f"{wnid}_{split}_{k}.JPEG").write_bytes(jpeg.numpy().tobytes())
+    if torchvision_layout:
+        torch.save(({w: (f"class {i}", f"synonym {i}") for i, w in enumerate(wnids)}, []), out / "meta.bin")
+    return root
+
+
+@pytest.fixture(scope="session")
+def cifar100_root(tmp_path_factory) -> Path:
+    """A data directory holding a CIFAR-100 stand-in (300 train, 100 test) in the official pickle layout."""
+    return build_cifar100(tmp_path_factory.mktemp("cifar100"))
+
+
+@pytest.fixture(scope="session")
+def stl10_root(tmp_path_factory) -> Path:
+    """A data directory holding an STL-10 stand-in (100 train, 50 test, 96x96) in the official binary layout."""
+    return build_stl10(tmp_path_factory.mktemp("stl10"))
+
+
+@pytest.fixture(scope="session")
+def imagefolder_root(tmp_path_factory) -> Path:
+    """A data directory whose `imagenet/` is a tiny ImageFolder tree (4 classes, 24 train / 12 val JPEGs)."""
+    return build_imagefolder(tmp_path_factory.mktemp("imagefolder"))
+
+
+@pytest.fixture
+def data_builders():
+    """The layout builders, for a test that needs its own (e.g. damaged) copy: ``data_builders.stl10(path)``."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(cifar10=build_cifar10, cifar100=build_cifar100, stl10=build_stl10,
+                           stl10_arrays=stl10_arrays, imagefolder=build_imagefolder)
+
+
+@pytest.fixture(autouse=True)
+def _no_dataset_downloads(monkeypatch):
+    """Tests never download a data set: a missing one fails with its one-line message (a test may override)."""
+    monkeypatch.setenv("SUITE_DOWNLOAD", "0")

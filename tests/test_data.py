@@ -6,17 +6,36 @@ from __future__ import annotations
 import pickle
 import re
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from suite.data import DatasetChecksumWarning, balanced_subset, load_dataset, resolve_data_dir
+import suite.data.download as download_mod
+from suite.data import (
+    DamagedFileError,
+    DatasetChecksumWarning,
+    StreamDataset,
+    SubsetWarning,
+    balanced_subset,
+    dataset_names,
+    host_reachable,
+    load_dataset,
+    resolve_data_dir,
+)
 from suite.datapath import Normalizer, plan_epoch, random_crop, take_batch, train_batches
 from suite.errors import SuiteError
 
+pytestmark = pytest.mark.filterwarnings("ignore:The image decoding and encoding capabilities:DeprecationWarning")
 CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch):
+    """No test here reaches a real download host: the probe says offline unless a test injects another."""
+    monkeypatch.setattr(download_mod, "host_reachable", lambda host, port, timeout=3.0: False)
 
 
 def _load(*args, **kwargs):
@@ -142,25 +161,18 @@ def test_bad_arrays_name_the_file(cifar10_root, tmp_path, entry, expect):
 
 # --- CIFAR-100, SVHN, STL-10 in their official formats ------------------------------------------------------
 
-def _cifar100(root: Path, n_train: int = 300, n_test: int = 100) -> Path:
-    rng = np.random.default_rng(1)
-    out = root / "cifar-100-python"
-    out.mkdir(parents=True)
-    for name, n in (("train", n_train), ("test", n_test)):
-        entry = {"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
-                 "fine_labels": [i % 100 for i in range(n)], "coarse_labels": [i % 20 for i in range(n)],
-                 "filenames": [f"{i}.png" for i in range(n)]}
-        (out / name).write_bytes(pickle.dumps(entry, protocol=2))
-    (out / "meta").write_bytes(pickle.dumps({"fine_label_names": [f"c{i}" for i in range(100)],
-                                             "coarse_label_names": [f"s{i}" for i in range(20)]}, protocol=2))
-    return root
-
-
-def test_cifar100_official_format(tmp_path):
-    ds = _load("cifar100", data_dir=_cifar100(tmp_path))
+def test_cifar100_official_format(cifar100_root):
+    ds = _load("cifar100", data_dir=cifar100_root)
     assert ds.num_classes == 100 and ds.classes[:2] == ["c0", "c1"]
     assert ds.train_x.shape == (300, 3, 32, 32) and ds.test_count == 100
     assert int(ds.train_y.max()) == 99
+    # Fine labels (not the 20 coarse ones) and the first pickle row as the first image.
+    with (cifar100_root / "cifar-100-python" / "train").open("rb") as fh:
+        entry = pickle.load(fh, encoding="latin1")
+    assert max(entry["coarse_labels"]) == 19
+    assert ds.train_y.tolist() == entry["fine_labels"]
+    assert torch.equal(ds.train_x[0], torch.from_numpy(entry["data"][0].reshape(3, 32, 32)))
+    assert torch.bincount(ds.train_y).tolist() == [3] * 100
 
 
 def _svhn(root: Path, n_train: int = 60, n_test: int = 30) -> tuple[Path, np.ndarray]:
@@ -195,32 +207,23 @@ def test_svhn_truncated_mat(tmp_path):
     assert str(path) in str(err.value)
 
 
-def _stl10(root: Path, n_train: int = 20, n_test: int = 10) -> tuple[Path, np.ndarray]:
-    rng = np.random.default_rng(3)
-    out = root / "stl10_binary"
-    out.mkdir(parents=True)
-    images = {}
-    for split, n in (("train", n_train), ("test", n_test)):
-        img = rng.integers(0, 256, (n, 3, 96, 96), dtype=np.uint8)  # N, C, H, W
-        # The official binaries store each channel column-major (x before y).
-        (out / f"{split}_X.bin").write_bytes(img.transpose(0, 1, 3, 2).tobytes())
-        (out / f"{split}_y.bin").write_bytes((np.arange(n) % 10 + 1).astype(np.uint8).tobytes())
-        images[split] = img
-    names = ["airplane", "bird", "car", "cat", "deer", "dog", "horse", "monkey", "ship", "truck"]
-    (out / "class_names.txt").write_text("\n".join(names) + "\n")
-    return root, images["train"]
-
-
-def test_stl10_official_format(tmp_path):
-    root, img = _stl10(tmp_path)
+def test_stl10_official_format(tmp_path, data_builders):
+    root = data_builders.stl10(tmp_path, n_train=20, n_test=10)
+    img = data_builders.stl10_arrays(20, 10)["train"][0]
     ds = _load("stl10", data_dir=root)
     assert ds.train_x.shape == (20, 3, 96, 96) and ds.test_count == 10
     assert torch.equal(ds.train_x, torch.from_numpy(img))
     assert ds.train_y[:10].tolist() == list(range(10)) and ds.classes[7] == "monkey"
 
 
-def test_stl10_truncated_images(tmp_path):
-    root, _ = _stl10(tmp_path)
+def test_stl10_fixture_is_the_official_split_shape(stl10_root):
+    ds = _load("stl10", data_dir=stl10_root)
+    assert (ds.train_count, ds.test_count, ds.image_shape, ds.num_classes) == (100, 50, (3, 96, 96), 10)
+    assert torch.bincount(ds.test_y).tolist() == [5] * 10 and ds.meta["checksum_verified"] is False
+
+
+def test_stl10_truncated_images(tmp_path, data_builders):
+    root = data_builders.stl10(tmp_path, n_train=20, n_test=10)
     path = root / "stl10_binary" / "test_X.bin"
     path.write_bytes(path.read_bytes()[:-100])
     with pytest.raises(SuiteError, match="not a whole number") as err:
@@ -263,3 +266,190 @@ def test_normalizer():
     out = Normalizer(((0.5, 0.5, 0.5), (0.25, 0.25, 0.25)), torch.device("cpu"), channels_last=True)(x)
     assert torch.allclose(out, torch.full_like(out, 2.0))
     assert out.is_contiguous(memory_format=torch.channels_last)
+
+
+# --- subsets larger than the data set -----------------------------------------------------------------------
+
+def test_subset_above_the_size_uses_everything_and_says_so(cifar10, cifar10_root):
+    full, _ = cifar10
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = load_dataset("cifar10", data_dir=cifar10_root, train_subset=60000, test_subset=1000)
+    said = [str(w.message) for w in caught if issubclass(w.category, SubsetWarning)]
+    assert said == ["--train-subset 60000 is more than the 50000 training images of cifar10: using all 50000"]
+    assert ds.train_count == 50000 and ds.test_count == 1000
+    assert ds.meta["fingerprint"] == full.meta["fingerprint"]  # the same images: the same data identity
+    assert ds.meta["train_subset"] == 60000  # what was asked stays on record
+
+
+# --- downloading a missing data set -------------------------------------------------------------------------
+
+def _fake_download(calls: list, source: Path | None = None):
+    def download(self, root):
+        calls.append((self.name, root))
+        if source is None:
+            raise OSError("connection reset")
+        (root / "cifar-100-python").symlink_to(source / "cifar-100-python")
+    return download
+
+
+def test_automatic_download_when_the_host_answers(monkeypatch, tmp_path, cifar100_root):
+    from suite.data.formats import DatasetSpec
+
+    monkeypatch.delenv("SUITE_DOWNLOAD", raising=False)
+    calls, probed = [], []
+    monkeypatch.setattr(DatasetSpec, "download", _fake_download(calls, cifar100_root))
+    ds = _load("cifar100", data_dir=tmp_path / "fresh", reachable=lambda h, p: probed.append((h, p)) or True)
+    assert probed == [("www.cs.toronto.edu", 443)]  # torchvision's own download URL
+    assert calls == [("cifar100", tmp_path / "fresh")] and ds.train_count == 300
+    # Present now: no probe and no download on the next load.
+    _load("cifar100", data_dir=tmp_path / "fresh", reachable=lambda h, p: pytest.fail("probed"))
+    assert len(calls) == 1
+
+
+def test_offline_never_and_always(monkeypatch, tmp_path):
+    from suite.data.formats import DatasetSpec
+
+    monkeypatch.delenv("SUITE_DOWNLOAD", raising=False)
+    calls = []
+    monkeypatch.setattr(DatasetSpec, "download", _fake_download(calls))
+    with pytest.raises(SuiteError) as err:  # automatic, host silent: today's one line, saying why
+        load_dataset("stl10", data_dir=tmp_path, reachable=lambda h, p: False)
+    msg = str(err.value)
+    assert "\n" not in msg and str(tmp_path / "stl10_binary" / "train_X.bin") in msg
+    assert "no network: ai.stanford.edu:80 did not answer" in msg and calls == []
+    with pytest.raises(SuiteError, match="downloading is off"):  # never, even with the host up
+        load_dataset("stl10", data_dir=tmp_path, download=False, reachable=lambda h, p: True)
+    assert calls == []
+    with pytest.raises(SuiteError) as err:  # always try, even with the probe failing
+        load_dataset("svhn", data_dir=tmp_path, download=True, reachable=lambda h, p: False)
+    assert calls == [("svhn", tmp_path)] and "\n" not in str(err.value)
+    assert "downloading svhn from ufldl.stanford.edu" in str(err.value) and "connection reset" in str(err.value)
+    monkeypatch.setenv("SUITE_DOWNLOAD", "0")  # the environment's "never" for download=None
+    with pytest.raises(SuiteError, match="downloading is off"):
+        load_dataset("stl10", data_dir=tmp_path, reachable=lambda h, p: True)
+    assert len(calls) == 1
+
+
+def test_host_probe_is_a_tcp_connect():
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+    try:
+        assert host_reachable("127.0.0.1", port, timeout=1.0) is True
+    finally:
+        server.close()
+    assert host_reachable("127.0.0.1", port, timeout=1.0) is False  # closed: refused at once
+
+
+# --- ImageNet: an ImageFolder tree, streamed ----------------------------------------------------------------
+
+def test_imagefolder_tree_loads_as_a_stream(imagefolder_root):
+    ds = load_dataset("imagenet", data_dir=imagefolder_root, workers=2)
+    assert isinstance(ds, StreamDataset) and ds.kind == "stream" and "imagenet" in dataset_names()
+    assert (ds.name, ds.num_classes, ds.train_count, ds.test_count) == ("imagenet", 4, 24, 12)
+    assert ds.classes == ["n10000000", "n10000001", "n10000002", "n10000003"]
+    assert ds.image_shape == (3, 224, 224) and ds.device == torch.device("cpu") and ds.workers == 2
+    meta = ds.meta
+    assert meta["root"] == str(imagefolder_root / "imagenet") and meta["layout"] == "ImageFolder"
+    assert meta["full_counts"] == {"train": 24, "test": 12} and len(meta["fingerprint"]) == 16
+    assert meta["workers"] == 2 and meta["data_path"] == "dataloader"
+    assert ds.to("meta").device == torch.device("meta") and ds.device == torch.device("cpu")
+
+    images, labels = next(iter(ds.test_loader(5)))
+    assert images.shape == (5, 3, 224, 224) and images.dtype == torch.uint8 and labels.dtype == torch.int64
+    assert labels.tolist() == [0, 0, 0, 1, 1]  # evaluation: in order, resize 256 + centre crop 224
+    from torchvision.transforms import v2
+
+    from suite.data.imagenet import decode
+
+    first = v2.CenterCrop(224)(v2.Resize(256, antialias=True)(decode(ds.test_files.path(0))))
+    assert torch.equal(images[0], first)
+
+
+def test_stream_augmentation_is_seeded_per_image_not_per_worker(imagefolder_root):
+    ds = load_dataset("imagenet", data_dir=imagefolder_root, workers=0)
+
+    def epoch(workers):
+        loader = replace(ds, workers=workers).train_loader(10, torch.Generator().manual_seed(5))
+        return [(x.clone(), y.clone()) for x, y in loader]
+
+    inline, pooled = epoch(0), epoch(2)
+    assert [len(y) for _, y in inline] == [10, 10, 4]
+    assert all(torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) for a, b in zip(inline, pooled, strict=True))
+    assert sorted(torch.cat([y for _, y in inline]).tolist()) == sorted(ds.train_files.targets.tolist())
+    other = [x for x, _ in replace(ds, workers=0).train_loader(10, torch.Generator().manual_seed(6))]
+    assert not torch.equal(other[0], inline[0][0])  # another epoch seed: other order and crops
+
+
+def test_torchvision_imagenet_layout_names_the_classes(tmp_path, data_builders):
+    root = data_builders.imagefolder(tmp_path, classes=3, train_per_class=2, val_per_class=1,
+                                     torchvision_layout=True)
+    ds = load_dataset("imagenet", data_dir=root, workers=0)
+    assert ds.meta["layout"] == "torchvision ImageNet" and ds.classes == ["class 0", "class 1", "class 2"]
+    assert ds.train_count == 6 and ds.test_count == 3
+
+
+def test_imagenet_subsets_are_class_balanced(imagefolder_root):
+    ds = load_dataset("imagenet", data_dir=imagefolder_root, train_subset=8, test_subset=4, workers=0)
+    assert np.bincount(ds.train_files.targets).tolist() == [2, 2, 2, 2]
+    assert np.bincount(ds.test_files.targets).tolist() == [1, 1, 1, 1]
+    again = load_dataset("imagenet", data_dir=imagefolder_root, train_subset=8, test_subset=4, workers=0)
+    assert np.array_equal(again.train_files.paths, ds.train_files.paths)
+    full = load_dataset("imagenet", data_dir=imagefolder_root, workers=0)
+    assert ds.meta["fingerprint"] != full.meta["fingerprint"] and ds.meta["full_counts"]["train"] == 24
+    with pytest.warns(SubsetWarning, match="--train-subset 100 is more than the 24 training images of imagenet"):
+        big = load_dataset("imagenet", data_dir=imagefolder_root, train_subset=100, workers=0)
+    assert big.train_count == 24 and big.meta["fingerprint"] == full.meta["fingerprint"]
+
+
+def test_missing_imagenet_says_where_and_what(tmp_path):
+    with pytest.raises(SuiteError) as err:
+        load_dataset("imagenet", data_dir=tmp_path, download=True)  # never downloaded, whatever is asked
+    msg = str(err.value)
+    assert "\n" not in msg
+    assert f"looked for {tmp_path / 'imagenet' / 'train'} and {tmp_path / 'imagenet' / 'val'}" in msg
+    assert "ImageFolder" in msg and "never downloaded" in msg and "image-net.org" in msg
+    (tmp_path / "imagenet").mkdir()
+    (tmp_path / "imagenet" / "ILSVRC2012_img_val.tar").write_bytes(b"")
+    with pytest.raises(SuiteError, match="ILSVRC2012_img_val.tar found but not unpacked"):
+        load_dataset("imagenet", data_dir=tmp_path)
+
+
+def test_imagenet_class_folders_must_agree(tmp_path, data_builders):
+    root = data_builders.imagefolder(tmp_path, classes=3, train_per_class=1, val_per_class=1)
+    import shutil
+
+    shutil.rmtree(root / "imagenet" / "val" / "n10000002")
+    with pytest.raises(SuiteError, match="only in train/: n10000002") as err:
+        load_dataset("imagenet", data_dir=root)
+    assert "\n" not in str(err.value)
+    (root / "imagenet" / "val" / "n10000002").mkdir()  # an empty class folder: torchvision finds no file
+    with pytest.raises(SuiteError, match="val data in .* is not usable") as err:
+        load_dataset("imagenet", data_dir=root)
+    assert "\n" not in str(err.value)
+
+
+def test_damaged_jpeg_is_one_line_naming_it(tmp_path, data_builders):
+    root = data_builders.imagefolder(tmp_path, classes=2, train_per_class=9, val_per_class=1)
+    files = sorted((root / "imagenet" / "train").rglob("*.JPEG"))
+    first, middle = files[0], files[1]  # the load-time check decodes the first file of each split
+    first.write_bytes(first.read_bytes()[:200])
+    with pytest.raises(SuiteError) as err:
+        load_dataset("imagenet", data_dir=root)
+    assert str(err.value) == (f"dataset file {first} is damaged (cannot decode: Image is incomplete or "
+                              "truncated); replace it with a fresh copy (ImageNet: from the ILSVRC2012 archive it "
+                              "came from)")
+    first.write_bytes(files[2].read_bytes())
+    middle.write_bytes(b"not an image at all")  # not among the sampled files: met while streaming
+    ds = load_dataset("imagenet", data_dir=root, workers=2)
+    from suite.data.imagenet import iterate
+
+    with pytest.raises(DamagedFileError) as err:
+        for _ in iterate(ds.train_loader(4, torch.Generator().manual_seed(0))):
+            pass  # iterate: stops the workers at once on the error (torch alone waits 5 s for each)
+    msg = str(err.value)
+    assert "\n" not in msg and msg.startswith(f"dataset file {middle} is damaged (cannot decode: Unsupported")

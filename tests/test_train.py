@@ -7,6 +7,7 @@ import time
 import warnings
 from dataclasses import asdict
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -17,6 +18,8 @@ from suite.data import DatasetChecksumWarning, load_dataset
 from suite.errors import SuiteError
 from suite.recipes import get_recipe, recipe_from_dict
 from suite.train import train_and_evaluate
+
+pytestmark = pytest.mark.filterwarnings("ignore:The image decoding and encoding capabilities:DeprecationWarning")
 
 
 def _load(root, **kwargs):
@@ -53,6 +56,48 @@ def test_dpnet_recipe_and_batch_rule():
     assert r.resolve("presnet18a", "cifar100").batch_size == 64
     assert r.resolve("dpnet", "cifar100").batch_size == 128
     assert r.schedule == "cosine" and r.lr_at(1, 200) == 0.1 and r.lr_at(101, 200) == pytest.approx(0.05)
+
+
+def test_thresholdnet_recipe_is_the_threshnet_setup_with_stated_choices():
+    r = get_recipe("thresholdnet")
+    t = get_recipe("threshnet")
+    same = ("optimizer", "lr", "betas", "weight_decay", "default_batch_size", "test_batch_size", "schedule",
+            "milestones", "gamma", "flip", "crop_padding", "normalize", "image_size")
+    assert all(getattr(r, f) == getattr(t, f) for f in same)
+    assert r.resolve("thresholdnet_v1", "cifar10").epochs == r.resolve("thresholdnet_v1", "stl10").epochs == 150
+    assert r.resolve("thresholdnet_v1", "stl10").batch_size == 100 and r.image_size is None  # native 96x96
+    assert "no STL-10 recipe" in r.notes and any("96x96" in c for c in r.choices)
+    assert any("150 epochs" in c for c in r.choices)
+
+
+def test_dpnet_choices_are_recorded_and_resolved_per_dataset():
+    r = get_recipe("dpnet")
+    assert r.resolve("resnet34", "cifar100").batch_size == 64 and r.resolve("presnet34b", "imagenet").batch_size == 64
+    assert r.resolve("mobilenet_v3_large", "cifar10").batch_size == 128
+    assert r.resolve("p_mobilenetv3", "cifar100").batch_size == 128  # not ResNet-based
+    epochs = {d: r.resolve("dpnet", d).epochs for d in ("cifar10", "cifar100", "imagenet")}
+    assert epochs == {"cifar10": 200, "cifar100": 200, "imagenet": 120}
+    assert r.lr_at(121, 120) == pytest.approx(0.0, abs=1e-12)  # cosine to zero at the end of the run
+    assert r.resolve("dpnet", "imagenet").normalize == ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+    assert r.resolve("dpnet", "cifar100").normalize[0][0] == 0.5071
+    assert len(r.choices) >= 5 and any("cosine" in c for c in r.choices) and any("120" in c for c in r.choices)
+    assert "choices" not in r.identity() and "notes" not in r.identity() and "lr" in r.identity()
+
+
+def test_recipes_command_lists_fields_and_choices(capsys):
+    from suite.cli import main
+
+    assert main(["recipes"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"recipe {n}" in out for n in ("dpnet", "threshnet", "thresholdnet"))
+    assert "choices (the paper states none of these)" in out and "momentum" in out
+    assert main(["recipes", "dpnet", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["name"] == "dpnet" and record["choices"] == list(get_recipe("dpnet").choices)
+    assert main(["recipes", "--json"]) == 0
+    assert [r["name"] for r in json.loads(capsys.readouterr().out)] == ["dpnet", "threshnet", "thresholdnet"]
+    assert main(["recipes", "dpnte"]) == 2
+    assert "did you mean dpnet" in capsys.readouterr().err
 
 
 def test_overrides_and_round_trip():
@@ -214,3 +259,241 @@ def test_configuration_errors(small, tmp_path):
     with pytest.raises(SuiteError, match="unknown model"):
         train_and_evaluate("resnet19x", small, "threshnet", seed=0, work_dir=tmp_path)
     assert torch.are_deterministic_algorithms_enabled() is False  # global flags restored
+
+
+# --- top-5 from the evaluation pass -------------------------------------------------------------------------
+
+def test_topk_on_constructed_logits():
+    from suite.topk import topk_correct, topk_error_pct, true_class_rank
+
+    logits = torch.tensor([
+        [9.0, 1, 2, 3, 4, 5, 6],  # true 0: rank 0
+        [9.0, 8, 7, 6, 5, 4, 3],  # true 5: five classes above, rank 5 (top-5 wrong)
+        [9.0, 8, 7, 6, 5, 4, 3],  # true 4: rank 4 (top-5 right)
+        [1.0, 1, 1, 1, 1, 1, 1],  # all tied, true 6: six lower indices tie ahead, rank 6
+        [1.0, 1, 1, 1, 1, 1, 1],  # all tied, true 2: rank 2, and top-1 wrong as argmax picks index 0
+        [0.0, 5, 5, 0, 0, 0, 0],  # tie for first between 1 and 2, true 2: rank 1
+        [0.0, float("nan"), 0, 0, 0, 0, 0],  # a NaN row is wrong at every k
+    ])
+    targets = torch.tensor([0, 5, 4, 6, 2, 2, 0])
+    assert true_class_rank(logits, targets).tolist() == [0, 5, 4, 6, 2, 1, 7]
+    hits = topk_correct(logits, targets, (1, 5))
+    assert (hits[1].item(), hits[5].item()) == (1, 4)
+    assert hits[1].item() == int((logits[:6].argmax(1) == targets[:6]).sum())  # top-1 is argmax, ties included
+    assert topk_error_pct(logits, targets, 5) == pytest.approx(100 * 3 / 7)
+    # Fewer than 5 classes: top-5 is undefined, not 100 %.
+    four = torch.randn(3, 4)
+    assert topk_correct(four, torch.tensor([0, 1, 2]), (1, 5))[5] is None
+    assert topk_error_pct(four, torch.tensor([0, 1, 2]), 5) is None
+
+
+def test_top5_is_stored_per_epoch_and_in_the_result(small, tiny, tmp_path):
+    tiny()
+    r = train_and_evaluate("resnet18", small, "threshnet", seed=0, epochs=2, work_dir=tmp_path).to_dict()
+    assert r["status"] == "ok"
+    fives = [h["test_top5_error_pct"] for h in r["history"]]
+    assert all(f is not None and 0 <= f <= h["test_error_pct"] for f, h in zip(fives, r["history"], strict=True))
+    assert r["top5_error_final_pct"] == fives[-1] and r["top5_error_best_pct"] == min(fives)
+    assert r["top5_error_at_best_pct"] == fives[r["error_best_epoch"] - 1]
+
+
+# --- step and epoch time: the protocol, checked with a fake clock -------------------------------------------
+
+class _FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, ms: float) -> None:
+        self.now += ms / 1000.0
+
+
+class _TimedTiny(nn.Module):
+    """Training forwards take 500 ms for the first two calls of a model (cold start), then 10, 11, 12, 10...;
+    an evaluation forward 1000 ms (it must never show in a step or an epoch time)."""
+
+    def __init__(self, num_classes: int, clock: _FakeClock):
+        super().__init__()
+        self.clock, self.calls = clock, 0
+        self.net = nn.Sequential(nn.Conv2d(3, 4, 3, 2, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                                 nn.Linear(4, num_classes))
+
+    def forward(self, x):
+        if self.training:
+            self.calls += 1
+            self.clock.advance(500.0 if self.calls <= 2 else 10.0 + (self.calls - 3) % 3)
+        else:
+            self.clock.advance(1000.0)
+        return self.net(x)
+
+
+@pytest.fixture
+def timed(monkeypatch):
+    """A fake clock, the model above, and a 2 ms data path per training batch (drawn inside the step)."""
+    clock = _FakeClock()
+    monkeypatch.setattr(train_mod, "create_model", lambda name, num_classes: _TimedTiny(num_classes, clock))
+    real = train_mod.train_batches
+
+    def batches(*args, **kwargs):
+        for batch in real(*args, **kwargs):
+            clock.advance(2.0)
+            yield batch
+
+    monkeypatch.setattr(train_mod, "train_batches", batches)
+    return clock
+
+
+def _expected_steps(calls: range) -> list[float]:
+    return [2.0 + (500.0 if c <= 2 else 10.0 + (c - 3) % 3) for c in calls]
+
+
+def test_step_and_epoch_times_follow_the_protocol(small, timed, tmp_path):
+    from suite.step_timing import StepTiming
+
+    # 300 images, batch 50: 6 steps an epoch; warm-up: the first 2 steps of the first epoch.
+    r = train_and_evaluate("resnet18", small, get_recipe("threshnet", batch_size=50), seed=0, epochs=2,
+                           work_dir=tmp_path, timing=StepTiming(warmup_steps=2, clock=timed)).to_dict()
+    assert r["status"] == "ok", r["reason"]
+    e1, e2 = _expected_steps(range(1, 7)), _expected_steps(range(7, 13))
+    h1, h2 = r["history"]
+    assert h1["step_times_ms"]["warmup_excluded"] == 2 and h2["step_times_ms"]["warmup_excluded"] == 0
+    assert h1["step_times_ms"]["steps"] == 4 and h2["step_times_ms"]["steps"] == 6
+    assert h1["step_time_ms"] == pytest.approx(np.median(e1[2:])) and h1["step_time_ms"] == pytest.approx(12.5)
+    assert h2["step_time_ms"] == pytest.approx(np.median(e2))
+    # The epoch time is every step, warm-up and data path included, and no evaluation (1,000 ms a batch).
+    assert h1["epoch_time_s"] == pytest.approx(sum(e1) / 1000) and h2["epoch_time_s"] == pytest.approx(sum(e2) / 1000)
+    timed_steps = e1[2:] + e2
+    assert r["step_time_ms"] == pytest.approx(np.median(timed_steps))
+    assert r["step_time_p90_ms"] == pytest.approx(np.percentile(timed_steps, 90))
+    assert r["step_time_iqr_ms"] == pytest.approx(np.percentile(timed_steps, 75) - np.percentile(timed_steps, 25))
+    assert r["step_time_steps"] == 10
+    assert r["epoch_times_s"] == pytest.approx([sum(e1) / 1000, sum(e2) / 1000])
+    assert r["epoch_time_s"] == pytest.approx(np.median(r["epoch_times_s"]))
+    proto = r["timing_protocol"]
+    assert proto["warmup_steps_excluded"] == 2 and proto["device"] == "cpu" and "clock" in proto["timer"]
+    assert "evaluation" in proto and "excluded" in proto["evaluation"]
+
+
+def test_warmup_is_the_first_epochs_only_and_never_all_of_it():
+    from suite.step_timing import StepTimer, StepTiming
+
+    clock = _FakeClock()
+    timer = StepTimer(torch.device("cpu"), StepTiming(warmup_steps=5, clock=clock))
+
+    def epoch(step_ms):
+        timer.epoch_start()
+        for ms in step_ms:
+            clock.advance(ms)
+            timer.step_end()
+        clock.advance(1000.0)  # evaluation, after the epoch's last boundary
+        return timer.epoch_end()
+
+    short = epoch([90.0, 30.0, 20.0])  # a 3-step first epoch keeps its last step
+    assert (short.step_times_ms, short.warmup_excluded) == (pytest.approx([20.0]), 2)
+    assert short.epoch_time_s == pytest.approx(0.14)
+    later = epoch([11.0, 12.0, 13.0])  # the warm-up is spent: every step of a later epoch counts
+    assert (later.step_times_ms, later.warmup_excluded) == (pytest.approx([11.0, 12.0, 13.0]), 0)
+    assert later.summary()["median"] == pytest.approx(12.0) and later.epoch_time_s == pytest.approx(0.036)
+
+
+class _FakeEvent:
+    """A CUDA event stand-in on the fake clock; logs what the engine does with it."""
+
+    log: list = []
+
+    def __init__(self, clock: _FakeClock):
+        self.clock, self.t = clock, None
+
+    def record(self) -> None:
+        self.t = self.clock.now
+        _FakeEvent.log.append("record")
+
+    def synchronize(self) -> None:
+        _FakeEvent.log.append("sync")
+
+    def elapsed_time(self, other: _FakeEvent) -> float:
+        _FakeEvent.log.append("read")
+        return (other.t - self.t) * 1000.0
+
+
+def test_cuda_events_are_read_once_per_epoch(small, timed, tmp_path):
+    from suite.step_timing import StepTiming
+
+    _FakeEvent.log = []
+    timing = StepTiming(warmup_steps=2, clock=lambda: pytest.fail("the clock is not used with events"),
+                        events=lambda: _FakeEvent(timed))
+    r = train_and_evaluate("resnet18", small, get_recipe("threshnet", batch_size=50), seed=0, epochs=2,
+                           work_dir=tmp_path, timing=timing).to_dict()
+    assert r["status"] == "ok", r["reason"]
+    # Per epoch: 7 boundary events recorded with no sync or read between them, then one sync and the reads.
+    epoch = ["record"] * 7 + ["sync"] + ["read"] * 7
+    assert _FakeEvent.log == epoch * 2
+    e1, e2 = _expected_steps(range(1, 7)), _expected_steps(range(7, 13))
+    assert r["step_time_ms"] == pytest.approx(np.median(e1[2:] + e2))
+    assert r["epoch_times_s"] == pytest.approx([sum(e1) / 1000, sum(e2) / 1000])
+    assert "torch.cuda.Event" in r["timing_protocol"]["timer"]
+
+
+def test_resume_keeps_the_step_times_before_it(small, timed, tmp_path):
+    from suite.step_timing import StepTiming
+
+    recipe = get_recipe("threshnet", batch_size=50, epochs=3)
+    timing = StepTiming(warmup_steps=2, clock=timed)
+    whole = train_and_evaluate("resnet18", small, recipe, seed=0, work_dir=tmp_path / "a", timing=timing).to_dict()
+    with pytest.raises(KeyboardInterrupt):
+        train_and_evaluate("resnet18", small, recipe, seed=0, work_dir=tmp_path / "b", timing=timing,
+                           on_epoch_end=_interrupt_after(1))
+    resumed = train_and_evaluate("resnet18", small, recipe, seed=0, work_dir=tmp_path / "b",
+                                 timing=timing).to_dict()
+    assert resumed["resumed_at"] == [1]
+    assert resumed["history"][0]["step_times_ms"] == pytest.approx(whole["history"][0]["step_times_ms"])
+    # The resumed process warms up again (its model's first two steps are slow and left out): 2 fewer steps.
+    assert whole["step_time_steps"] == 16 and resumed["step_time_steps"] == 14
+    kept = _expected_steps(range(1, 7))[2:] + _expected_steps(range(3, 13))  # epoch 1 + the resumed process
+    assert resumed["step_time_ms"] == pytest.approx(np.median(kept))
+    assert len(resumed["epoch_times_s"]) == 3
+
+
+# --- the streamed (ImageNet) path ---------------------------------------------------------------------------
+
+def test_imagenet_stream_trains_an_epoch_with_two_workers(imagefolder_root, tiny, tmp_path):
+    tiny()
+    data = load_dataset("imagenet", data_dir=imagefolder_root, workers=2)
+    recipe = get_recipe("dpnet", batch_size=8, test_batch_size=5)
+    r = train_and_evaluate("resnet18", data, recipe, seed=0, epochs=1, work_dir=tmp_path).to_dict()
+    assert r["status"] == "ok", r["reason"]
+    assert (r["dataset"], r["num_classes"], r["train_images"], r["test_images"]) == ("imagenet", 4, 24, 12)
+    h = r["history"][0]
+    assert h["train_images"] == 24 and h["step_times_ms"]["steps"] + h["step_times_ms"]["warmup_excluded"] == 3
+    assert h["test_top5_error_pct"] is None and r["top5_error_final_pct"] is None  # 4 classes: no top-5
+    assert 0 <= r["error_final_pct"] <= 100 and r["epoch_time_s"] > 0
+    assert r["provenance"]["data_path"] == "dataloader" and r["provenance"]["data_workers"] == 2
+    assert r["dataset_meta"]["layout"] == "ImageFolder" and r["dataset_meta"]["workers"] == 2
+    assert r["recipe"]["normalize"] == [[0.485, 0.456, 0.406], [0.229, 0.224, 0.225]]  # ImageNet's constants
+
+
+def test_imagenet_stream_resumes_like_an_uninterrupted_run(imagefolder_root, tiny, tmp_path):
+    tiny()
+    data = load_dataset("imagenet", data_dir=imagefolder_root, train_subset=12, test_subset=4, workers=0)
+    recipe = get_recipe("dpnet", batch_size=4, test_batch_size=4, epochs=2)
+    whole = train_and_evaluate("resnet18", data, recipe, seed=1, work_dir=tmp_path / "a").to_dict()
+    with pytest.raises(KeyboardInterrupt):
+        train_and_evaluate("resnet18", data, recipe, seed=1, work_dir=tmp_path / "b",
+                           on_epoch_end=_interrupt_after(1))
+    resumed = train_and_evaluate("resnet18", data, recipe, seed=1, work_dir=tmp_path / "b").to_dict()
+    assert resumed["weights_sha256"] == whole["weights_sha256"]
+    assert [h["train_loss"] for h in resumed["history"]] == [h["train_loss"] for h in whole["history"]]
+
+
+def test_a_damaged_file_met_while_training_is_one_line(tmp_path, data_builders, tiny):
+    tiny()
+    root = data_builders.imagefolder(tmp_path / "data", classes=2, train_per_class=9, val_per_class=1)
+    victim = sorted((root / "imagenet" / "train").rglob("*.JPEG"))[1]  # not among the files checked at load
+    victim.write_bytes(b"\xff\xd8 truncated")
+    data = load_dataset("imagenet", data_dir=root, workers=2)
+    with pytest.raises(SuiteError) as err:
+        train_and_evaluate("resnet18", data, get_recipe("dpnet", batch_size=6), seed=0, epochs=1,
+                           work_dir=tmp_path / "work")
+    assert "\n" not in str(err.value) and str(err.value).startswith(f"dataset file {victim} is damaged")

@@ -233,7 +233,9 @@ def _profiles(config: RunConfig, backends: Backends) -> list:
 
 def _identity(table, dataset_name: str, preset: Preset, recipe, train_subset, test_subset,
               config: RunConfig) -> dict:
-    identity = {"table": table.id, "dataset": dataset_name, "preset": preset.name, "recipe": as_dict(recipe),
+    # notes and listed choices do not change the numbers: only the fields that do name the run
+    numbers = recipe.identity() if hasattr(recipe, "identity") else as_dict(recipe)
+    identity = {"table": table.id, "dataset": dataset_name, "preset": preset.name, "recipe": numbers,
                 "train_subset": train_subset, "test_subset": test_subset, "precision": config.precision,
                 "channels_last": config.channels_last}
     for flag in ("fast", "compile"):  # only when set, so that earlier runs keep their names
