@@ -14,7 +14,6 @@ from types import SimpleNamespace
 import pytest
 
 from suite.errors import SuiteError, unknown
-from suite.paper_tables import TABLES
 from suite.run import (
     RESULTS,
     Backends,
@@ -28,9 +27,10 @@ from suite.run import (
     read_jsonl,
     train_summary,
 )
+from suite.tables import get_table
 
 REPO = Path(__file__).resolve().parents[1]
-TABLE3_MODELS = [r.model for r in TABLES["3"].rows]
+TABLE3_MODELS = [r.model for r in get_table("threshnet-3").rows]
 
 
 @dataclass

@@ -137,12 +137,9 @@ def test_every_readme_row_is_referenced_with_its_head(row):
 
 
 def _table3_rows():
-    try:
-        from suite.tables import get_table
-    except ImportError:  # before the table registry: its stand-in
-        from suite.paper_tables import TABLES
-        return TABLES["3"].rows
-    return get_table("3").rows
+    from suite.tables import get_table
+
+    return get_table("threshnet-3").rows
 
 
 def test_baseline_heads_agree_with_threshnet_table_3():

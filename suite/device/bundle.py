@@ -60,15 +60,8 @@ class BundleModel:
 
 
 def _table_spec(table_id: str):
-    """The table: suite.tables once it exists, else the suite.paper_tables stand-in."""
-    try:
-        from suite.tables import get_table
-    except ImportError:
-        from suite.paper_tables import TABLES
+    from suite.tables import get_table
 
-        if str(table_id) not in TABLES:
-            raise unknown("table", table_id, TABLES) from None
-        return TABLES[str(table_id)]
     return get_table(table_id)
 
 
