@@ -1,51 +1,64 @@
-"""The benchmark scripts still run (their speed targets are judged by a person reading their output, not here)."""
+"""The benchmarks run under pytest-benchmark in quick mode: what they print and save, never their speed."""
 
 from __future__ import annotations
 
-import importlib.util
+import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+REPO = Path(__file__).resolve().parents[1]
+# every speed goal of the toolbox benchmarks, by the name it reports its ratio under
+RATIOS = {
+    "test_datapath_vs_authors_dataloader": ["datapath_vs_dataloader"],
+    "test_cpu_latency_is_repeatable": ["latency_spread_median", "latency_spread_per_image"],
+    "test_zoo_profiling_time": ["zoo_profiling_time"],
+    "test_bf16_training_vs_fp32": ["bf16_vs_fp32_training"],
+}
 
 
-def load(name: str):
-    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.mark.slow
-def test_datapath_benchmark_prints_a_ratio(cifar10_root, capsys):
-    ratio = load("bench_datapath").main(["--data-dir", str(cifar10_root), "--epochs", "1",
-                                         "--loader-images", "300"])
-    out = capsys.readouterr().out
-    assert ratio > 0 and re.search(r"ratio: [0-9.]+x", out), out
-    assert "over 300 images" in out
-
-
-def test_complexity_benchmark_profiles_and_times(capsys):
-    assert load("bench_complexity").main(["squeezenet_cifar"]) == 0
-    out = capsys.readouterr().out
-    assert re.search(r"squeezenet_cifar\s+2\.689 G\s+211\.42 MB", out), out  # published: 2.69 G, 211.42 MB
-    assert "(1 models x 2 sizes)" in out
+def _pytest_benchmarks(storage: Path, data: Path, *extra: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "pytest", "benchmarks", "--benchmark-only", "--bench-quick", "-q",
+           "-p", "no:cacheprovider", "--benchmark-storage", str(storage), *extra]
+    env = dict(os.environ, SUITE_BENCH_DATA_DIR=str(data), PYTHONPATH=str(REPO))
+    return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=2400)
 
 
 @pytest.mark.slow
-def test_latency_stability_benchmark_reports_a_spread(capsys):
-    code = load("bench_latency_stability").main(["--model", "squeezenet_cifar", "--repeats", "2",
-                                                 "--in-process", "--threads", "1"])
-    out = capsys.readouterr().out
-    assert code in (0, 1)  # 1 means a spread above target: a machine verdict, not a broken script
-    assert out.count("run ") == 2 and re.search(r"spread \(max/min - 1\): median [0-9.]+ %", out), out
+@pytest.mark.timeout(2700)
+def test_quick_benchmarks_print_ratios_and_save_history(cifar10_root, tmp_path):
+    storage = tmp_path / "storage"
+    proc = _pytest_benchmarks(storage, cifar10_root, "--benchmark-autosave")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-6000:]
+    assert "ratios against the baselines measured in this run" in out, out[-4000:]
+    assert re.search(r"benchmarks: torch \S+, \d+ intra-op threads", out)
+    for names in RATIOS.values():
+        for name in names:
+            assert re.search(rf"^RATIO {name}: [0-9.]+x \(.+\)$", out, re.M), f"no RATIO line for {name}"
 
+    saved = sorted(storage.glob("*/0001_*.json"))
+    assert len(saved) == 1, list(storage.rglob("*"))
+    data = json.loads(saved[0].read_text())
+    assert data["machine_info"]["cpu"] and data["commit_info"] is not None
+    benches = {b["name"]: b for b in data["benchmarks"]}
+    assert set(RATIOS) <= set(benches), sorted(benches)
+    for test, names in RATIOS.items():
+        for name in names:
+            info = benches[test]["extra_info"][name]
+            assert info["ratio"] > 0 and info["threads"] >= 1 and info["baseline"] > 0
+    for bench in data["benchmarks"]:  # any benchmark (the run helper's too) that saved a ratio printed it
+        for name, info in bench["extra_info"].items():
+            if isinstance(info, dict) and "ratio" in info:
+                assert f"RATIO {name}: " in out, name
+    squeeze = benches["test_zoo_profiling_time"]["extra_info"]["figures"]["squeezenet_cifar"]["3x224x224"]
+    assert round(squeeze["flops_g"], 2) == 2.69 and round(squeeze["memory_mb"], 2) == 211.42  # as published
 
-@pytest.mark.slow
-def test_precision_benchmark_trains_both_precisions(cifar10_root, capsys):
-    ratio = load("bench_precision").main(["--model", "squeezenet_cifar", "--images", "200", "--data-dir",
-                                          str(cifar10_root)])
-    out = capsys.readouterr().out
-    assert ratio > 0 and "fp32:" in out and "bf16:" in out and "ratio bf16/fp32" in out, out
+    # the next run compares itself with the saved one
+    again = _pytest_benchmarks(storage, cifar10_root, "-k", "zoo_profiling", "--benchmark-compare")
+    assert again.returncode == 0, (again.stdout + again.stderr)[-4000:]
+    assert "0001" in again.stdout and "NOW" in again.stdout, again.stdout[-4000:]

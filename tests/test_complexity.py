@@ -207,6 +207,78 @@ def test_cuda_model():
     assert profile(model, (3, 32, 32)).flops == profile(model.cpu(), (3, 32, 32)).flops
 
 
+# ---- ptflops: the suite calls ptflops' own counter -----------------------------------------------------------
+
+def _ptflops_own(model: nn.Module, size) -> tuple[int, int]:
+    from ptflops import get_model_complexity_info
+
+    macs, params = get_model_complexity_info(model, tuple(size), as_strings=False, print_per_layer_stat=False)
+    return macs, params
+
+
+PTFLOPS_MODELS = ["threshnet79", "mobilenetv2_cifar", "ghostnet", "shufflenetv2_cifar", "hardnet68",
+                  "squeezenet_cifar", "resnet18"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", PTFLOPS_MODELS)
+def test_ptflops_equals_its_own_count(name):
+    _registered_or_skip(name)
+    model = zoo.create_model(name)
+    r = profile(model, (3, 32, 32), convention="ptflops")
+    macs, params = _ptflops_own(model, (3, 32, 32))  # after ours: the model must still count the same
+    assert (r.macs, r.params) == (macs, params) and macs > 0
+    assert r.convention == "ptflops" and r.flops == r.madd == 2 * macs and r.memory_mb is None
+
+
+def test_ptflops_convention_on_tiny_modules():
+    conv = profile(nn.Sequential(nn.Conv2d(3, 8, 3, padding=1)), (3, 8, 8), convention="ptflops")
+    assert conv.macs == 27 * 8 * 64 + 8 * 64 and conv.params == 8 * 27 + 8  # MACs, bias one per output
+    relu = profile(nn.Sequential(nn.ReLU()), (3, 8, 8), convention="ptflops")
+    assert relu.macs == 2 * 192  # ptflops' module hook and its patched F.relu both count
+    assert profile(nn.Sequential(nn.Hardswish()), (3, 8, 8), convention="ptflops").macs == 0
+    reused = profile(_Reuse(), (8, 4, 4), convention="ptflops")
+    torchstat = profile(_Reuse(), (8, 4, 4))
+    # act on 8x4x4, pool on 8x4x4, act on 8x2x2: each twice (the module hook and the patched functional)
+    assert reused.macs == 2 * 128 + 2 * 128 + 2 * 32
+    assert reused.params == 12 and torchstat.params == 0  # ptflops: every trainable parameter
+    assert "MACs" in reused.notes and "ptflops" in reused.notes
+    d = reused.to_dict()
+    assert d["macs"] == reused.macs and d["memrw_mb"] is None
+    json.dumps(d)
+
+
+def test_ptflops_leaves_the_model_as_it_was():
+    model = zoo.create_model("squeezenet_cifar")
+    model.train()
+    before, attrs = _snapshot(model), [sorted(m.__dict__) for m in model.modules()]
+    profile(model, (3, 32, 32), convention="ptflops")
+    assert _snapshot(model) == before and [sorted(m.__dict__) for m in model.modules()] == attrs
+    assert not hasattr(model, "start_flops_count") and not hasattr(model, "__batch_counter__")
+
+
+def test_profile_all_has_three_conventions_and_survives_a_ptflops_failure(monkeypatch):
+    from suite.complexity import CONVENTIONS, profiler
+
+    assert set(profile_all(nn.Sequential(nn.Conv2d(3, 4, 3)), (3, 8, 8))) == set(CONVENTIONS) == {
+        "torchstat", "complete", "ptflops"}
+    only = profile_all(nn.Sequential(nn.Conv2d(3, 4, 3)), (3, 8, 8), conventions=["ptflops"])
+    assert list(only) == ["ptflops"]
+
+    def broken(model, size):
+        raise RuntimeError("ptflops could not count this model: boom")
+
+    monkeypatch.setattr(profiler, "ptflops_count", broken)
+    with pytest.warns(RuntimeWarning, match="no ptflops figures"):
+        reports = profile_all(nn.Sequential(nn.Conv2d(3, 4, 3)), (3, 8, 8))
+    assert list(reports) == ["torchstat", "complete"]  # the other figures of a run are kept
+
+
+def test_ptflops_failure_is_one_line():
+    with pytest.raises(RuntimeError, match="ptflops could not count this model: RuntimeError"):
+        profile(zoo.create_model("squeezenet_cifar"), (3, 2, 2), convention="ptflops")
+
+
 # ---- published figures (torchstat, 3x224x224, the papers' heads) -------------------------------------------
 
 # model, head, params M, FLOPs G, MAdd G, Memory MB, MemR+W MB as printed (None: not printed for this check).
@@ -293,7 +365,10 @@ def test_reconcile_skips_models_not_in_zoo(monkeypatch):
     assert set(records[0]) >= {"table", "row", "model", "head", "input", "metric", "published", "computed",
                                "reproduces"}
     counts = summary(records)
-    assert counts[REPRODUCES] == 3 and counts[NOT_IN_ZOO] == 3 * 6
+    from suite.tables import get_table
+
+    others = [r for r in get_table("8").rows if r.profiled_model != "resnet50"]  # every other row of Table VIII
+    assert len(others) >= 6 and counts[REPRODUCES] == 3 and counts[NOT_IN_ZOO] == 3 * len(others)
 
 
 def test_reconcile_survives_a_broken_builder(monkeypatch):
@@ -314,7 +389,7 @@ def test_reconcile_survives_a_broken_builder(monkeypatch):
 def _cli(monkeypatch, argv):
     import suite.cli as cli
 
-    monkeypatch.setattr(cli, "COMMANDS", ("complexity",))  # only this sub-command is under test
+    monkeypatch.setattr(cli, "command_modules", lambda: ["complexity"])  # only this sub-command is under test
     return cli.main(argv)
 
 
@@ -333,9 +408,28 @@ def test_cli_table(monkeypatch, capsys):
     assert "complete totals" in capsys.readouterr().out
 
 
+@pytest.mark.slow
+def test_cli_ptflops_json_equals_ptflops_own_figure(monkeypatch, capsys):
+    _registered_or_skip("threshnet79")
+    assert _cli(monkeypatch, ["complexity", "threshnet79", "--counter", "ptflops", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    macs, params = _ptflops_own(zoo.create_model("threshnet79"), (3, 224, 224))  # the same model and input
+    assert (data["macs"], data["params"]) == (macs, params)
+    assert data["convention"] == "ptflops" and data["input_size"] == [3, 224, 224] and data["num_classes"] == 10
+
+
+def test_cli_ptflops_table(monkeypatch, capsys):
+    argv = ["complexity", "squeezenet_cifar", "--input", "3x32x32", "--counter", "ptflops"]
+    assert _cli(monkeypatch, argv) == 0
+    out = capsys.readouterr().out
+    assert "ptflops totals at 3x32x32" in out and "MACs" in out and "Memory n/a" in out
+    assert "GMac" in out  # ptflops' own per-layer printout
+
+
 @pytest.mark.parametrize("argv", [["complexity", "resnt50"], ["complexity", "resnet50", "--input", "3x2"],
                                   ["complexity", "resnet18", "--num-classes", "0"],
-                                  ["complexity", "squeezenet1_1", "--input", "3x2x2"]])
+                                  ["complexity", "squeezenet1_1", "--input", "3x2x2"],
+                                  ["complexity", "squeezenet1_1", "--input", "3x2x2", "--counter", "ptflops"]])
 def test_cli_errors(monkeypatch, capsys, argv):
     assert _cli(monkeypatch, argv) == 2
     err = capsys.readouterr().err.strip()

@@ -1,4 +1,4 @@
-"""`suite complexity MODEL [--num-classes N] [--input CxHxW] [--convention torchstat|complete] [--json]`."""
+"""`suite complexity MODEL [--num-classes N] [--input CxHxW] [--counter torchstat|complete|ptflops] [--json]`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from rich.table import Table
 
 import zoo
 from suite.complexity import CONVENTIONS, ComplexityReport, profile_all
+from suite.complexity.ptflops_count import count as ptflops_count
 from suite.errors import SuiteError, parse_size
 
 
@@ -19,9 +20,11 @@ def register(sub) -> None:
                    help="classifier width (default: the paper's head)")
     p.add_argument("--input", default="3x224x224",
                    help="CxHxW of one image (default 3x224x224, as published)")
-    p.add_argument("--convention", choices=CONVENTIONS, default="torchstat",
-                   help="torchstat: as the papers measured; complete: every call and functional op")
-    p.add_argument("--json", action="store_true", help="one JSON object: torchstat totals, 'complete' nested")
+    p.add_argument("--counter", "--convention", dest="convention", choices=CONVENTIONS, default="torchstat",
+                   help="torchstat: as the papers measured (default); complete: every call and functional op; "
+                        "ptflops: ptflops' own get_model_complexity_info (MACs)")
+    p.add_argument("--json", action="store_true",
+                   help="one JSON object with the counter's totals (torchstat's with the complete count nested)")
     p.set_defaults(func=run)
 
 
@@ -38,12 +41,16 @@ def _table(report: ComplexityReport, title: str) -> Table:
     return table
 
 
+def _mb(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f} MB"
+
+
 def _totals(report: ComplexityReport) -> str:
     lines = [f"[bold]{report.convention}[/bold] totals at {'x'.join(map(str, report.input_size))}: "
              f"params {report.params:,} ({report.params_m:.2f} M), FLOPs {report.flops_g:.2f} G, "
-             f"MAdd {report.madd_g:.2f} G, Memory {report.memory_mb:.2f} MB, MemR+W {report.memrw_mb:.2f} MB"]
+             f"MAdd {report.madd_g:.2f} G, Memory {_mb(report.memory_mb)}, MemR+W {_mb(report.memrw_mb)}"]
     if report.macs is not None:
-        lines.append(f"MACs {report.macs:,}")
+        lines.append(f"MACs {report.macs:,} ({report.macs / 1e9:.2f} G)")
     if report.unsupported_layers:
         lines.append("* no torchstat formula (0 FLOPs/MAdd/MemR+W, output still in Memory): "
                      + ", ".join(f"{k} x{v}" for k, v in report.unsupported_layers.items()))
@@ -57,25 +64,39 @@ def _totals(report: ComplexityReport) -> str:
     return "\n".join(lines)
 
 
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def run(args) -> int:
     size = parse_size(args.input)
     try:
         model = zoo.create_model(args.model, num_classes=args.num_classes)
     except ValueError as exc:  # e.g. --num-classes 0
         raise SuiteError(str(exc)) from exc
+    wanted = ("torchstat", "complete") if args.convention == "torchstat" and args.json else (args.convention,)
+    per_layer = ""
     try:
-        reports = profile_all(model, size)
+        if args.convention == "ptflops":
+            counted = ptflops_count(model, size, per_layer=not args.json)
+            reports, per_layer = {"ptflops": counted.report}, counted.per_layer
+        else:
+            reports = profile_all(model, size, conventions=wanted)
     except RuntimeError as exc:  # typically an input too small for the model's downsampling
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SuiteError(f"{args.model} cannot run on a {args.input} input: {first}") from exc
+        raise SuiteError(f"{args.model} cannot run on a {args.input} input: {_first_line(exc)}") from exc
     head = model.num_classes
+    report = reports[args.convention]
     if args.json:
-        data = {"model": args.model, "num_classes": head} | reports["torchstat"].to_dict()
-        data["complete"] = reports["complete"].to_dict()
+        data = {"model": args.model, "num_classes": head} | report.to_dict()
+        if "complete" in reports and args.convention != "complete":
+            data["complete"] = reports["complete"].to_dict()
         print(json.dumps(data))
         return 0
-    report = reports[args.convention]
     console = Console()
-    console.print(_table(report, f"{args.model} (head {head}), {args.convention} convention"))
+    if per_layer:  # ptflops' own per-layer view: the model's repr with its figures
+        console.print(per_layer, markup=False, highlight=False)
+    else:
+        console.print(_table(report, f"{args.model} (head {head}), {args.convention} convention"))
     console.print(_totals(report))
     return 0

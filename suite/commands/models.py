@@ -1,14 +1,18 @@
-"""`suite models [PATTERN] [--family F] [--card NAME]`: list the zoo or show one model's card."""
+"""`suite models [PATTERN] [--family F] [--card NAME] [--wide] [--json]`: list the zoo or show one model's card."""
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
 import zoo
+
+COLUMNS = ("name", "family", "head", "origin", "paper")
 
 
 def register(sub) -> None:
@@ -16,8 +20,37 @@ def register(sub) -> None:
     p.add_argument("pattern", nargs="?", help="shell-style filter, e.g. '*cifar' or 'threshnet*'")
     p.add_argument("--family", help="only this family")
     p.add_argument("--card", metavar="NAME", help="print one model's card")
+    p.add_argument("--wide", action="store_true",
+                   help="full paper titles, one line per model however wide (default: author and year)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=run)
+
+
+def short_paper(paper: str) -> str:
+    """'Ju et al., ThreshNet: ... (IEEE Access 2022)' -> 'Ju et al. 2022': the citation, not the title."""
+    authors = paper.split(", ", 1)[0].replace(" and ", " & ").strip()
+    venue = paper[paper.rfind("("):] if "(" in paper else ""
+    years = re.findall(r"\b(?:19|20)\d\d\b", venue)
+    if years:
+        return f"{authors} {years[-1]}"
+    arxiv = re.search(r"arXiv:? ?(\d\d)(?:0[1-9]|1[0-2])\.\d{4,5}", paper)  # the id starts with YYMM
+    return f"{authors} 20{arxiv.group(1)}" if arxiv else authors
+
+
+def models_table(names: list[str], *, wide: bool = False) -> Table:
+    """One line per model: no column wraps; only the paper column may be elided (``wide``: never)."""
+    cards = [zoo.model_card(n) for n in names]
+    rows = [(n, c.family, str(c.num_classes), c.origin, c.paper if wide else short_paper(c.paper))
+            for n, c in zip(names, cards, strict=True)]
+    # one-space gaps, no side borders: name, family, head and origin keep their full width in 80 columns
+    table = Table(title=f"{len(names)} models", box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 0))
+    for i, col in enumerate(COLUMNS):
+        width = max([len(col), *(len(r[i]) for r in rows)])
+        table.add_column(col, no_wrap=True, overflow="ellipsis", justify="right" if col == "head" else "left",
+                         min_width=None if col == "paper" else width)
+    for row in rows:
+        table.add_row(*row)
+    return table
 
 
 def run(args) -> int:
@@ -31,11 +64,9 @@ def run(args) -> int:
     if args.json:
         print(json.dumps([asdict(zoo.model_card(n)) for n in names], default=str))
         return 0
-    table = Table(title=f"{len(names)} models")
-    for col in ("name", "family", "head", "origin", "paper"):
-        table.add_column(col)
-    for n in names:
-        c = zoo.model_card(n)
-        table.add_row(n, c.family, str(c.num_classes), c.origin, c.paper)
+    table = models_table(names, wide=args.wide)
+    if args.wide:  # as wide as the longest title: a pager (less -S) or a wide terminal shows it whole
+        natural = table.__rich_measure__(console, console.options.update(max_width=10_000)).maximum
+        console = Console(width=max(console.width, natural))
     console.print(table)
     return 0

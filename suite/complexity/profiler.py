@@ -1,9 +1,12 @@
-"""One instrumented forward pass feeds both conventions: leaf hooks (torchstat), aten op stream (complete)."""
+"""One instrumented forward pass feeds two conventions: leaf hooks (torchstat), aten op stream (complete); the
+third, ptflops, is ptflops' own counter run on the model (suite.complexity.ptflops_count)."""
 
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import torch
@@ -13,10 +16,12 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 from suite.complexity.complete import NOTE as COMPLETE_NOTE
 from suite.complexity.complete import op_cost
+from suite.complexity.ptflops_count import count as ptflops_count
 from suite.complexity.report import MIB, ComplexityReport, LayerStats
 from suite.complexity.torchstat import leaf_stats
 
-CONVENTIONS = ("torchstat", "complete")
+TRACED = ("torchstat", "complete")  # both from one instrumented pass
+CONVENTIONS = (*TRACED, "ptflops")
 ROOT = "(model)"
 
 TORCHSTAT_NOTE = ("torchstat 0.0.7 convention: leaf modules only, last call of a reused module, functional "
@@ -164,25 +169,60 @@ def _complete_report(model: nn.Module, trace: _Trace, input_size) -> ComplexityR
         layers=rows, macs=macs, notes=COMPLETE_NOTE)
 
 
-def profile_all(model: nn.Module, input_size=(3, 224, 224)) -> dict[str, ComplexityReport]:
-    """Both conventions from one forward pass: {"torchstat": ..., "complete": ...}."""
+def _check_size(input_size) -> tuple[int, int, int]:
     input_size = tuple(int(s) for s in input_size)
     if len(input_size) != 3:
         raise ValueError(f"input_size must be (C, H, W), got {input_size!r}")
+    return input_size
+
+
+def _check_conventions(conventions: Iterable[str]) -> tuple[str, ...]:
+    conventions = tuple(conventions)
+    for c in conventions:
+        if c not in CONVENTIONS:
+            raise ValueError(f"unknown convention {c!r}; choose from {', '.join(CONVENTIONS)}")
+    return conventions
+
+
+def _traced(model: nn.Module, input_size, conventions: tuple[str, ...]) -> dict[str, ComplexityReport]:
     try:
         trace = _trace(model, input_size, fake=True)
     except Exception:  # data-dependent control flow, an op without a meta kernel...: compute for real
         trace = _trace(model, input_size, fake=False)
-    return {"torchstat": _torchstat_report(model, trace, input_size),
-            "complete": _complete_report(model, trace, input_size)}
+    builders = {"torchstat": _torchstat_report, "complete": _complete_report}
+    return {c: builders[c](model, trace, input_size) for c in TRACED if c in conventions}
+
+
+def profile_all(model: nn.Module, input_size=(3, 224, 224), *,
+                conventions: Iterable[str] = CONVENTIONS) -> dict[str, ComplexityReport]:
+    """Every convention asked for, in CONVENTIONS order: {"torchstat": ..., "complete": ..., "ptflops": ...}.
+
+    torchstat and complete share one forward pass (on FakeTensors when the model allows it); ptflops runs
+    its own real pass. A failure of ptflops alone leaves its entry out with a warning, so the other figures
+    of a run are not lost; a forward pass that fails raises.
+    """
+    input_size = _check_size(input_size)
+    conventions = _check_conventions(conventions)
+    out = _traced(model, input_size, conventions) if set(conventions) & set(TRACED) else {}
+    if "ptflops" in conventions:
+        try:
+            out["ptflops"] = ptflops_count(model, input_size).report
+        except RuntimeError as exc:
+            if not out:
+                raise
+            warnings.warn(f"{type(model).__name__}: no ptflops figures ({exc})", RuntimeWarning, stacklevel=2)
+    return out
 
 
 def profile(model: nn.Module, input_size=(3, 224, 224), *, convention: str = "torchstat") -> ComplexityReport:
     """Complexity of ``model`` for one image of ``input_size`` (batch 1), without changing the model.
 
     ``convention="torchstat"`` reproduces torchstat 0.0.7 (the papers' tables); ``"complete"`` counts every
-    call and functional op. Hooks are removed and train/eval flags restored even when the forward pass fails.
+    call and functional op; ``"ptflops"`` is ptflops' own count (MACs). Hooks are removed and train/eval
+    flags restored even when the forward pass fails.
     """
-    if convention not in CONVENTIONS:
-        raise ValueError(f"unknown convention {convention!r}; choose from {', '.join(CONVENTIONS)}")
-    return profile_all(model, input_size)[convention]
+    _check_conventions([convention])
+    input_size = _check_size(input_size)
+    if convention == "ptflops":
+        return ptflops_count(model, input_size).report
+    return _traced(model, input_size, (convention,))[convention]

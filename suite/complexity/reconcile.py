@@ -1,7 +1,7 @@
 """Published complexity figures vs the zoo, cell by cell, as data (`suite report` renders it).
 
 Every row of ThreshNet Tables III/IV and ThresholdNet Table VIII is profiled with the torchstat convention
-at 3x224x224 with the head the published figures came from (suite.paper_tables), and each printed metric is
+at 3x224x224 with the head the published figures came from (suite.tables), and each printed metric is
 compared to the printed precision: the papers print 2 decimals, sometimes truncated and sometimes rounded, so
 either counts as reproducing. The as-trained cost at 3x32x32 (what the models actually ran on) is added per
 row, unpublished. Rows whose model is not registered yet get the status "model not in zoo".
@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 import zoo
 from suite.complexity.profiler import profile
 from suite.complexity.report import ComplexityReport
-from suite.paper_tables import TABLES
+from suite.tables import get_table
 from zoo.published import published_row
 
 PAPER_INPUT = (3, 224, 224)
@@ -111,7 +111,7 @@ def reconcile(tables: Iterable[str] = ("3", "4", "8"), *, as_trained: bool = Tru
     profiles = _Profiles()
     cells: list[Cell] = []
     for table_id in tables:
-        spec = TABLES[table_id]
+        spec = get_table(table_id)
         for row in spec.rows:
             published = published_row(spec.published_table, row.row)
             cells += _row_cells(spec.id, row, published, profiles, registered, as_trained)

@@ -31,14 +31,14 @@ class LayerStats:
 
 @dataclass
 class ComplexityReport:
-    convention: str  # "torchstat" or "complete"
+    convention: str  # "torchstat", "complete" or "ptflops"
     input_size: tuple[int, int, int]
     params: int
     flops: int
     madd: int
-    memory_mb: float  # MiB, as torchstat prints "MB"
-    mem_read_mb: float
-    mem_write_mb: float
+    memory_mb: float | None  # MiB, as torchstat prints "MB"; None where the counter has no memory figure
+    mem_read_mb: float | None
+    mem_write_mb: float | None
     layers: list[LayerStats] = field(default_factory=list)
     # Ops torchstat does not see (run outside any leaf module: torch.cat, +, F.*, views), aten name -> count.
     ignored_ops: dict[str, int] = field(default_factory=dict)
@@ -46,11 +46,13 @@ class ComplexityReport:
     unsupported_layers: dict[str, int] = field(default_factory=dict)
     # Leaves called more than once, name -> calls (torchstat keeps the last call only).
     reused_layers: dict[str, int] = field(default_factory=dict)
-    macs: int | None = None  # complete convention: multiply-accumulates of conv / linear / matmul ops
+    macs: int | None = None  # complete: multiply-accumulates of conv / linear / matmul ops; ptflops: its figure
     notes: str = ""
 
     @property
-    def memrw_mb(self) -> float:
+    def memrw_mb(self) -> float | None:
+        if self.mem_read_mb is None or self.mem_write_mb is None:
+            return None
         return self.mem_read_mb + self.mem_write_mb
 
     @property
@@ -86,6 +88,7 @@ class ComplexityReport:
         }
         if self.macs is not None:
             out["macs"] = self.macs
+            out["macs_g"] = self.macs / 1e9
         if layers:
             out["layers"] = [asdict(row) | {"memrw_bytes": row.memrw_bytes} for row in self.layers]
         return out
