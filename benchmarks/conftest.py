@@ -83,6 +83,18 @@ def _state_threads(request) -> None:
 
 
 @pytest.fixture
+def report_line(request) -> Callable[[str], None]:
+    """``report_line(text)``: a figure that is not a ratio (e.g. seconds of overhead), printed and repeated in
+    the summary section like the RATIO lines."""
+
+    def report(text: str) -> None:
+        print(text, flush=True)
+        request.config.stash[_RATIOS].append(text)
+
+    return report
+
+
+@pytest.fixture
 def report_ratio(request) -> Callable[..., float]:
     """``report_ratio(name, value, baseline, what=...)`` -> value / baseline, printed and saved."""
 

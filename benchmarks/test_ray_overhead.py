@@ -70,7 +70,8 @@ def _serial_and_parallel(tmp_path, name: str, data_dir, models, subset: dict, ba
     return serial, parallel
 
 
-def test_ray_startup_overhead_and_two_slot_speedup(benchmark, quick, cifar10_dir, report_ratio, tmp_path):
+def test_ray_startup_overhead_and_two_slot_speedup(benchmark, quick, cifar10_dir, report_ratio, report_line,
+                                                   tmp_path):
     from suite.run import real_backends
     from suite.run.executors.ray import RayExecutor
 
@@ -97,9 +98,9 @@ def test_ray_startup_overhead_and_two_slot_speedup(benchmark, quick, cifar10_dir
 
     serial, wall = benchmark.pedantic(_serial_and_parallel, args=(tmp_path, "smoke", cifar10_dir, models, smoke,
                                                                   backends), rounds=1, iterations=1)
-    print(f"RAY start-up: {startup:.1f} s (local instance, 2 CPUs); per-job overhead: {overhead:.1f} s (median "
-          f"of {len(models)}: a fresh worker process, its imports and reading the dataset; {reading:.1f} s of it "
-          "inside the worker)", flush=True)
+    report_line(f"RAY start-up: {startup:.1f} s (local instance, 2 CPUs); per-job overhead: {overhead:.1f} s "
+                f"(median of {len(models)}: a fresh worker process, its imports and reading the dataset; "
+                f"{reading:.1f} s of it inside the worker)")
     benchmark.extra_info.update(ray_startup_s=startup, ray_per_job_overhead_s=overhead, serial_s=serial,
                                 parallel_s=wall, models=list(models), threads_per_job=1)
     report_ratio("ray_serial_over_parallel", serial, wall, target=2.0,

@@ -44,6 +44,8 @@ def run(args) -> int:
         raise SuiteError("--batch must be >= 1 and --per-image-batch >= 0")
     size = parse_size(args.input)
     profiles = parse_profiles(args.hardware, threads=args.threads)  # validate all before any timing
+    if args.num_classes is not None and args.num_classes < 1:
+        raise SuiteError(f"--num-classes must be a positive integer, got {args.num_classes}")
     model = zoo.create_model(args.model, num_classes=args.num_classes)
     results = [_remote(args, p, size, model.num_classes) if p.is_remote else
                measure_latency(model, p, input_size=size, batch=args.batch, threads=args.threads,
