@@ -1,0 +1,115 @@
+"""Fake backends for `suite run` tests (tests/test_run*.py): every call recorded, nothing trained."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from suite.errors import SuiteError, unknown
+from suite.run import Backends, RunConfig, Runner, prepare
+from suite.tables import get_table
+
+TABLE3_MODELS = [r.model for r in get_table("threshnet-3").rows]
+
+
+
+@dataclass
+class FakeDataset:
+    name: str = "cifar10"
+    num_classes: int = 10
+    train_count: int = 200
+    test_count: int = 100
+    image_shape: tuple = (3, 32, 32)
+    meta: dict = field(default_factory=lambda: {"fingerprint": "fake", "train_count": 200, "test_count": 100})
+
+
+@dataclass
+class FakeRecipe:
+    name: str = "threshnet"
+    epochs: int | None = None
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "epochs": self.epochs}
+
+
+class Fakes:
+    """Fake backends that record every call; ``broken`` models raise in training."""
+
+    def __init__(self, broken=()):
+        self.broken = set(broken)
+        self.trained: list[tuple[str, int]] = []
+        self.timed: list[tuple[str, str]] = []
+        self.loaded = 0
+
+    def backends(self) -> Backends:
+        def train(model, dataset, recipe, *, seed, work_dir, device, precision, channels_last, progress,
+                  on_epoch_end=None, fast=False, compile=False):
+            assert Path(work_dir).is_dir()
+            self.trained.append((model, seed))
+            if on_epoch_end is not None:
+                on_epoch_end({"epoch": 1, "test_error_pct": 10.0 + seed})
+            if model in self.broken:
+                raise RuntimeError(f"{model} exploded")
+            return {"model": model, "status": "ok", "error_best_pct": 10.0 + seed,
+                    "error_final_pct": 11.0 + seed, "error_best_epoch": 1, "epochs": 1,
+                    "epochs_planned": 1, "test_images": 100}
+
+        def complexity(model, head, input_size):
+            scale = 49.0 if input_size[1] == 224 else 1.0
+            rec = {"params": 1_000_000 + head, "flops": int(1e8 * scale), "madd": int(2e8 * scale),
+                   "memory_mb": 10.0 * scale, "memrw_mb": 20.0 * scale}
+            return {"torchstat": rec, "complete": rec}
+
+        def parse_profiles(text, threads=None):
+            names = [n.strip() for n in text.split(",") if n.strip()]
+            for n in names:
+                if n not in ("cpu", "rpi4", "gpu"):
+                    raise unknown("hardware", n, ("cpu", "gpu", "rpi4"))
+            return [SimpleNamespace(name=n) for n in names]
+
+        def latency(model, head, profile, **kw):
+            self.timed.append((model, profile.name))
+            predicted = profile.name == "rpi4"
+            return {"per_image_ms": 40.0 if predicted else 5.0, "median_ms": 40.0 if predicted else 6.0,
+                    "predicted": predicted, "expected_error_pct": 13.0 if predicted else None}
+
+        def load(name, **kw):
+            self.loaded += 1
+            return FakeDataset(name=name)
+
+        return Backends(model_names=lambda: [*TABLE3_MODELS, "resnet18", "resnet50"],
+                        dataset_names=lambda: ["cifar10", "svhn"], load_dataset=load,
+                        get_recipe=lambda name, **o: FakeRecipe(name, o.get("epochs")),
+                        train_and_evaluate=train, complexity=complexity, parse_profiles=parse_profiles,
+                        latency=latency)
+
+
+def config(tmp_path: Path, **kw) -> RunConfig:
+    base = {"preset": "smoke", "out": str(tmp_path / "results"),
+            "models": ("threshnet79", "hardnet68", "ghostnet")}
+    return RunConfig(**(base | kw))
+
+
+def run(cfg: RunConfig, fakes: Fakes):
+    plan = prepare(cfg, fakes.backends())
+    return plan, Runner(plan, fakes.backends()).execute()
+
+
+def closed_port() -> int:
+    with socket.socket() as s:  # a port nothing listens on: bound, then released
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def assert_rejected_untouched(tmp_path, change: dict, words: list[str]) -> None:
+    """prepare() refuses the configuration with every word in its message, before any data or results exist."""
+    fakes = Fakes()
+    with pytest.raises(SuiteError) as err:
+        prepare(config(tmp_path, **change), fakes.backends())
+    for w in words:
+        assert w in str(err.value)
+    assert not (tmp_path / "results").exists() and fakes.loaded == 0
