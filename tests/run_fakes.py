@@ -16,7 +16,6 @@ from suite.tables import get_table
 TABLE3_MODELS = [r.model for r in get_table("threshnet-3").rows]
 
 
-
 @dataclass
 class FakeDataset:
     name: str = "cifar10"

@@ -28,8 +28,6 @@ from suite.run import (
 REPO = Path(__file__).resolve().parents[1]
 
 
-
-
 def test_run_writes_manifest_and_one_line_per_model_and_seed(tmp_path):
     fakes = Fakes()
     plan, outcomes = run(config(tmp_path, seeds=(0, 1)), fakes)
