@@ -15,7 +15,7 @@ import warnings
 import torch
 
 from suite.data import DatasetChecksumWarning, load_dataset
-from suite.datapath import Normalizer, plan_epoch, train_batches
+from suite.data.datapath import Normalizer, plan_epoch, train_batches
 
 TARGET = 20.0
 

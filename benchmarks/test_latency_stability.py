@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 import zoo
-from suite.latency import Protocol, measure_latency
+from suite.timing.latency import Protocol, measure_latency
 
 REPO = Path(__file__).resolve().parents[1]
 TOLERANCE = 0.10

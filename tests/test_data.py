@@ -1,4 +1,4 @@
-"""suite.data and suite.datapath: real CIFAR-10 through the normal loading path, small official-format files
+"""suite.data and suite.data.datapath: real CIFAR-10 through the normal loading path, small official-format files
 for CIFAR-100, SVHN and STL-10, and the missing / corrupt data errors."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from suite.data import (
     load_dataset,
     resolve_data_dir,
 )
-from suite.datapath import Normalizer, plan_epoch, random_crop, take_batch, train_batches
+from suite.data.datapath import Normalizer, plan_epoch, random_crop, take_batch, train_batches
 from suite.errors import SuiteError
 
 pytestmark = pytest.mark.filterwarnings("ignore:The image decoding and encoding capabilities:DeprecationWarning")

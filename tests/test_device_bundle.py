@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from suite.device import identify
 from suite.device.bundle import SHIPPED, BundleModel, build_bundle, resolve_models
 from suite.errors import SuiteError
-from suite.timing_protocol import Protocol
+from suite.timing.ondevice import device_identify as identify
+from suite.timing.ondevice.timing_protocol import Protocol
 
 REPO = Path(__file__).resolve().parents[1]
 MODELS = ("threshnet79", "ghostnet", "mobilenetv2_cifar")
@@ -141,7 +141,7 @@ def cli(argv: list[str], capsys) -> tuple[int, str, str]:
 def test_bundle_ships_the_suites_own_files_byte_for_byte(bundle3):
     for name, source in SHIPPED.items():
         assert (bundle3 / name).read_bytes() == source.read_bytes(), name
-    assert SHIPPED["timing_protocol.py"] == REPO / "suite" / "timing_protocol.py"
+    assert SHIPPED["timing_protocol.py"] == REPO / "suite" / "timing" / "ondevice" / "timing_protocol.py"
     for src in (REPO / "zoo").rglob("*.py"):
         if "__pycache__" not in src.parts:
             assert (bundle3 / "zoo" / src.relative_to(REPO / "zoo")).read_bytes() == src.read_bytes()

@@ -7,9 +7,10 @@ import shlex
 
 import pytest
 
-from suite import hardware
-from suite.device import identify, ssh
+from suite.device import ssh
 from suite.errors import SuiteError
+from suite.timing import hardware
+from suite.timing.ondevice import device_identify as identify
 
 
 @pytest.mark.parametrize("model, label", [

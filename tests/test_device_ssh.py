@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from suite.device import identify
+from suite.timing.ondevice import device_identify as identify
 
 SSHD = Path("/usr/sbin/sshd")
 pytestmark = pytest.mark.skipif(not SSHD.is_file(), reason="/usr/sbin/sshd not found (Debian: openssh-server; "
@@ -193,8 +193,8 @@ def test_overall_timeout_is_one_line(sshd, capsys, monkeypatch):
 def test_measure_remote_for_suite_run(sshd, monkeypatch):
     """The function `suite run` calls: several models, one connection, a failing model reported beside the rest."""
     from suite.device.remote import identify_remote, measure_remote
-    from suite.hardware import parse_profiles
-    from suite.timing_protocol import Protocol
+    from suite.timing.hardware import parse_profiles
+    from suite.timing.ondevice.timing_protocol import Protocol
 
     monkeypatch.setenv("SUITE_SSH_OPTIONS", f"-F {sshd['good']}")
     monkeypatch.setenv("SUITE_REMOTE_PYTHON", sys.executable)

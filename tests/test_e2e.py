@@ -67,7 +67,7 @@ def test_smoke_run_then_report(cifar10_root, tmp_path):
     md = (reports / "threshnet-3.md").read_text()
     assert "SMOKE RUN" in md and "(paper)" in md and "(ours)" in md and "*" in md and "not measured" in md
     # the rpi4 predictor's calibration rows are predicted out of sample, and the report says so
-    from suite import rpi4
+    from suite.timing import rpi4
 
     calibrated = {p.model for p in rpi4.load_points()}
     held = [r.row for r in get_table("threshnet-3").rows if r.model in calibrated]

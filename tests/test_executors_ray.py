@@ -57,7 +57,7 @@ def _numbers(line: dict) -> dict:
 @pytest.mark.timeout(2400)
 def test_ray_gives_the_same_lines_as_local(cifar10_root, tmp_path):
     # No --threads: both executors default to one thread per physical core, so they train to the same weights.
-    from suite.hardware import physical_cores
+    from suite.timing.hardware import physical_cores
 
     threads = physical_cores()
     common = ("--models", PARITY_MODELS, "--preset", "smoke", "--hardware", "cpu", "--data-dir", str(cifar10_root))

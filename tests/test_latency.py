@@ -15,10 +15,10 @@ import pytest
 import torch
 from torch import nn
 
-from suite import hardware, latency
 from suite.errors import SuiteError
-from suite.hardware import HardwareProfile
-from suite.latency import Protocol, measure_latency
+from suite.timing import hardware, latency
+from suite.timing.hardware import HardwareProfile
+from suite.timing.latency import Protocol, measure_latency
 
 TINY = Protocol(warmup=3, min_runs=7, max_runs=9, target_s=0.0, batch_warmup=1, batch_min_runs=2,
                 batch_max_runs=2, batch_target_s=0.0)
@@ -290,7 +290,7 @@ def test_stability_rule_stops_once_the_median_settles():
     t = latency.time_calls(call, warmup=0, min_runs=10, max_runs=200, target_s=0.05, clock=dev.clock,
                            stable_tol=0.02, stable_window=5, stable_extra=100.0)
     assert t.runs > 10 and t.runs % 5 == 0 and t.stable is True
-    from suite.timing_protocol import settled
+    from suite.timing.ondevice.timing_protocol import settled
 
     assert settled(t.times_s, 5, 0.02) and not settled(t.times_s[:-5], 5, 0.02)
 
@@ -335,7 +335,7 @@ def test_protocol_default_has_the_rule_on_and_results_report_it():
 
 
 def test_latency_uses_the_shipped_protocol_module():
-    from suite import timing_protocol
+    from suite.timing.ondevice import timing_protocol
 
     assert latency.Protocol is timing_protocol.Protocol and latency.time_calls is timing_protocol.time_calls
     assert latency.LatencyResult is timing_protocol.LatencyResult

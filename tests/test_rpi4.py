@@ -11,9 +11,9 @@ import torch.nn.functional as F
 from torch import nn
 
 import zoo
-from suite import hardware, rpi4
-from suite.latency import measure_latency
-from suite.rpi4.calibration import _cache_key
+from suite.timing import hardware, rpi4
+from suite.timing.latency import measure_latency
+from suite.timing.rpi4.calibration import _cache_key
 from tests.conftest import SHARED
 
 CALIBRATION_MODELS = ("threshnet28", "shufflenet_cifar", "threshnet79", "hardnet68", "mobilenetv2_cifar",

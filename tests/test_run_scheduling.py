@@ -244,7 +244,7 @@ def test_the_store_reads_runs_for_the_report(tmp_path):
 def test_compile_falls_back_to_eager_with_one_warning():
     import torch
 
-    from suite.train import compile_or_eager
+    from suite.train.engine import compile_or_eager
 
     class Uncompilable(torch.nn.Module):
         def __init__(self):
@@ -269,7 +269,7 @@ def test_compile_falls_back_to_eager_with_one_warning():
 def test_fast_kernels_turn_off_determinism_and_restore_it():
     import torch
 
-    from suite.train import fast_kernels
+    from suite.train.engine import fast_kernels
 
     torch.use_deterministic_algorithms(True, warn_only=True)
     precision = torch.get_float32_matmul_precision()

@@ -1,4 +1,4 @@
-"""suite.recipes and suite.train: recipes, the acceptance run on real CIFAR-10, resuming, failure modes."""
+"""suite.train.recipes and suite.train: recipes, the acceptance run on real CIFAR-10, resuming, failure modes."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ import pytest
 import torch
 from torch import nn
 
-import suite.train as train_mod
+import suite.train.engine as train_mod
 import zoo
 from suite.data import DatasetChecksumWarning, load_dataset
 from suite.errors import SuiteError
-from suite.recipes import get_recipe, recipe_from_dict
 from suite.train import train_and_evaluate
+from suite.train.recipes import get_recipe, recipe_from_dict
 
 pytestmark = pytest.mark.filterwarnings("ignore:The image decoding and encoding capabilities:DeprecationWarning")
 
@@ -264,7 +264,7 @@ def test_configuration_errors(small, tmp_path):
 # --- top-5 from the evaluation pass -------------------------------------------------------------------------
 
 def test_topk_on_constructed_logits():
-    from suite.topk import topk_correct, topk_error_pct, true_class_rank
+    from suite.train.topk import topk_correct, topk_error_pct, true_class_rank
 
     logits = torch.tensor([
         [9.0, 1, 2, 3, 4, 5, 6],  # true 0: rank 0
@@ -350,7 +350,7 @@ def _expected_steps(calls: range) -> list[float]:
 
 
 def test_step_and_epoch_times_follow_the_protocol(small, timed, tmp_path):
-    from suite.step_timing import StepTiming
+    from suite.train.step_timing import StepTiming
 
     # 300 images, batch 50: 6 steps an epoch; warm-up: the first 2 steps of the first epoch.
     r = train_and_evaluate("resnet18", small, get_recipe("threshnet", batch_size=50), seed=0, epochs=2,
@@ -377,7 +377,7 @@ def test_step_and_epoch_times_follow_the_protocol(small, timed, tmp_path):
 
 
 def test_warmup_is_the_first_epochs_only_and_never_all_of_it():
-    from suite.step_timing import StepTimer, StepTiming
+    from suite.train.step_timing import StepTimer, StepTiming
 
     clock = _FakeClock()
     timer = StepTimer(torch.device("cpu"), StepTiming(warmup_steps=5, clock=clock))
@@ -419,7 +419,7 @@ class _FakeEvent:
 
 
 def test_cuda_events_are_read_once_per_epoch(small, timed, tmp_path):
-    from suite.step_timing import StepTiming
+    from suite.train.step_timing import StepTiming
 
     _FakeEvent.log = []
     timing = StepTiming(warmup_steps=2, clock=lambda: pytest.fail("the clock is not used with events"),
@@ -437,7 +437,7 @@ def test_cuda_events_are_read_once_per_epoch(small, timed, tmp_path):
 
 
 def test_resume_keeps_the_step_times_before_it(small, timed, tmp_path):
-    from suite.step_timing import StepTiming
+    from suite.train.step_timing import StepTiming
 
     recipe = get_recipe("threshnet", batch_size=50, epochs=3)
     timing = StepTiming(warmup_steps=2, clock=timed)

@@ -30,7 +30,7 @@ def preset_protocol(name: str):
     """The timing protocol of a `suite run` preset (its per-image batch too), as a Protocol."""
     import suite.run as run_module
     from suite.errors import unknown
-    from suite.timing_protocol import Protocol
+    from suite.timing.ondevice.timing_protocol import Protocol
 
     presets = getattr(run_module, "PRESETS", {})
     if name not in presets:

@@ -18,8 +18,8 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from suite import rpi4
     from suite.errors import unknown
+    from suite.timing import rpi4
 
     if args.device not in CALIBRATIONS:
         raise unknown("calibration", args.device, CALIBRATIONS)

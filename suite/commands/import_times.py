@@ -14,7 +14,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from suite.device.importer import import_times
+    from suite.run.importer import import_times
 
     s = import_times(args.file, args.results, dry_run=args.dry_run)
     verb = "would add" if args.dry_run else "added"

@@ -9,8 +9,8 @@ from rich.table import Table
 
 import zoo
 from suite.errors import parse_size
-from suite.hardware import PROFILE_NAMES, REMOTE_FORMS, parse_profiles
-from suite.latency import measure_latency
+from suite.timing.hardware import PROFILE_NAMES, REMOTE_FORMS, parse_profiles
+from suite.timing.latency import measure_latency
 
 
 def register(sub) -> None:

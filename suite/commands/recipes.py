@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from suite.errors import unknown
-from suite.recipes import RECIPES, Recipe
+from suite.train.recipes import RECIPES, Recipe
 
 
 def register(sub) -> None:

@@ -167,7 +167,7 @@ def run(args) -> int:
     backends = real_backends()
     plan = prepare(config, backends)  # everything validated and the dataset loaded before any write
     if config.executor == "local":
-        from suite.hardware import physical_cores
+        from suite.timing.hardware import physical_cores
 
         # Stated, never torch's implicit default: one per physical core unless --threads, the ray executor's
         # rule too, so that both train to the same weights (the count changes CPU results).

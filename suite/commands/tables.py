@@ -35,8 +35,8 @@ def run(args) -> int:
     from rich.table import Table
 
     from suite.data import resolve_data_dir
-    from suite.hardware import raspberry_pi4_model
     from suite.tables import TABLES, get_table
+    from suite.timing.hardware import raspberry_pi4_model
 
     specs = [get_table(args.table)] if args.table else list(TABLES.values())
     data_dir, cuda = resolve_data_dir(args.data_dir), torch.cuda.is_available()

@@ -177,7 +177,7 @@ class StreamDataset:
     def train_loader(self, batch_size: int, generator: torch.Generator, *, flip: bool = True,
                      image_size: int | None = None) -> DataLoader:
         """One epoch's batches (uint8 images, int64 labels), order and augmentation seeded from ``generator``."""
-        from suite.datapath import num_batches
+        from suite.data.datapath import num_batches
 
         n = self.train_count
         order = torch.randperm(n, generator=generator).tolist()

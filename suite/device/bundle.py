@@ -1,10 +1,10 @@
 """`suite bundle`: a folder that times models on a device with nothing but Python >= 3.9 and torch >= 1.11.
 
-Layout: ``run.py`` (``suite/device/runner.py``), ``timing_protocol.py`` (``suite/timing_protocol.py``),
-``device_identify.py`` (``suite/device/identify.py``), ``zoo/`` (the zoo package's plain torch.nn code and
-its published tables), ``manifest.json`` (models, heads, input size, protocol, suite version and commit,
-SHA-256 of every shipped file) and ``README.txt``. Every file is copied byte for byte, never rewritten, so a
-bundle times with exactly the code a native run uses.
+Layout: ``run.py`` (``runner.py``), ``timing_protocol.py`` and ``device_identify.py``, all from
+``suite/timing/ondevice/``; ``zoo/`` (the zoo package's plain torch.nn code and its published tables);
+``manifest.json`` (models, heads, input size, protocol, suite version and commit, SHA-256 of every shipped file)
+and ``README.txt``. Every file is copied byte for byte, never rewritten, so a bundle times with exactly the code a
+native run uses.
 """
 
 from __future__ import annotations
@@ -19,17 +19,17 @@ from pathlib import Path
 
 import suite
 from suite.errors import SuiteError, unknown
-from suite.timing_protocol import Protocol
+from suite.timing.ondevice.timing_protocol import Protocol
 
 FORMAT = "suite-device-bundle"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
-DEVICE_DIR = Path(__file__).resolve().parent
+ONDEVICE_DIR = Path(__file__).resolve().parents[1] / "timing" / "ondevice"
 # bundle file name -> source file in the suite; copied verbatim (tests compare the bytes)
 SHIPPED = {
-    "run.py": DEVICE_DIR / "runner.py",
-    "timing_protocol.py": DEVICE_DIR.parent / "timing_protocol.py",
-    "device_identify.py": DEVICE_DIR / "identify.py",
+    "run.py": ONDEVICE_DIR / "runner.py",
+    "timing_protocol.py": ONDEVICE_DIR / "timing_protocol.py",
+    "device_identify.py": ONDEVICE_DIR / "device_identify.py",
 }
 DATASET_CLASSES = {"cifar10": 10, "svhn": 10, "stl10": 10, "cifar100": 100, "imagenet": 1000}
 DATASET_INPUT = {"stl10": (3, 96, 96), "imagenet": (3, 224, 224)}  # others: 3x32x32

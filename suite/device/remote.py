@@ -8,12 +8,12 @@ failing there comes back as ``{"model": m, "status": "failed", "error": "..."}``
 from __future__ import annotations
 
 from suite.device.bundle import temporary_bundle
-from suite.device.identify import describe
 from suite.device.ssh import SshSettings, run_bundle
 from suite.device.times import check_document, device_times
 from suite.errors import SuiteError
-from suite.hardware import HardwareProfile, RemoteTarget, parse_remote
-from suite.timing_protocol import Protocol
+from suite.timing.hardware import HardwareProfile, RemoteTarget, parse_remote
+from suite.timing.ondevice.device_identify import describe
+from suite.timing.ondevice.timing_protocol import Protocol
 
 DEFAULT_TIMEOUT_S = 3600  # a full table at the paper protocol takes about a minute per model on a Pi 4
 PROBE = ("threshnet79", 10)  # any model: --identify times nothing, the bundle only has to be complete

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from suite.errors import SuiteError
-from suite.hardware import RemoteTarget
+from suite.timing.hardware import RemoteTarget
 
 SSH_OPTIONS_ENV = "SUITE_SSH_OPTIONS"
 REMOTE_PYTHON_ENV = "SUITE_REMOTE_PYTHON"

@@ -1,8 +1,8 @@
 """The runner's JSON document: reading it, checking it, and turning it into latency records.
 
 A record is ``LatencyResult.to_dict()`` as the device wrote it, ``predicted: false``, stored under the
-device's own label (``rpi4`` only for a Raspberry Pi 4, see ``suite.device.identify``), with the device's
-provenance plus how it got here (``source``: "bundle" for a file imported by hand, "ssh" for a remote run).
+device's own label (``rpi4`` only for a Raspberry Pi 4, see ``suite.timing.ondevice.device_identify``), with the
+device's provenance plus how it got here (``source``: "bundle" for a file imported by hand, "ssh" for a remote run).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from suite.device.identify import describe
 from suite.errors import SuiteError
+from suite.timing.ondevice.device_identify import describe
 
 FORMAT = "suite-device-times"
 KNOWN_VERSIONS = (1,)

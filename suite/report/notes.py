@@ -33,7 +33,8 @@ def _prediction_notes(td: TableData, hw: str) -> list[str]:
     worst_pct = cal.get("worst_model_error_pct", cal.get("max_loo_error_pct"))
     points = len(cal.get("points") or [])
     worst_text = f", worst model {worst} ±{worst_pct:.0f} %" if worst and worst_pct is not None else ""
-    notes = [f"* {label} times marked * are predicted, not measured (no Raspberry Pi here): suite.rpi4 predicts them "
+    notes = [f"* {label} times marked * are predicted, not measured (no Raspberry Pi here): "
+             f"suite.timing.rpi4 predicts them "
              f"from what the Pi's torch executes for each model, calibrated on {points or 'the'} published Pi 4 times, "
              f"with an expected error of about ±{err:.0f} % (leave-one-model-out{worst_text}). A prediction never "
              "decides a claim: claim parts that rest on it are 'inconclusive (predicted)'. Measure on a real Pi with "

@@ -31,8 +31,9 @@ class Backends:
 def real_backends() -> Backends:
     """The suite's own modules, imported here and nowhere else in the orchestrator."""
     import zoo
-    from suite import data, recipes, train
-    from suite.hardware import parse_profiles
+    from suite import data, train
+    from suite.timing.hardware import parse_profiles
+    from suite.train import recipes
 
     def complexity(model: str, head: int, input_size) -> dict:
         from suite.complexity import profile_all
@@ -42,7 +43,7 @@ def real_backends() -> Backends:
 
     def latency(model: str, head: int, profile, *, input_size=(3, 32, 32), threads=None, protocol=None,
                 per_image_batch=100, batch=1) -> dict:
-        from suite.latency import Protocol, measure_latency
+        from suite.timing.latency import Protocol, measure_latency
 
         net = zoo.create_model(model, num_classes=head)  # timing does not depend on the trained weights
         proto = Protocol(**protocol) if protocol else None

@@ -12,7 +12,7 @@ class Preset:
     epochs: int | None = None  # None: the recipe's own epoch count
     train_subset: int | None = None  # None: the whole training set
     test_subset: int | None = None
-    latency_protocol: dict | None = None  # suite.latency.Protocol fields; None: its defaults
+    latency_protocol: dict | None = None  # suite.timing.latency.Protocol fields; None: its defaults
     per_image_batch: int = 100
     estimate: bool = False  # time a training step of each model and print the total before starting
     reproduction: bool = True  # False: a pipeline check whose numbers must never be read as the paper's

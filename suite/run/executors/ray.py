@@ -97,7 +97,7 @@ class RayExecutor(Executor):
         if self.threads is None:
             # As many threads as `--executor local` uses here (one per physical core), capped by the smallest
             # node so that every task can be placed: the same thread count trains to the same weights.
-            from suite.hardware import physical_cores
+            from suite.timing.hardware import physical_cores
 
             node_cpus = [int(n.get("Resources", {}).get("CPU", 0)) for n in ray.nodes() if n.get("Alive")]
             self.threads = max(1, min([physical_cores(), *[c for c in node_cpus if c > 0]]))

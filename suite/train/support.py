@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from suite.errors import SuiteError
-from suite.recipes import Recipe
+from suite.train.recipes import Recipe
 
 PRECISIONS = ("fp32", "bf16", "fp16")
 

@@ -1,11 +1,11 @@
 """Inference time on a hardware profile: measured with the suite's timing protocol, or predicted (rpi4 off a Pi).
 
 The protocol itself (warm-up, pilot-sized run count, stability rule, median / p90 / IQR at batch 1 and the
-per-image time at batch 100) is ``suite.timing_protocol``: a torch-only file that ``suite bundle`` ships
+per-image time at batch 100) is ``suite.timing.ondevice.timing_protocol``: a torch-only file that ``suite bundle`` ships
 verbatim to a device, so a native run here and a bundle run on a Raspberry Pi time with the same code. This
 module adds the hardware profile, the provenance and the prediction path.
 
-On ``rpi4`` off a Raspberry Pi the latency is predicted by ``suite.rpi4`` instead; the result then says
+On ``rpi4`` off a Raspberry Pi the latency is predicted by ``suite.timing.rpi4`` instead; the result then says
 ``predicted: true`` with its expected error, and never carries a measured spread. A remote profile
 (``rpi4@host``, ``ssh://host``) is timed on that machine by ``suite.device.remote.measure_remote``.
 """
@@ -18,8 +18,8 @@ import torch
 from torch import nn
 
 from suite.errors import SuiteError
-from suite.hardware import HardwareProfile, get_profile
-from suite.timing_protocol import (  # noqa: F401 - re-exported: suite.latency is the public entry point
+from suite.timing.hardware import HardwareProfile, get_profile
+from suite.timing.ondevice.timing_protocol import (  # noqa: F401 - re-exported: suite.timing.latency is the public entry point
     Clock,
     LatencyResult,
     Measurement,
@@ -41,7 +41,7 @@ def measure_latency(model: nn.Module, profile: HardwareProfile | str, *, input_s
                     batch: int = 1, threads: int | None = None, per_image_batch: int | None = 100,
                     model_name: str | None = None, protocol: Protocol | None = None,
                     clock: Clock = time.perf_counter, sync: Sync | None = None) -> LatencyResult:
-    """Time ``model`` on ``profile`` (or predict it: rpi4 off a Pi); the protocol is suite.timing_protocol's.
+    """Time ``model`` on ``profile`` (or predict it: rpi4 off a Pi); the protocol is ondevice/timing_protocol.py's.
 
     ``sync`` defaults to ``torch.cuda.synchronize`` on CUDA; tests pass fakes for ``clock`` and ``sync``.
     The model's train/eval flags, device and the process's thread count are left as they were.
@@ -68,7 +68,7 @@ def measure_latency(model: nn.Module, profile: HardwareProfile | str, *, input_s
 
 def _predicted(model: nn.Module, profile: HardwareProfile, input_size, batch: int,
                name: str) -> LatencyResult:
-    from suite import rpi4  # imported lazily: only predictions need the calibration
+    from suite.timing import rpi4  # imported lazily: only predictions need the calibration
 
     pred = rpi4.predict(model, input_size, model_name=name)
     prov = profile.provenance(prediction=pred.method, calibration_source=pred.calibration["source"])

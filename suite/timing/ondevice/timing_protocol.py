@@ -2,7 +2,7 @@
 
 This file imports nothing but the standard library and torch, and runs on Python >= 3.9 with torch >= 1.11:
 ``suite bundle`` ships it verbatim (the very same bytes, a test checks it) so that a Raspberry Pi times the
-models with the code a native run uses (``suite.latency``), not with a second copy that could drift.
+models with the code a native run uses (``suite.timing.latency``), not with a second copy that could drift.
 
 Two measurements per model, both in eval mode under ``torch.inference_mode()``, fixed and stated thread count:
 

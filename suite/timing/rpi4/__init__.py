@@ -41,7 +41,7 @@ report sets beside a published Pi time has seen that time. Features of the calib
 (keyed by this package's feature code, torch, the calibration data and every zoo file), the fit per process.
 """
 
-from suite.rpi4.calibration import (
+from suite.timing.rpi4.calibration import (
     CALIBRATION_FILE,
     CALIBRATION_INPUT,
     CANDIDATE_FORMS,
@@ -57,8 +57,8 @@ from suite.rpi4.calibration import (
     load_points,
     select_form,
 )
-from suite.rpi4.features import FEATURE_UNITS, FEATURES_VERSION, Features, extract_features
-from suite.rpi4.predict import Prediction, predict
+from suite.timing.rpi4.features import FEATURE_UNITS, FEATURES_VERSION, Features, extract_features
+from suite.timing.rpi4.predict import Prediction, predict
 
 
 def calibration_input_size() -> tuple[int, int, int]:

@@ -3,7 +3,7 @@
 Per epoch the history holds: ``epoch``, ``lr``, ``train_loss``, ``train_error_pct``, ``train_images``,
 ``train_seconds`` (wall time of the training part), ``test_loss``, ``test_error_pct`` (top-1),
 ``test_top5_error_pct`` (None with fewer than 5 classes), ``eval_seconds``, ``seconds``, and the step timing of
-suite.step_timing: ``step_time_ms`` (median of the epoch's timed steps), ``step_times_ms`` (that epoch's summary:
+suite.train.step_timing: ``step_time_ms`` (median of the epoch's timed steps), ``step_times_ms`` (that epoch's summary:
 steps, warmup_excluded, median, p90, iqr, min, max) and ``epoch_time_s`` (the training part, as timed on the
 device).
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from suite import checkpoint as ckpt
-from suite.step_timing import run_timing
+from suite.train import checkpoint as ckpt
+from suite.train.step_timing import run_timing
 
 BEST_NOTE = ("lowest test error over all epochs: model selection on the test set, as the ThreshNet authors "
              "reported it; error_final_pct (last epoch) is the unbiased figure")
@@ -55,7 +55,7 @@ class TrainResult:
     top5_error_final_pct: float | None = None
     top5_error_best_pct: float | None = None  # lowest over epochs
     top5_error_at_best_pct: float | None = None  # at the epoch of the best top-1 error
-    # Training step and epoch time (suite.step_timing: protocol in timing_protocol).
+    # Training step and epoch time (suite.train.step_timing: protocol in timing_protocol).
     step_time_ms: float | None = None  # median over every timed step of the run
     step_time_p90_ms: float | None = None
     step_time_iqr_ms: float | None = None

@@ -5,10 +5,10 @@ written atomically after every epoch; calling again with the same arguments resu
 run's checkpoint holds its result so that re-running returns it without training.
 
 Two data paths, chosen by the data set's ``kind``: a ``DeviceDataset`` (the small sets) is held on the device
-and batches are drawn by index there (suite.datapath); a ``StreamDataset`` (ImageNet) comes through DataLoader
+and batches are drawn by index there (suite.data.datapath); a ``StreamDataset`` (ImageNet) comes through DataLoader
 workers as pinned uint8 batches, copied with ``non_blocking=True`` and converted on the device. Neither syncs
-the host per batch. Every epoch's evaluation gives top-1 and top-5 from the same pass (suite.topk), and the
-training steps are timed by the protocol of suite.step_timing.
+the host per batch. Every epoch's evaluation gives top-1 and top-5 from the same pass (suite.train.topk), and the
+training steps are timed by the protocol of suite.train.step_timing.
 """
 
 from __future__ import annotations
@@ -27,16 +27,15 @@ import torch.nn.functional as F
 from torch import nn
 
 import zoo
-from suite import checkpoint as ckpt
+from suite.data.datapath import Normalizer, eval_batches, num_batches, plan_epoch, train_batches
 from suite.data.imagenet import iterate
-from suite.datapath import Normalizer, eval_batches, num_batches, plan_epoch, train_batches
 from suite.errors import SuiteError
 from suite.provenance import provenance
-from suite.recipes import Recipe, get_recipe
-from suite.step_timing import StepTimer, StepTiming
-from suite.topk import topk_correct
-from suite.train_result import BEST_NOTE, DATASET_META_KEYS, TrainResult, summary_fields
-from suite.train_support import (
+from suite.train import checkpoint as ckpt
+from suite.train.recipes import Recipe, get_recipe
+from suite.train.result import BEST_NOTE, DATASET_META_KEYS, TrainResult, summary_fields
+from suite.train.step_timing import StepTimer, StepTiming
+from suite.train.support import (
     PRECISIONS,
     Bars,
     apply_dropout,
@@ -49,6 +48,7 @@ from suite.train_support import (
     sync,
     weights_sha256,
 )
+from suite.train.topk import topk_correct
 
 __all__ = ["BEST_NOTE", "PRECISIONS", "StepTiming", "TrainResult", "apply_dropout", "train_and_evaluate",
            "weights_sha256"]
@@ -340,7 +340,7 @@ def train_and_evaluate(model_name: str, dataset, recipe: Recipe | str, *, seed: 
     replaces the recipe's epoch count (part of the run identity, like every recipe field but its notes and
     choices, so it names a different checkpoint). ``work_dir`` may be shared: each run identity (model, dataset
     and subset fingerprint, seed, recipe, device type, precision, channels_last) has its own file. ``timing``
-    sets the step-timing warm-up and, for tests, the clock and CUDA event factory (suite.step_timing).
+    sets the step-timing warm-up and, for tests, the clock and CUDA event factory (suite.train.step_timing).
     ``fast`` turns on cudnn.benchmark, TF32 and non-deterministic kernels (what the authors ran); ``compile``
     wraps the model in torch.compile, eager with a one-line warning where it does not compile. Both are part
     of the run identity (only when set, so that earlier checkpoints keep their names).

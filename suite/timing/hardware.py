@@ -2,7 +2,7 @@
 
 ``get_profile("cpu")`` is this machine's CPU with one thread per physical core, ``"gpu"`` the current CUDA
 device, ``"rpi4"`` a native measurement on a Raspberry Pi 4 (4 threads, fp32, batch 1) or, anywhere else, a
-prediction by ``suite.rpi4``. ``"rpi4@[user@]host[:port]"`` and ``"ssh://[user@]host[:port]"`` are remote
+prediction by ``suite.timing.rpi4``. ``"rpi4@[user@]host[:port]"`` and ``"ssh://[user@]host[:port]"`` are remote
 profiles (``remote`` set): timed on that machine over SSH by ``suite.device.remote``, never predicted; an
 ``rpi4@`` target must turn out to be a Raspberry Pi 4. Detection reads files whose paths are arguments, so
 tests can fake them.
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import torch
 
-from suite.device import identify
 from suite.errors import SuiteError, unknown
 from suite.provenance import cpu_model, device_name, provenance
+from suite.timing.ondevice import device_identify as identify
 
 PROFILE_NAMES = ("cpu", "gpu", "rpi4")
 REMOTE_FORMS = ("rpi4@[user@]host[:port]", "ssh://[user@]host[:port]")
@@ -83,7 +83,7 @@ class HardwareProfile:
 
 
 def physical_cores(cpuinfo: Path = CPUINFO) -> int:
-    """Physical cores available to this process (the rule is suite.device.identify's, shared with the bundle)."""
+    """Physical cores available to this process (the rule is device_identify's, shared with the bundle)."""
     try:
         allowed = os.sched_getaffinity(0)
     except (AttributeError, OSError):
@@ -164,7 +164,7 @@ def get_profile(name: str, *, threads: int | None = None, device_tree: Path = DE
         if pi:
             return HardwareProfile("rpi4", "cpu", threads or RPI4_THREADS, True, pi, cpu_clock_mhz(),
                                    pi_model=pi)
-        notes = ("not a Raspberry Pi 4: latency predicted by suite.rpi4 from the model's features",)
+        notes = ("not a Raspberry Pi 4: latency predicted by suite.timing.rpi4 from the model's features",)
         if threads is not None and threads != RPI4_THREADS:
             notes += (f"threads={threads} ignored: the prediction is calibrated on the published Pi 4 runs",)
         return HardwareProfile("rpi4", "cpu", RPI4_THREADS, False, "Raspberry Pi 4 Model B (predicted)",

@@ -5,7 +5,7 @@
 
 Needs Python >= 3.9 and torch >= 1.11 (torchvision only for torchvision-built models). It imports nothing from
 the suite: the models come from the bundle's ``zoo/``, the protocol from ``timing_protocol.py`` and the device
-identification from ``device_identify.py``, all beside this file. This file is ``suite/device/runner.py``,
+identification from ``device_identify.py``, all beside this file. This file is ``suite/timing/ondevice/runner.py``,
 copied verbatim; it only works inside a bundle.
 
 Exit status: 0 every model timed, 1 some model failed (the others are in the JSON), 2 bad arguments or bundle,

@@ -110,7 +110,7 @@ RECIPES: dict[str, Recipe] = {
             "STL-10 at its native 96x96 input, no resize, its 5,000 labelled training and 8,000 test images "
             "(the unlabelled split unused): the paper states no STL-10 recipe",
             "step time is ms per training batch of 100 and epoch time the training part of an epoch, timed by "
-            "the training engine on its device (suite.step_timing): the paper says only 'time for each batch' "
+            "the training engine on its device (suite.train.step_timing): the paper says only 'time for each batch' "
             "and 'time for each epoch'",
         )),
     # DP-Net paper (KSII TIIS 2022), section 4: SGD 0.1, momentum 0.9, weight decay 1e-5, dropout 0.2, batch 128

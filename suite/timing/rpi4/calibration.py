@@ -21,7 +21,7 @@ import torch
 from scipy.optimize import nnls
 
 from suite.errors import SuiteError
-from suite.rpi4.features import FEATURE_UNITS, FEATURES_VERSION, Features, extract_features
+from suite.timing.rpi4.features import FEATURE_UNITS, FEATURES_VERSION, Features, extract_features
 
 CALIBRATION_FILE = "rpi4_calibration.csv"
 CALIBRATION_INPUT = (3, 32, 32)  # every published Pi point is a 32x32 input (the CSV's input_size column)

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from suite.rpi4.calibration import CALIBRATION_INPUT, METHOD
-from suite.rpi4.features import extract_features
+from suite.timing.rpi4.calibration import CALIBRATION_INPUT, METHOD
+from suite.timing.rpi4.features import extract_features
 
 # A feature counts as extrapolated only this far outside the calibration range: a calibration model timed
 # with its trained head instead of the published one moves its weight bytes by up to 9 % (ShuffleNet, 100 -> 10
@@ -27,7 +27,7 @@ class Prediction:
 
 def predict(model: nn.Module, input_size=(3, 32, 32), *, model_name: str | None = None) -> Prediction:
     """Predicted per-image Raspberry Pi 4 time of ``model`` at ``input_size`` (CPU model, fp32, batch 1)."""
-    from suite import rpi4  # the package's calibration(), so that a test can substitute it
+    from suite.timing import rpi4  # the package's calibration(), so that a test can substitute it
 
     cal = rpi4.calibration()
     feats = extract_features(model, input_size)
