@@ -11,6 +11,12 @@ class SuiteError(Exception):
     exit_code = 2
 
 
+def one_line(exc: BaseException, limit: int = 500) -> str:
+    """An exception as one line of at most ``limit`` characters: its type and its message, whitespace folded."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}"[:limit] if text else type(exc).__name__
+
+
 def closest(name: str, choices, n: int = 3) -> list[str]:
     return difflib.get_close_matches(str(name).lower(), [str(c) for c in choices], n=n, cutoff=0.5)
 

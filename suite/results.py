@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from suite.errors import SuiteError
+from suite.run.store import find_runs
 
 IDENTITY = ("run", "table", "row", "model", "dataset", "seed", "status", "reason", "preset", "recipe", "precision",
             "channels_last", "train_subset", "test_subset", "device")
@@ -139,8 +140,6 @@ def resolve_run(ref: str | Path, results: str | Path = "results") -> Path:
 
 def load(path: str | Path, *, run: str | None = None) -> pd.DataFrame:
     """Every run under ``path`` (a results folder or one run directory) as one DataFrame."""
-    from suite.run.store import find_runs
-
     runs = find_runs(Path(path))
     if run is not None:
         runs = [r for r in runs if run in (r.name, r.path.name)]

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from suite.stats import Stat, compare, fmt_stat
+from suite.timing.profiles import HARDWARE_ORDER
 
 REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE = "reproduced", "not reproduced", "inconclusive"
 PREDICTED = "inconclusive (predicted)"
 SUPPORTED, NOT_SUPPORTED, QUESTIONABLE = "supported", "not supported", "questionable"
 INFO = "info"
 PCT_TOL = 1.0  # percentage points: the texts round their percentages to whole numbers
-HARDWARE_ORDER = ("gpu", "cpu", "rpi4", "rpi3b")
 
 
 @dataclass

@@ -6,7 +6,10 @@ The folder needs only Python >= 3.9 and torch >= 1.11 there (see suite.device.bu
 
 from __future__ import annotations
 
-from suite.errors import SuiteError, parse_size
+from suite.device.bundle import build_bundle, resolve_models
+from suite.errors import SuiteError, parse_size, unknown
+from suite.run.presets import PRESETS
+from suite.timing.ondevice.timing_protocol import Protocol
 
 
 def register(sub) -> None:
@@ -28,20 +31,13 @@ def register(sub) -> None:
 
 def preset_protocol(name: str):
     """The timing protocol of a `suite run` preset (its per-image batch too), as a Protocol."""
-    import suite.run as run_module
-    from suite.errors import unknown
-    from suite.timing.ondevice.timing_protocol import Protocol
-
-    presets = getattr(run_module, "PRESETS", {})
-    if name not in presets:
-        raise unknown("preset", name, presets or ["paper"])
-    preset = presets[name]
+    if name not in PRESETS:
+        raise unknown("preset", name, PRESETS)
+    preset = PRESETS[name]
     return Protocol.from_dict(preset.latency_protocol), preset.per_image_batch
 
 
 def run(args) -> int:
-    from suite.device.bundle import build_bundle, resolve_models
-
     models = [m for m in args.models.split(",")] if args.models is not None else None
     entries, facts = resolve_models(table=args.table, models=models, num_classes=args.num_classes)
     size = parse_size(args.input) if args.input else facts["input_size"]

@@ -7,6 +7,9 @@ import json
 from rich.console import Console
 from rich.table import Table
 
+from suite.errors import unknown
+from suite.timing import rpi4
+
 CALIBRATIONS = ("rpi4",)
 
 
@@ -18,9 +21,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from suite.errors import unknown
-    from suite.timing import rpi4
-
     if args.device not in CALIBRATIONS:
         raise unknown("calibration", args.device, CALIBRATIONS)
     cal = rpi4.calibration().to_dict()

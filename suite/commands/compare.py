@@ -9,6 +9,13 @@ from __future__ import annotations
 
 import json
 
+from rich.console import Console
+from rich.table import Table
+
+from suite import results
+from suite.compare import differences, only_in
+from suite.errors import SuiteError
+
 
 def register(sub) -> None:
     p = sub.add_parser("compare", help="compare two runs metric by metric, with the noise each must beat",
@@ -23,13 +30,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from rich.console import Console
-    from rich.table import Table
-
-    from suite import results
-    from suite.compare import differences, only_in
-    from suite.errors import SuiteError
-
     a = results.load(results.resolve_run(args.run_a, args.results))
     b = results.load(results.resolve_run(args.run_b, args.results))
     diffs = differences(a, b)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import sys
 
+from suite import results
+from suite.errors import SuiteError, unknown
+
 FORMATS = ("csv", "json", "markdown")
 
 
@@ -46,9 +49,6 @@ def _markdown(df) -> str:
 
 
 def run(args) -> int:
-    from suite import results
-    from suite.errors import SuiteError, unknown
-
     fmt = args.format.strip().lower()
     if fmt not in FORMATS:
         raise unknown("format", fmt, FORMATS)

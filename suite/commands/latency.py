@@ -8,16 +8,18 @@ from rich.console import Console
 from rich.table import Table
 
 import zoo
-from suite.errors import parse_size
-from suite.timing.hardware import PROFILE_NAMES, REMOTE_FORMS, parse_profiles
+from suite.device.remote import measure_remote
+from suite.errors import SuiteError, parse_size
+from suite.timing.hardware import REMOTE_FORMS, parse_profiles
 from suite.timing.latency import measure_latency
+from suite.timing.profiles import local_names
 
 
 def register(sub) -> None:
     p = sub.add_parser("latency", help="time a model (or predict its Raspberry Pi 4 time)")
     p.add_argument("model", help="zoo model name")
     p.add_argument("--hardware", default="cpu",
-                   help=f"one or more of {', '.join(PROFILE_NAMES)}, {', '.join(REMOTE_FORMS)} (timed there "
+                   help=f"one or more of {', '.join(local_names())}, {', '.join(REMOTE_FORMS)} (timed there "
                         "over SSH), comma-separated (default cpu)")
     p.add_argument("--input", default="3x32x32", help="input size CxHxW (default 3x32x32, as trained)")
     p.add_argument("--batch", type=int, default=1, help="batch size of the latency measurement (default 1)")
@@ -38,8 +40,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from suite.errors import SuiteError
-
     if args.batch < 1 or args.per_image_batch < 0:
         raise SuiteError("--batch must be >= 1 and --per-image-batch >= 0")
     size = parse_size(args.input)
@@ -60,8 +60,6 @@ def run(args) -> int:
 
 def _remote(args, profile, size, head: int) -> dict:
     """Time the model on a remote device over SSH; its failure there is this command's one-line error."""
-    from suite.device.remote import measure_remote
-    from suite.errors import SuiteError
 
     out = measure_remote(profile, [(args.model, head)], input_size=size, threads=args.threads,
                          per_image_batch=args.per_image_batch or None, batch=args.batch,

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
+import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from suite.errors import SuiteError
+from suite.data.common import WORKERS_ENV
+from suite.errors import SuiteError, unknown
 from suite.run import (
     EXECUTORS,
     PRECISIONS,
@@ -27,7 +30,10 @@ from suite.run import (
     estimate_wall,
     parse_seeds,
     prepare,
+    real_backends,
 )
+from suite.run.executors import make_executor
+from suite.timing.hardware import physical_cores
 
 RECIPE_FLAGS = {"lr": float, "batch_size": int, "weight_decay": float}  # shortcuts for common overrides
 
@@ -112,8 +118,6 @@ def _names(text: str | None) -> tuple[str, ...] | None:
 def config_from_args(args, argv: tuple[str, ...] = ()) -> RunConfig:
     executor = str(getattr(args, "executor", "local") or "local").strip().lower()
     if executor not in EXECUTORS:
-        from suite.errors import unknown
-
         raise unknown("executor", executor, EXECUTORS)
     return RunConfig(
         table=str(args.table).strip(), models=_names(args.models), dataset=args.dataset, recipe=args.recipe,
@@ -149,17 +153,9 @@ def _estimate(console: Console, plan, backends, executor) -> None:
 
 
 def run(args) -> int:
-    import sys
-
-    import torch
-
-    from suite.run import real_backends
-    from suite.run.executors import make_executor
-
     console = Console(stderr=True, width=None if sys.stderr.isatty() else 140)  # logs: no 80-column wrap
     config = config_from_args(args, tuple(sys.argv[1:]))
     if getattr(args, "workers", None) is not None:  # read by suite.data where the dataset is loaded
-        from suite.data.common import WORKERS_ENV
 
         if args.workers < 0:
             raise SuiteError(f"--workers must be 0 or more, got {args.workers}")
@@ -167,8 +163,6 @@ def run(args) -> int:
     backends = real_backends()
     plan = prepare(config, backends)  # everything validated and the dataset loaded before any write
     if config.executor == "local":
-        from suite.timing.hardware import physical_cores
-
         # Stated, never torch's implicit default: one per physical core unless --threads, the ray executor's
         # rule too, so that both train to the same weights (the count changes CPU results).
         torch.set_num_threads(config.threads or physical_cores())

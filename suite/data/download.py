@@ -15,7 +15,7 @@ from pathlib import Path
 
 from suite.data.common import DOWNLOAD_ENV
 from suite.data.formats import DatasetSpec
-from suite.errors import SuiteError
+from suite.errors import SuiteError, one_line
 
 PROBE_TIMEOUT_S = 3.0
 Reachable = Callable[[str, int], bool]
@@ -63,7 +63,7 @@ def maybe_download(spec: DatasetSpec, root: Path, download: bool | None,
         root.mkdir(parents=True, exist_ok=True)
         spec.download(root)
     except Exception as exc:  # noqa: BLE001 - network, disk and archive errors alike
-        text = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+        text = one_line(exc, 300)
         raise SuiteError(f"downloading {spec.name} from {', '.join(h for h, _ in hosts)} into {root} failed "
                          f"({text}); {spec.how.replace('there', f'in {root}')} by hand") from None
     return True, ""

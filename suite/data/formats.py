@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import numpy as np
 from torchvision.datasets import CIFAR10, CIFAR100, STL10, SVHN
 
+from suite.data.catalog import DATASETS, DataSet
 from suite.data.common import damaged
 
 # --- torchvision readers with the MD5 gate removed: suite.data verifies the files itself first --------------
@@ -195,28 +196,32 @@ def _cifar_files(cls, check_meta_key: str, num_classes: int, counts: tuple[int, 
     return tuple(files)
 
 
-SPECS: dict[str, DatasetSpec] = {
-    "cifar10": DatasetSpec(
-        "cifar10", _CIFAR10, CIFAR10.base_folder, 10,
-        _cifar_files(CIFAR10, "label_names", 10, (10000, 10000)),
-        "extract cifar-10-python.tar.gz there (torchvision's cifar-10-batches-py folder)"),
-    "cifar100": DatasetSpec(
-        "cifar100", _CIFAR100, CIFAR100.base_folder, 100,
-        _cifar_files(CIFAR100, "fine_label_names", 100, (50000, 10000)),
-        "extract cifar-100-python.tar.gz there (torchvision's cifar-100-python folder)"),
-    "svhn": DatasetSpec(
-        "svhn", _SVHN, "", 10,
-        tuple(DataFile(SVHN.split_list[s][1], SVHN.split_list[s][2], s, _check_svhn_mat, c)
-              for s, c in (("train", 73257), ("test", 26032))),
-        "put train_32x32.mat and test_32x32.mat there (torchvision's SVHN layout)"),
-    "stl10": DatasetSpec(
-        "stl10", _STL10, STL10.base_folder, 10,
-        (DataFile("train_X.bin", STL10.train_list[0][1], "train", _check_stl_images, 5000),
-         DataFile("train_y.bin", STL10.train_list[1][1], "train", _check_stl_labels, 5000),
-         DataFile("test_X.bin", STL10.test_list[0][1], "test", _check_stl_images, 8000),
-         DataFile("test_y.bin", STL10.test_list[1][1], "test", _check_stl_labels, 8000)),
-        "extract stl10_binary.tar.gz there (torchvision's stl10_binary folder)",
-        {"train_X.bin": "train_y.bin", "test_X.bin": "test_y.bin"}),
-}
+def _spec(name: str, reader: type, files: Callable[[DataSet], tuple[DataFile, ...]], how: str,
+          labels_files: dict[str, str] | None = None) -> DatasetSpec:
+    # folder and classes come from the one declaration of the data set (suite.data.catalog)
+    info = DATASETS[name]
+    return DatasetSpec(name, reader, info.folder, info.num_classes, files(info), how, labels_files or {})
+
+
+# a cifar batch file holds 10,000 images: train is five of them (CIFAR-10) or one (CIFAR-100)
+SPECS: dict[str, DatasetSpec] = {s.name: s for s in (
+    _spec("cifar10", _CIFAR10,
+          lambda d: _cifar_files(CIFAR10, "label_names", d.num_classes, (d.train_count // 5, d.test_count)),
+          "extract cifar-10-python.tar.gz there (torchvision's cifar-10-batches-py folder)"),
+    _spec("cifar100", _CIFAR100,
+          lambda d: _cifar_files(CIFAR100, "fine_label_names", d.num_classes, (d.train_count, d.test_count)),
+          "extract cifar-100-python.tar.gz there (torchvision's cifar-100-python folder)"),
+    _spec("svhn", _SVHN,
+          lambda d: tuple(DataFile(SVHN.split_list[s][1], SVHN.split_list[s][2], s, _check_svhn_mat, c)
+                          for s, c in (("train", d.train_count), ("test", d.test_count))),
+          "put train_32x32.mat and test_32x32.mat there (torchvision's SVHN layout)"),
+    _spec("stl10", _STL10,
+          lambda d: (DataFile("train_X.bin", STL10.train_list[0][1], "train", _check_stl_images, d.train_count),
+                     DataFile("train_y.bin", STL10.train_list[1][1], "train", _check_stl_labels, d.train_count),
+                     DataFile("test_X.bin", STL10.test_list[0][1], "test", _check_stl_images, d.test_count),
+                     DataFile("test_y.bin", STL10.test_list[1][1], "test", _check_stl_labels, d.test_count)),
+          "extract stl10_binary.tar.gz there (torchvision's stl10_binary folder)",
+          {"train_X.bin": "train_y.bin", "test_X.bin": "test_y.bin"}),
+)}
 
 

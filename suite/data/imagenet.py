@@ -27,10 +27,12 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from suite.data.catalog import DATASETS
 from suite.data.common import SUBSET_RULE, WORKERS_ENV, DamagedFileError, damaged, pick_subset, subset_fingerprint
+from suite.data.datapath import num_batches
 from suite.errors import SuiteError
 
-FOLDER = "imagenet"
+FOLDER = DATASETS["imagenet"].folder
 DEFAULT_SIZE = 224
 EVAL_CROP_FRACTION = 0.875  # resize 256, centre crop 224
 SAMPLE_CHECKS = 8  # images per split decoded at load time, so a broken tree fails before training
@@ -177,8 +179,6 @@ class StreamDataset:
     def train_loader(self, batch_size: int, generator: torch.Generator, *, flip: bool = True,
                      image_size: int | None = None) -> DataLoader:
         """One epoch's batches (uint8 images, int64 labels), order and augmentation seeded from ``generator``."""
-        from suite.data.datapath import num_batches
-
         n = self.train_count
         order = torch.randperm(n, generator=generator).tolist()
         seed = int(torch.randint(0, 1 << 62, (1,), generator=generator))

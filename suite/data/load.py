@@ -6,19 +6,18 @@ import os
 
 import torch
 
+from suite.data.catalog import DATASETS
 from suite.data.common import DATA_DIR_ENV, resolve_data_dir
 from suite.data.device import DeviceDataset, load_arrays
 from suite.data.download import Reachable, maybe_download
 from suite.data.formats import SPECS
 from suite.data.imagenet import FOLDER as IMAGENET_FOLDER
 from suite.data.imagenet import StreamDataset, load_imagenet
-from suite.errors import unknown
-
-STREAMED = ("imagenet",)
+from suite.errors import SuiteError, unknown
 
 
 def dataset_names() -> list[str]:
-    return sorted([*SPECS, *STREAMED])
+    return sorted(n for n, info in DATASETS.items() if n in SPECS or info.streamed)
 
 
 def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None, train_subset: int | None = None,
@@ -38,7 +37,7 @@ def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None, train_
     one-line SuiteError naming where it looked and the layout it expects.
     """
     key = str(name).lower()
-    if key not in SPECS and key not in STREAMED:
+    if key not in dataset_names():
         raise unknown("dataset", name, dataset_names())
     root = resolve_data_dir(data_dir)
     device = torch.device(device)
@@ -59,8 +58,6 @@ def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None, train_
 
 
 def _missing(spec, folder, missing: list[str], data_dir, why: str):
-    from suite.errors import SuiteError
-
     tail = f" ({why})" if why else ""
     return SuiteError(f"{spec.name} not found: looked for {', '.join(str(folder / m) for m in missing)}; "
                       f"{spec.how.replace('there', f'in {data_dir}')}, or point --data-dir / ${DATA_DIR_ENV} at a "

@@ -18,7 +18,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import suite
+import zoo
+from suite.data.catalog import dataset_info
 from suite.errors import SuiteError, unknown
+from suite.provenance import git_commit
+from suite.tables import TableSpec, get_table
 from suite.timing.ondevice.timing_protocol import Protocol
 
 FORMAT = "suite-device-bundle"
@@ -31,8 +35,6 @@ SHIPPED = {
     "timing_protocol.py": ONDEVICE_DIR / "timing_protocol.py",
     "device_identify.py": ONDEVICE_DIR / "device_identify.py",
 }
-DATASET_CLASSES = {"cifar10": 10, "svhn": 10, "stl10": 10, "cifar100": 100, "imagenet": 1000}
-DATASET_INPUT = {"stl10": (3, 96, 96), "imagenet": (3, 224, 224)}  # others: 3x32x32
 
 README = """\
 Timing bundle written by `suite bundle` (suite {version}, commit {commit}).
@@ -59,17 +61,11 @@ class BundleModel:
     needs_torchvision: bool = False
 
 
-def _table_spec(table_id: str):
-    from suite.tables import get_table
-
-    return get_table(table_id)
-
-
-def _table_input(spec) -> tuple[int, int, int]:
-    for candidate in (getattr(getattr(spec, "latency", None), "input_size", None), getattr(spec, "input_size", None)):
-        if candidate:
-            return tuple(int(s) for s in candidate)
-    return DATASET_INPUT.get(getattr(spec, "dataset", None) or "", (3, 32, 32))
+def _table_input(spec: TableSpec) -> tuple[int, int, int]:
+    if spec.latency.input_size:
+        return tuple(int(s) for s in spec.latency.input_size)  # type: ignore[return-value]
+    info = dataset_info(spec.dataset)
+    return info.input_size if info else (3, 32, 32)
 
 
 def resolve_models(*, table: str | None = None, models: list[str] | None = None,
@@ -80,20 +76,18 @@ def resolve_models(*, table: str | None = None, models: list[str] | None = None,
     row's printed head for a timing-only table, 10 (CIFAR-10) for models named without a table;
     ``num_classes`` overrides it for every model.
     """
-    import zoo
-
     if (table is None) == (models is None):
         raise SuiteError("name either --table ID or --models M1,M2,... (one of the two)")
     if num_classes is not None and num_classes < 1:
         raise SuiteError(f"--num-classes must be a positive integer, got {num_classes}")
     facts: dict = {"table": None, "dataset": None, "input_size": (3, 32, 32)}
     if table is not None:
-        spec = _table_spec(table)
-        dataset = getattr(spec, "dataset", None)
-        facts = {"table": spec.id, "dataset": dataset, "input_size": _table_input(spec)}
+        spec = get_table(table)
+        info = dataset_info(spec.dataset)
+        facts = {"table": spec.id, "dataset": spec.dataset, "input_size": _table_input(spec)}
         # trained tables: the dataset's classes; a timing-only table (no dataset): the head each row printed
-        chosen = [(r.model, r.row, num_classes or (DATASET_CLASSES.get(dataset, 10) if dataset else
-                                                   r.published_head)) for r in spec.rows]
+        chosen = [(r.model, r.row, num_classes or (info.num_classes if info else r.published_head))
+                  for r in spec.rows]
     else:
         chosen = [(m.strip(), None, num_classes or 10) for m in models if m.strip()]
         if not chosen:
@@ -134,9 +128,6 @@ def build_bundle(out: str | Path, models: list[BundleModel] | list[tuple[str, in
                  input_size=(3, 32, 32), threads: int | None = None, protocol: Protocol | None = None,
                  per_image_batch: int | None = 100, batch: int = 1, table: str | None = None) -> Path:
     """Write the bundle into ``out`` (created; an older bundle there is replaced) and return its path."""
-    import zoo
-    from suite.provenance import git_commit
-
     if threads is not None and threads < 1:
         raise SuiteError(f"--threads must be a positive integer, got {threads}")
     if batch < 1 or (per_image_batch is not None and per_image_batch < 0):

@@ -14,6 +14,7 @@ from suite.errors import SuiteError
 from suite.timing.hardware import HardwareProfile, RemoteTarget, parse_remote
 from suite.timing.ondevice.device_identify import describe
 from suite.timing.ondevice.timing_protocol import Protocol
+from suite.timing.profiles import board
 
 DEFAULT_TIMEOUT_S = 3600  # a full table at the paper protocol takes about a minute per model on a Pi 4
 PROBE = ("threshnet79", 10)  # any model: --identify times nothing, the bundle only has to be complete
@@ -35,14 +36,9 @@ def as_target(target: HardwareProfile | RemoteTarget | str) -> RemoteTarget:
 
 def _wrong_device(target: RemoteTarget, doc: dict) -> SuiteError:
     info = doc.get("device") or {}
-    return SuiteError(f"{target.display} is not a {_board(target.expect)}: it is {describe(info)} (label "
+    return SuiteError(f"{target.display} is not a {board(target.expect)}: it is {describe(info)} (label "
                       f"{doc.get('label_detected')!r}); time it as ssh://{target.display}, or pass --label "
                       f"{target.expect} to record it as {target.expect} anyway (the provenance says so)")
-
-
-def _board(label: str | None) -> str:
-    return {"rpi4": "Raspberry Pi 4", "rpi5": "Raspberry Pi 5", "rpi3b": "Raspberry Pi 3 Model B"}.get(label or "",
-                                                                                                       str(label))
 
 
 def _runner_args(target: RemoteTarget, *, label: str | None, threads: int | None, timeout_s: int) -> list[str]:

@@ -22,7 +22,7 @@ from suite.report.notes import banner, footnotes, misprints, provenance_items
 from suite.report.runs import HOW_TO, choose_runs
 from suite.report.tables import TableData, build_table, complexity_table
 from suite.report.view import sections
-from suite.run.store import write_json_atomic
+from suite.run.store import find_runs, write_json_atomic
 from suite.tables import COMPLEXITY, PAPERS, TABLES, get_table
 
 
@@ -54,8 +54,6 @@ class Reports:
 
 
 def _runs(results: Path) -> list:
-    from suite.run.store import find_runs
-
     results = Path(results).expanduser()
     if not results.exists():
         return []

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from suite.report.tables import LABELS, TableData
+from suite.provenance import provenance
+from suite.report.tables import TableData
 from suite.tables import METRICS
 from suite.tables.metrics import ERROR, TIME, TRAIN_TIME
+from suite.timing.profiles import PROFILES, label
 
 
 def banner(td: TableData) -> str:
@@ -25,7 +27,7 @@ def _prediction_notes(td: TableData, hw: str) -> list[str]:
     stats = [r.times[hw] for r in td.rows if hw in r.times and r.times[hw].predicted]
     if not stats:
         return []
-    label = LABELS.get(hw, hw)
+    name = label(hw)
     rec = _latency_of(td, hw)
     cal = rec.get("calibration") or {}
     err = max((s.expected_error_pct or 0.0) for s in stats)
@@ -33,7 +35,7 @@ def _prediction_notes(td: TableData, hw: str) -> list[str]:
     worst_pct = cal.get("worst_model_error_pct", cal.get("max_loo_error_pct"))
     points = len(cal.get("points") or [])
     worst_text = f", worst model {worst} ±{worst_pct:.0f} %" if worst and worst_pct is not None else ""
-    notes = [f"* {label} times marked * are predicted, not measured (no Raspberry Pi here): "
+    notes = [f"* {name} times marked * are predicted, not measured (no Raspberry Pi here): "
              f"suite.timing.rpi4 predicts them "
              f"from what the Pi's torch executes for each model, calibrated on {points or 'the'} published Pi 4 times, "
              f"with an expected error of about ±{err:.0f} % (leave-one-model-out{worst_text}). A prediction never "
@@ -41,12 +43,12 @@ def _prediction_notes(td: TableData, hw: str) -> list[str]:
              "`suite bundle` or `--hardware rpi4@host` to fill them."]
     held = [r.row for r in td.rows if hw in r.held_out]
     if held:
-        notes.append(f"{', '.join(held)}: calibration models of the {label} predictor, each predicted by the fit "
+        notes.append(f"{', '.join(held)}: calibration models of the {name} predictor, each predicted by the fit "
                      "without its own published times (leave-one-model-out), so their Δ is an out-of-sample error, "
                      "not a fitted residual.")
     outside = [r.row for r in td.rows if hw in r.extrapolated]
     if outside:
-        notes.append(f"{', '.join(outside)}: {label} predictions extrapolated beyond the calibration models' "
+        notes.append(f"{', '.join(outside)}: {name} predictions extrapolated beyond the calibration models' "
                      f"features; expect a larger error than ±{err:.0f} %.")
     return notes
 
@@ -63,7 +65,7 @@ def _measured_notes(td: TableData, hw: str) -> list[str]:
     where = {"bundle": "measured on the device through a `suite bundle` and imported",
              "ssh": "measured on the device over SSH"}.get(source, "measured natively")
     published = td.spec.published_devices.get(hw)
-    text = (f"{LABELS.get(hw, hw)}: {how}, {where} on {device} with {rec.get('threads') or '?'} thread(s) (see "
+    text = (f"{label(hw)}: {how}, {where} on {device} with {rec.get('threads') or '?'} thread(s) (see "
             "provenance)")
     text += f"; the paper's: {published}." if published else "; not a column of the paper."
     return [text]
@@ -78,10 +80,9 @@ def footnotes(td: TableData) -> list[str]:
         m = METRICS[c]
         if m.group == TIME and m.hardware not in td.hardware and td.run is not None:
             paper = spec.published_devices.get(m.hardware, "the paper's device")
-            how = {"gpu": "no CUDA device was used for this run; run `suite run --hardware gpu` on a CUDA machine",
-                   "rpi3b": "measure it on a Raspberry Pi 3B with `suite bundle` (never predicted)"}.get(
-                m.hardware, f"add `--hardware {m.hardware}`")
-            notes.append(f"{LABELS.get(m.hardware, m.hardware)}: not measured - {how} (the paper: {paper}).")
+            spec = PROFILES.get(m.hardware or "")
+            how = spec.how() if spec else f"add `--hardware {m.hardware}`"
+            notes.append(f"{label(m.hardware or '')}: not measured - {how} (the paper: {paper}).")
     sources = sorted({src for r in td.rows for src in r.supplemented.values()})
     for src in sources:
         rows = [r.row for r in td.rows if src in r.supplemented.values()]
@@ -114,8 +115,6 @@ def misprints(td: TableData) -> list[dict]:
 
 def provenance_items(td: TableData) -> list[tuple[str, str]]:
     if td.run is None:
-        from suite.provenance import provenance
-
         prov = provenance("cpu")
         return [("kind", "complexity only: computed by `suite report`, no run needed"),
                 ("counter", "torchstat 0.0.7's conventions, re-implemented in suite/complexity/ and checked against "

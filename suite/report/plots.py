@@ -24,12 +24,9 @@ from matplotlib.patches import FancyArrowPatch  # noqa: E402
 from matplotlib.ticker import LogFormatter  # noqa: E402
 from matplotlib.transforms import Bbox  # noqa: E402
 
-try:  # the report's table model; the plots only need the published time columns and hardware labels
-    from suite.report.tables import HW_ORDER, LABELS, PUBLISHED_TIME
-except ImportError:  # pragma: no cover - kept working while the report is reorganised
-    HW_ORDER, LABELS, PUBLISHED_TIME = ("gpu", "rpi4", "cpu"), {}, {"gpu": "gpu_time_ms", "rpi4": "rpi4_time_ms"}
+from suite.report.tables import PUBLISHED_TIME  # noqa: E402
+from suite.timing.profiles import PROFILES, label, order_key  # noqa: E402
 
-COLORS = {"cpu": "tab:blue", "rpi4": "tab:orange", "gpu": "tab:green", "rpi5": "tab:purple", "rpi3b": "tab:brown"}
 LABEL_SIZE = 7.5  # points: the model numbers
 LEGEND_SIZE = 7.5
 PANEL_W, PANEL_H, MIN_W = 3.9, 3.6, 6.8  # inches
@@ -95,7 +92,7 @@ def _time_panels(td) -> list[tuple[str, bool, list[Pair]]]:
     rows = _rows(td)
     seen = {hw for _, r in rows for hw in _field(r, "times", {})} | {
         hw for hw, col in PUBLISHED_TIME.items() if any(_field(r, "published", {}).get(col) for _, r in rows)}
-    order = [hw for hw in HW_ORDER if hw in seen] + sorted(seen - set(HW_ORDER))
+    order = sorted(seen, key=order_key)
     panels = []
     for hw in order:
         pairs, predicted = [], False
@@ -155,7 +152,7 @@ def _legend(fig: Figure, title: str, style: list[tuple[Line2D, str]], names: dic
 
 
 def _style(color: str, marker: str, hw: str | None = None) -> list[tuple[Line2D, str]]:
-    where = f", {LABELS.get(hw, hw)}" if hw else ""
+    where = f", {label(hw)}" if hw else ""
     return [(Line2D([], [], marker=marker, color=color, linestyle="none"), f"ours{where}"),
             (Line2D([], [], marker=marker, markerfacecolor="white", markeredgecolor=color, linestyle="none"),
              f"published{where}"),
@@ -239,10 +236,10 @@ def error_vs_time_figure(td) -> Figure | None:
     fig, axes = _new_figure(len(panels))
     style, names = [], {}
     for ax, (hw, predicted, pairs) in zip(axes, panels, strict=True):
-        color = COLORS.get(hw, "tab:gray")
+        color = PROFILES[hw].color if hw in PROFILES else "tab:gray"
         _draw_pairs(ax, pairs, color, "o")
-        label = LABELS.get(hw, hw)
-        ax.set_title(f"{label}{' (ours predicted, not measured)' if predicted else ''}", fontsize=8.5)
+        name = label(hw)
+        ax.set_title(f"{name}{' (ours predicted, not measured)' if predicted else ''}", fontsize=8.5)
         ax.set_xlabel("time per image (ms, log scale)", fontsize=8)
         ours, published = _style(color, "o", hw)[:2]
         style += ([ours] if any(p.ours for p in pairs) else []) + ([published] if any(p.published for p in pairs)

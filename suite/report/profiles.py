@@ -14,9 +14,8 @@ from pathlib import Path
 
 import torch
 
-DATASET_CLASSES = {"cifar10": 10, "cifar100": 100, "svhn": 10, "stl10": 10, "imagenet": 1000}
-DATASET_INPUT = {"cifar10": (3, 32, 32), "cifar100": (3, 32, 32), "svhn": (3, 32, 32), "stl10": (3, 96, 96),
-                 "imagenet": (3, 224, 224)}
+import zoo
+from suite.complexity import profile
 
 
 def _cache_file() -> Path:
@@ -64,9 +63,6 @@ def torchstat(model: str, head: int, input_size: tuple[int, int, int]) -> dict:
     profiles = _load()
     key = f"{model}|{head}|{'x'.join(map(str, input_size))}"
     if key not in profiles:
-        import zoo
-        from suite.complexity import profile
-
         torch.manual_seed(0)
         rep = profile(zoo.create_model(model, num_classes=head), tuple(input_size), convention="torchstat")
         profiles[key] = {"params": rep.params, "flops": rep.flops, "madd": rep.madd, "memory_mb": rep.memory_mb,

@@ -12,18 +12,19 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from suite.report.profiles import DATASET_CLASSES, DATASET_INPUT, complexity_record
+from suite.data.catalog import dataset_info
+from suite.report.profiles import complexity_record
 from suite.results import flatten
 from suite.stats import Stat, binomial_sigma_pct
 from suite.tables import COMPLEXITY, METRICS, TableSpec
 from suite.tables.metrics import TIME
+from suite.timing.profiles import order_key
 from zoo.published import load_table
 
 CX = ("flops_g", "madd_g", "memory_mb", "params_m", "memrw_mb", "flops_m")
-LABELS = {"gpu": "GPU", "rpi4": "RPi 4", "cpu": "CPU", "rpi3b": "RPi 3B", "rpi5": "RPi 5",
-          **{k: m.label.replace(" ms/img", "").replace(" s/img", "") if m.group == TIME else m.label
-             for k, m in METRICS.items()}}
-HW_ORDER = ("gpu", "rpi4", "rpi3b", "rpi5", "cpu")
+# metric key -> column label (a hardware's label: suite.timing.profiles.label)
+LABELS = {k: m.label.replace(" ms/img", "").replace(" s/img", "") if m.group == TIME else m.label
+          for k, m in METRICS.items()}
 # hardware -> the published column of its time (a plot draws the published points in ms: see METRICS[...].scale)
 PUBLISHED_TIME = {m.hardware: k for k, m in METRICS.items() if m.group == TIME and m.scale == 1.0}
 
@@ -181,7 +182,7 @@ def _hardware(df: pd.DataFrame) -> list[str]:
                    | {c[: -len("_median_ms")] for c in df.columns if c.endswith("_median_ms")})
     found = [hw for hw in found if any(c in df and df[c].notna().any()
                                        for c in (f"{hw}_per_image_ms", f"{hw}_median_ms"))]
-    return sorted(found, key=lambda h: (HW_ORDER.index(h) if h in HW_ORDER else len(HW_ORDER), h))
+    return sorted(found, key=order_key)
 
 
 def _fill(row: RowData, spec: TableSpec, lines: pd.DataFrame, hardware: list[str]) -> None:
@@ -311,8 +312,9 @@ def complexity_table(spec: TableSpec) -> TableData:
     """A table with no run: its published complexity columns beside our own profile (torchstat convention)."""
     published, filled = published_rows(spec)
     rows = []
-    classes = DATASET_CLASSES.get(spec.dataset or "", None)
-    size = DATASET_INPUT.get(spec.dataset or "", None)
+    info = dataset_info(spec.dataset)
+    classes = info.num_classes if info else None
+    size = info.input_size if info else None
     for rs in spec.rows:
         row = _row(spec, rs, published, filled)
         try:

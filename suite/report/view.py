@@ -8,6 +8,7 @@ from suite.report.tables import LABELS, RowData, TableData
 from suite.stats import Stat, fmt_num, fmt_stat, time_digits
 from suite.tables import METRICS
 from suite.tables.metrics import COMPLEXITY, ERROR, TIME, Metric
+from suite.timing.profiles import label
 
 COMPLEXITY_WARN_PCT = 1.0  # a measured complexity further than this from the printed figure is highlighted
 TRAINED_CX = ("flops_g", "madd_g", "memory_mb", "params_m", "memrw_mb")
@@ -95,7 +96,7 @@ def measured_section(td: TableData) -> Section | None:
     timed = {m.hardware for m in metrics if m.group == TIME}
     extra = [hw for hw in td.hardware if hw not in timed]
     unit = "ms/img" if spec.latency.per_image else f"ms at batch {spec.latency.batch}"
-    header += [f"{LABELS.get(hw, hw)} {unit} (ours)" for hw in extra]
+    header += [f"{label(hw)} {unit} (ours)" for hw in extra]
     errors = any(m.group == ERROR for m in metrics)
     if errors:
         header.append("Error % final (ours)")

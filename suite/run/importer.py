@@ -16,7 +16,7 @@ from pathlib import Path
 from suite.device.times import DeviceTimes, device_times, load_document
 from suite.errors import SuiteError
 
-RESULTS = "results.jsonl"
+from .store import RESULTS, RunStore
 
 
 @dataclass
@@ -27,41 +27,6 @@ class ImportSummary:
     lines: int = 0  # superseding lines appended
     replaced_predictions: list[str] = field(default_factory=list)  # models whose same-profile value was predicted
     failures: dict[str, str] = field(default_factory=dict)  # models that failed on the device (not imported)
-
-
-class _Store:
-    """The run store's reader and writer: suite.run.store.RunStore when present, else suite.run's helpers."""
-
-    def __init__(self, run_dir: Path):
-        self.run_dir = run_dir
-        try:
-            from suite.run.store import RunStore
-        except ImportError:
-            self._store = None
-        else:
-            self._store = RunStore(run_dir)
-
-    def lock(self):
-        """The run's driver lock: a `suite run` writing this run now makes the import wait for another time."""
-        if self._store is not None and hasattr(self._store, "driver_lock"):
-            return self._store.driver_lock()
-        return nullcontext()
-
-    def lines(self) -> list[dict]:
-        if self._store is not None:
-            lines = self._store.lines()
-            return list(lines.values()) if isinstance(lines, dict) else list(lines)
-        from suite.run import latest_by_key, read_jsonl
-
-        return list(latest_by_key(read_jsonl(self.run_dir / RESULTS)[0]).values())
-
-    def append(self, record: dict) -> None:
-        if self._store is not None:
-            self._store.append(record)
-            return
-        from suite.run import append_jsonl
-
-        append_jsonl(self.run_dir / RESULTS, record)
 
 
 def resolve_run_dir(path: str | Path) -> Path:
@@ -114,12 +79,12 @@ def import_document(doc: dict, run_dir: str | Path, *, source: str = "bundle", w
     """Append superseding lines carrying the document's measured times (``source``: bundle or ssh)."""
     run_dir = resolve_run_dir(run_dir)
     times = device_times(doc, source=source, where=where)
-    store = _Store(run_dir)
-    with nullcontext() if dry_run else store.lock():  # the lines read here stay the latest until ours are added
+    store = RunStore(run_dir)
+    with nullcontext() if dry_run else store.driver_lock():  # the lines read here stay the latest until ours are added
         return _supersede(store, times, run_dir, where, source, dry_run)
 
 
-def _supersede(store: _Store, times: DeviceTimes, run_dir: Path, where: str, source: str,
+def _supersede(store: RunStore, times: DeviceTimes, run_dir: Path, where: str, source: str,
                dry_run: bool) -> ImportSummary:
     lines = store.lines()
     if not lines:

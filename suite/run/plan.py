@@ -16,15 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from suite.errors import SuiteError, unknown
+from suite.precision import PRECISIONS
 
 from .backends import Backends
+from .executor_check import EXECUTORS, check_executor
 from .presets import PRESETS, Preset
 from .records import as_dict
 from .store import MANIFEST, read_json
-
-PRECISIONS = ("fp32", "bf16", "fp16")
-EXECUTORS = ("local", "gpus", "ray")
-
 
 NO_DATA = "none"  # the dataset name of a timing-only table's run
 
@@ -251,8 +249,6 @@ def run_name(table, dataset_name: str, preset: Preset, recipe_name: str, digest:
 
 def prepare(config: RunConfig, backends: Backends) -> Plan:
     """Validate every input and load the dataset; raises SuiteError before anything is written."""
-    from .executors import check_executor
-
     table, runnable = _table(config.table)
     # Each table names the hardware it is usually timed on (rpi4 for the Pi tables, cpu otherwise).
     config = replace(config, hardware=config.hardware or table.hardware)

@@ -22,6 +22,7 @@ from typing import Any
 from suite.errors import SuiteError
 
 from .backends import Backends, real_backends
+from .executors.local import LocalExecutor
 from .job import JobContext, Task, base_record
 from .plan import ModelJob, Plan
 from .records import FINISHED, SCHEMA, as_dict, failure, join_reasons, new_attempt, now, result_key
@@ -93,8 +94,6 @@ class Runner:
     def __init__(self, plan: Plan, backends: Backends, *, progress: Any = None,
                  events: Callable[[str, dict], None] | None = None, executor=None,
                  backends_factory: Callable[[], Backends] = real_backends):
-        from .executors.local import LocalExecutor
-
         self.plan, self.backends = plan, backends
         self.progress = progress
         self.report = events or (lambda event, info: None)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from suite.timing.profiles import PROFILES
+
 TIME, ERROR, TRAIN_TIME, COMPLEXITY = "time", "error", "train_time", "complexity"
 
 
@@ -31,9 +33,10 @@ class Metric:
         return self.source
 
 
-def _time(key: str, label: str, hardware: str, *, scale: float = 1.0, unit: str = "ms/img",
-          digits: int = 2) -> Metric:
-    return Metric(key, label, TIME, digits, hardware=hardware, scale=scale, unit=unit)
+def _times() -> list[Metric]:
+    # one time column per paper column a hardware profile declares (suite.timing.profiles)
+    return [Metric(col.key, f"{spec.label} {col.unit}", TIME, col.digits, hardware=spec.name, scale=col.scale,
+                   unit=col.unit) for spec in PROFILES.values() for col in spec.published]
 
 
 def _cx(key: str, label: str, field: str) -> Metric:
@@ -42,10 +45,7 @@ def _cx(key: str, label: str, field: str) -> Metric:
 
 
 METRICS: dict[str, Metric] = {m.key: m for m in (
-    _time("gpu_time_ms", "GPU ms/img", "gpu"),
-    _time("rpi4_time_ms", "RPi 4 ms/img", "rpi4", digits=1),
-    _time("cpu_ms", "CPU ms/img", "cpu", digits=1),
-    _time("rpi3b_s", "RPi 3B s/img", "rpi3b", scale=1e-3, unit="s/img"),
+    *_times(),
     Metric("error_pct", "Error % best", ERROR, 2, delta="pp", source="error_best_pct", unit="%"),
     Metric("top1_acc_pct", "Top-1 acc %", ERROR, 2, better="higher", delta="pp", source="top1_acc_pct", unit="%"),
     Metric("top5_acc_pct", "Top-5 acc %", ERROR, 2, better="higher", delta="pp", source="top5_acc_pct", unit="%"),

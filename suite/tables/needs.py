@@ -5,14 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from suite.data.catalog import dataset_info
 from suite.tables.metrics import METRICS, TIME
 from suite.tables.spec import COMPLEXITY, TableSpec
-
-# Where torchvision's layouts put each data set under the data directory (what `suite run` reads).
-DATA_FOLDERS = {"cifar10": ("cifar-10-batches-py",), "cifar100": ("cifar-100-python",), "svhn": ("svhn", ""),
-                "stl10": ("stl10_binary",), "imagenet": ("imagenet", "ImageNet", "")}
-DATA_MARKERS = {"svhn": "train_32x32.mat", "imagenet": "train"}
-DEVICE_NAMES = {"gpu": "a CUDA GPU", "rpi4": "a Raspberry Pi 4", "rpi3b": "a Raspberry Pi 3B", "cpu": "a CPU"}
+from suite.timing.profiles import PROFILES, Timing, board
 
 
 @dataclass(frozen=True)
@@ -23,7 +19,7 @@ class Needs:
     def describe(self) -> str:
         parts = [f"data set {self.dataset}"] if self.dataset else [
             "no data set (timing only)" if self.devices else "nothing (complexity only)"]
-        parts += [DEVICE_NAMES.get(d, d) + " for its time column" for d in self.devices]
+        parts += [f"a {board(d)} for its time column" for d in self.devices]
         return "; ".join(parts)
 
 
@@ -33,12 +29,22 @@ def needs(spec: TableSpec) -> Needs:
 
 
 def dataset_present(name: str, data_dir: Path) -> bool:
-    for folder in DATA_FOLDERS.get(name, (name,)):
+    info = dataset_info(name)
+    marker = info.marker if info else None
+    for folder in info.folders if info else (name,):
         base = data_dir / folder if folder else data_dir
-        marker = DATA_MARKERS.get(name)
         if (base / marker).exists() if marker else base.is_dir() and any(base.iterdir()):
             return True
     return False
+
+
+def _present(name: str, *, cuda: bool, pi: str | None) -> bool:
+    timing = PROFILES[name].timing
+    if timing is Timing.CUDA:
+        return cuda
+    if timing is Timing.LOCAL_CPU:
+        return True
+    return pi == name  # a board: this machine must be one
 
 
 def here(spec: TableSpec, *, data_dir: Path, cuda: bool, pi: str | None) -> tuple[str, list[str]]:
@@ -51,13 +57,8 @@ def here(spec: TableSpec, *, data_dir: Path, cuda: bool, pi: str | None) -> tupl
         missing.append(f"{n.dataset} not found under {data_dir} (pass --data-dir, or let `suite run` download it"
                        f"{' - ImageNet is never downloaded' if n.dataset == 'imagenet' else ''})")
     for dev in n.devices:
-        if dev == "gpu" and not cuda:
-            partial.append("no CUDA GPU here: the GPU column stays empty (ratios on the CPU instead)")
-        elif dev == "rpi4" and pi != "rpi4":
-            partial.append("no Raspberry Pi 4 here: its column is predicted (never decides a claim) unless "
-                           "measured through `suite bundle` or `--hardware rpi4@host`")
-        elif dev == "rpi3b" and pi != "rpi3b":
-            partial.append("no Raspberry Pi 3B here: its column needs `suite bundle` on a Pi 3B")
+        if not _present(dev, cuda=cuda, pi=pi):
+            partial.append(PROFILES[dev].missing_here)
     if missing:
         return "no", missing + partial
     return ("partly" if partial else "yes"), partial or ["everything it needs is here"]

@@ -21,14 +21,13 @@ import torch
 from suite.errors import SuiteError, unknown
 from suite.provenance import cpu_model, device_name, provenance
 from suite.timing.ondevice import device_identify as identify
+from suite.timing.profiles import PROFILES, Timing, board_labels, local_names
 
-PROFILE_NAMES = ("cpu", "gpu", "rpi4")
 REMOTE_FORMS = ("rpi4@[user@]host[:port]", "ssh://[user@]host[:port]")
-REMOTE_LABELS = ("rpi4", "rpi5", "rpi3b")  # LABEL@host: the device must identify as LABEL
 CPUINFO = Path("/proc/cpuinfo")
 DEVICE_TREE_MODEL = Path("/proc/device-tree/model")
 CPU0_FREQ = Path("/sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq")
-RPI4_THREADS = 4  # the Pi 4's four Cortex-A72 cores: torch's default there, presumably the paper's setting
+RPI4_THREADS = PROFILES["rpi4"].threads or 4
 
 
 @dataclass(frozen=True)
@@ -112,10 +111,10 @@ def parse_remote(text: str) -> RemoteTarget | None:
         rest = text[len("ssh://"):].rstrip("/")
     else:
         label, sep, rest = text.partition("@")
-        if not sep or label.lower() not in REMOTE_LABELS:
+        if not sep or label.lower() not in board_labels():
             if sep:
                 raise SuiteError(f"bad hardware {text!r}: a remote device is written {' or '.join(REMOTE_FORMS)}"
-                                 f" ({', '.join(REMOTE_LABELS)} before the @)")
+                                 f" ({', '.join(board_labels())} before the @)")
             return None
         expect = label.lower()
     user, sep, hostport = rest.rpartition("@")
@@ -137,7 +136,8 @@ def remote_profile(target: RemoteTarget, *, threads: int | None = None) -> Hardw
     """The profile of a remote device; its name is final for LABEL@host, provisional for ssh:// (the device's
     hostname decides: suite.device.remote.identify_remote tells it before any timing)."""
     name = target.expect or identify.host_label(target.host)
-    threads = threads or (RPI4_THREADS if target.expect == "rpi4" else 0)  # 0: the device's physical cores
+    fixed = PROFILES[target.expect].threads if target.expect else None
+    threads = threads or fixed or 0  # 0: the device's physical cores
     return HardwareProfile(name, "cpu", threads, False, f"remote {target.display}", remote=target)
 
 
@@ -150,27 +150,33 @@ def get_profile(name: str, *, threads: int | None = None, device_tree: Path = DE
     target = parse_remote(name)
     if target is not None:
         return remote_profile(target, threads=threads)
-    if key == "cpu":
-        return HardwareProfile("cpu", "cpu", threads or physical_cores(cpuinfo), True, cpu_model(),
-                               cpu_clock_mhz())
-    if key == "gpu":
+    spec = PROFILES.get(key)
+    timing = spec.timing if spec is not None else None
+    if timing is Timing.LOCAL_CPU:
+        return HardwareProfile(key, "cpu", threads or physical_cores(cpuinfo), True, cpu_model(), cpu_clock_mhz())
+    if timing is Timing.CUDA:
         if not torch.cuda.is_available():
-            raise SuiteError("hardware 'gpu' needs a CUDA device, and torch sees none on this machine "
+            raise SuiteError(f"hardware {key!r} needs a CUDA device, and torch sees none on this machine "
                              f"(torch {torch.__version__}, CUDA build {torch.version.cuda or 'none'})")
         device = f"cuda:{torch.cuda.current_device()}"
-        return HardwareProfile("gpu", device, threads or physical_cores(cpuinfo), True, device_name(device))
-    if key == "rpi4":
-        pi = raspberry_pi4_model(device_tree)
-        if pi:
-            return HardwareProfile("rpi4", "cpu", threads or RPI4_THREADS, True, pi, cpu_clock_mhz(),
-                                   pi_model=pi)
-        notes = ("not a Raspberry Pi 4: latency predicted by suite.timing.rpi4 from the model's features",)
-        if threads is not None and threads != RPI4_THREADS:
-            notes += (f"threads={threads} ignored: the prediction is calibrated on the published Pi 4 runs",)
-        return HardwareProfile("rpi4", "cpu", RPI4_THREADS, False, "Raspberry Pi 4 Model B (predicted)",
-                               notes=notes)
-    err = unknown("hardware", name, PROFILE_NAMES)
+        return HardwareProfile(key, device, threads or physical_cores(cpuinfo), True, device_name(device))
+    if timing is Timing.PREDICTED:
+        return _board_or_prediction(key, threads, device_tree)
+    err = unknown("hardware", name, local_names())
     raise SuiteError(f"{err} (a remote device is written {' or '.join(REMOTE_FORMS)})")
+
+
+def _board_or_prediction(key: str, threads: int | None, device_tree: Path) -> HardwareProfile:
+    """Measured natively on the board itself, else predicted (the one predictor there is: the Pi 4's)."""
+    fixed = PROFILES[key].threads or 1
+    model = identify.read_device_model(str(device_tree))
+    if identify.pi_label(model) == key:
+        return HardwareProfile(key, "cpu", threads or fixed, True, model, cpu_clock_mhz(), pi_model=model)
+    board = PROFILES[key].board
+    notes = (f"not a {board}: latency predicted by suite.timing.rpi4 from the model's features",)
+    if threads is not None and threads != fixed:
+        notes += (f"threads={threads} ignored: the prediction is calibrated on the published {board} runs",)
+    return HardwareProfile(key, "cpu", fixed, False, f"{board} Model B (predicted)", notes=notes)
 
 
 def parse_profiles(text: str, *, threads: int | None = None, **kw) -> list[HardwareProfile]:
@@ -180,5 +186,5 @@ def parse_profiles(text: str, *, threads: int | None = None, **kw) -> list[Hardw
     """
     names = [n.strip() if parse_remote(n) else n.strip().lower() for n in str(text).split(",") if n.strip()]
     if not names:
-        raise SuiteError(f"no hardware named in {text!r}; choose from {', '.join(PROFILE_NAMES)}")
+        raise SuiteError(f"no hardware named in {text!r}; choose from {', '.join(local_names())}")
     return [get_profile(n, threads=threads, **kw) for n in dict.fromkeys(names)]

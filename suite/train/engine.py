@@ -29,7 +29,7 @@ from torch import nn
 import zoo
 from suite.data.datapath import Normalizer, eval_batches, num_batches, plan_epoch, train_batches
 from suite.data.imagenet import iterate
-from suite.errors import SuiteError
+from suite.errors import SuiteError, one_line
 from suite.provenance import provenance
 from suite.train import checkpoint as ckpt
 from suite.train.recipes import Recipe, get_recipe
@@ -313,16 +313,11 @@ def compile_or_eager(model: nn.Module, name: str, data, device: torch.device,
             probe(x).float().sum().backward()
             del probe
     except Exception as exc:  # noqa: BLE001 - any compiler failure means: train it eagerly
-        warnings.warn(f"--compile: {name} does not compile ({_one_line(exc)[:160]}); training it eagerly",
+        warnings.warn(f"--compile: {name} does not compile ({one_line(exc, 160)}); training it eagerly",
                       RuntimeWarning, stacklevel=2)
         return False
     model.compile()
     return True
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}"[:300]
 
 
 def train_and_evaluate(model_name: str, dataset, recipe: Recipe | str, *, seed: int,
@@ -385,4 +380,4 @@ def train_and_evaluate(model_name: str, dataset, recipe: Recipe | str, *, seed: 
         except (KeyboardInterrupt, SuiteError):
             raise
         except Exception as exc:  # noqa: BLE001 - one model's failure must not stop the suite
-            return run.result("failed", reason=_one_line(exc))
+            return run.result("failed", reason=one_line(exc, 300))

@@ -15,10 +15,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from suite.errors import SuiteError
+from suite.precision import PRECISIONS
 from suite.train.recipes import Recipe
-
-PRECISIONS = ("fp32", "bf16", "fp16")
-
 
 # --- setup helpers ------------------------------------------------------------------------------------------
 

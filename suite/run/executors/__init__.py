@@ -6,149 +6,22 @@ Every executor runs ``suite.run.job.execute`` on ``Task`` objects and hands back
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlparse
+from ..executor_check import ray_address, visible_gpus
+from .base import Done, Executor
+from .gpus import GpusExecutor
+from .local import LocalExecutor
+from .ray import RayExecutor
 
-from suite.errors import SuiteError
-
-from ..job import Task
-
-RAY_PIN = "ray==2.60.0"
-RAY_INSTALL = f'pip install -e ".[ray]" (or pip install "{RAY_PIN}")'
-
-
-@dataclass
-class Done:
-    task: Task
-    value: Any = None
-    error: str | None = None  # one line: the task raised, or its worker died
-    crashed: bool = False  # the worker (or its node) died: not a Python exception inside the job
-    retry: bool = False  # the driver may run it again; Ray retries a dead worker or node on its own
-
-
-class Executor:
-    """The driver's side of an executor. ``slots``: jobs at once; ``wait`` returns finished tasks."""
-
-    name = "executor"
-    slots = 1
-
-    def start(self, emit: Callable[[dict], None]) -> None:
-        self.emit = emit
-
-    def free(self) -> int:
-        raise NotImplementedError
-
-    def submit(self, task: Task) -> None:
-        raise NotImplementedError
-
-    def wait(self, timeout: float) -> list[Done]:
-        raise NotImplementedError
-
-    def call(self, fn: Callable, *args) -> Any:
-        """Run one module-level function where the jobs run (the paper estimate's step timing)."""
-        raise NotImplementedError
-
-    def describe(self) -> dict:
-        return {"name": self.name, "slots": self.slots}
-
-    def slots_text(self) -> str:
-        return f"{self.slots} slot(s)"
-
-    def close(self) -> None:
-        pass
-
-
-def one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}"[:500] if text else type(exc).__name__
-
-
-# --- validation (no side effects: before anything is read or written) ----------------------------------------
-
-def visible_gpus() -> list[str]:
-    """GPU ids this machine offers, without initialising CUDA: $CUDA_VISIBLE_DEVICES, else nvidia-smi."""
-    env = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if env is not None:
-        return [g.strip() for g in env.split(",") if g.strip() and g.strip() != "-1"]
-    smi = shutil.which("nvidia-smi")
-    if smi is None:
-        return []
-    try:
-        out = subprocess.run([smi, "--query-gpu=index", "--format=csv,noheader"], capture_output=True,
-                             text=True, timeout=30)
-    except (OSError, subprocess.SubprocessError):
-        return []
-    return [line.strip() for line in out.stdout.splitlines() if line.strip().isdigit()] if out.returncode == 0 else []
-
-
-def ray_address(config) -> str | None:
-    return config.ray_address or os.environ.get("RAY_ADDRESS") or None
-
-
-def _check_reachable(address: str) -> None:
-    """A quick TCP probe, so that a wrong address fails in a second with one line, not after Ray's retries."""
-    if address in ("auto", "local"):
-        return
-    parsed = urlparse(address if "://" in address else f"ray://{address}")
-    default_port = 10001 if address.startswith("ray://") else 6379
-    try:
-        host, port = parsed.hostname, parsed.port or default_port
-    except ValueError:
-        raise SuiteError(f"bad --ray-address {address!r}; expected HOST:PORT, e.g. 10.0.0.1:6379") from None
-    if not host:
-        raise SuiteError(f"bad --ray-address {address!r}; expected HOST:PORT, e.g. 10.0.0.1:6379")
-    try:
-        with socket.create_connection((host, port), timeout=3):
-            pass
-    except OSError as exc:
-        raise SuiteError(f"cannot reach the Ray cluster at {address} ({exc.strerror or exc}); start it with "
-                         "`ray start --head` there, or check --ray-address / RAY_ADDRESS") from None
-
-
-def check_executor(config) -> None:
-    """Bad executor input is one line (exit 2) before the dataset is read or anything is written."""
-    if config.executor == "gpus":
-        visible = visible_gpus()
-        if config.gpus:
-            missing = [g for g in config.gpus if g not in visible]
-            if missing:
-                have = ", ".join(visible) if visible else "none"
-                raise SuiteError(f"--gpus {','.join(config.gpus)}: no GPU {', '.join(missing)} on this machine "
-                                 f"(visible: {have})")
-        elif not visible:
-            raise SuiteError("--executor gpus: this machine shows no GPU (nvidia-smi lists none); use "
-                             "--executor local, or ray on a cluster with GPUs")
-    elif config.executor == "ray":
-        try:
-            import ray  # noqa: F401 - imported again where it is used; here only: is it there
-        except ImportError:
-            raise SuiteError(f"--executor ray needs Ray, which is not installed: {RAY_INSTALL}") from None
-        address = ray_address(config)
-        if address:
-            _check_reachable(address)
-    if config.executor != "gpus" and config.gpus:
-        raise SuiteError(f"--gpus is for --executor gpus (this run uses --executor {config.executor})")
+__all__ = ["Done", "Executor", "GpusExecutor", "LocalExecutor", "RayExecutor", "make_executor"]
 
 
 def make_executor(plan, backends, *, progress=None) -> Executor:
     """The executor the plan asks for, connected and ready (Ray started or reached)."""
     config = plan.config
     if config.executor == "local":
-        from .local import LocalExecutor
-
         return LocalExecutor(plan, backends, progress=progress)
     if config.executor == "gpus":
-        from .gpus import GpusExecutor
-
         return GpusExecutor(gpus=list(config.gpus or visible_gpus()), jobs_per_gpu=config.jobs_per_gpu,
                             threads=config.threads, log_dir=plan.run_dir / "logs")
-    from .ray import RayExecutor
-
     return RayExecutor(address=ray_address(config), threads=config.threads, max_attempts=config.max_attempts,
                        device=config.device).connect()

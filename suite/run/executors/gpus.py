@@ -20,7 +20,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from ..job import Task
-from . import Done, Executor
+from .base import Done, Executor
 
 
 @dataclass

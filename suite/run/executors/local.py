@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections import deque
 
+from suite.errors import one_line
+
 from ..job import Task, Workspace, execute
-from . import Done, Executor, one_line
+from .base import Done, Executor
 
 
 class LocalExecutor(Executor):

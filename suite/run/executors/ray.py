@@ -16,17 +16,16 @@ import logging
 import os
 from pathlib import Path
 
-from suite.errors import SuiteError
+from suite.errors import SuiteError, one_line
 
-from ..job import Task
-from . import Done, Executor, one_line
+from ..executor_check import RAY_INSTALL
+from ..job import Task, execute, set_threads
+from .base import Done, Executor
 
 
 def _run_task(task: Task, queue, threads: int):
     """Inside a Ray worker: the same ``execute`` as every other executor."""
     import ray
-
-    from ..job import execute, set_threads
 
     os.environ["SUITE_RAY_NODE_ID"] = ray.get_runtime_context().get_node_id()
     set_threads(threads)  # Ray sets OMP_NUM_THREADS from num_cpus on its own: say it explicitly
@@ -68,8 +67,6 @@ class RayExecutor(Executor):
         try:
             import ray
         except ImportError:  # checked in prepare; kept for direct use
-            from . import RAY_INSTALL
-
             raise SuiteError(f"--executor ray needs Ray, which is not installed: {RAY_INSTALL}") from None
         from ray.util.queue import Queue
 

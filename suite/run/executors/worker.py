@@ -25,7 +25,9 @@ def _die_with_parent() -> None:
 def main() -> int:
     _die_with_parent()
     conn = Connection(int(os.environ["SUITE_WORKER_FD"]))
-    from suite.run.executors import one_line
+    # imported once the worker is tied to its parent: loading torch takes seconds, and a driver killed meanwhile
+    # must not leave this process behind
+    from suite.errors import one_line
     from suite.run.job import execute, set_threads
 
     threads = int(os.environ.get("SUITE_WORKER_THREADS") or 0)
