@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 import zoo
+from suite.tables import published_rows
 from zoo.fingerprint import count_params
 
 # Exact counts of the reference code at the heads the paper measured (ARCHITECTURES.md section 4).
@@ -45,11 +46,11 @@ def test_exact_params_at_paper_head(name):
 @pytest.mark.parametrize("name", sorted(EXACT))
 def test_cards_point_at_both_threshnet_tables(name):
     head = EXACT[name][0]
-    tables = {ref.table: ref.num_classes for ref in zoo.model_card(name).published}
-    # The TripleNet README table lists four of them again, with the same heads (zoo helper, session 17).
+    tables = {r["table"]: r["published_num_classes"] for r in published_rows(name)}
+    # The TripleNet README table lists four of them again, with the same heads.
     readme = {"triplenet_readme_cifar10": head} if name not in ("squeezenet_cifar", "shufflenetv2_cifar") else {}
     assert tables == {"threshnet_table3_cifar10": head, "threshnet_table4_svhn": head, **readme}
-    for row in zoo.model_card(name).published_numbers():
+    for row in published_rows(name):
         assert row["params_m"] == PUBLISHED[name][3]
 
 

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import zoo
+from suite.tables import published_rows
 from zoo.fingerprint import count_params
 from zoo.ghostnet import GhostBottleneck, GhostModule, make_divisible
 
@@ -17,10 +18,10 @@ def test_exact_params_head_1000():
 
 
 def test_published_rows():
-    tables = {ref.table for ref in zoo.model_card("ghostnet").published}
+    tables = {r["table"] for r in published_rows("ghostnet")}
     assert {"threshnet_table3_cifar10", "threshnet_table4_svhn", "dpnet_table5_cifar10",
             "dpnet_table6_imagenet"} <= tables
-    rows = {r["table"]: r for r in zoo.model_card("ghostnet").published_numbers()}
+    rows = {r["table"]: r for r in published_rows("ghostnet")}
     assert rows["threshnet_table3_cifar10"]["params_m"] == 5.18
     assert rows["dpnet_table6_imagenet"]["flops_m"] == 151
 

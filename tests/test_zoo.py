@@ -13,6 +13,7 @@ import pytest
 import torch
 
 import zoo
+from suite.tables import published_rows
 from zoo.fingerprint import count_params, shape_fingerprint
 
 DATA = Path(__file__).parent / "data" / "params"
@@ -70,7 +71,7 @@ def test_card_is_complete(name):
     if card.origin == "reconstructed":
         assert card.choices, "a reconstruction must state the choices its paper leaves open"
         assert card.residuals, "a reconstruction must state its residual error against published figures"
-    for row in card.published_numbers():  # every reference resolves to a real published row
+    for row in published_rows(name):  # every row a table maps to the model resolves to a real published row
         assert row["table"] and row["model"]
 
 
@@ -111,9 +112,10 @@ TABLE8 = {"densenet169": "DenseNet169", "densenet201": "DenseNet201", "densenet1
 def test_table8_torchvision_rows(name):
     card = zoo.model_card(name)
     assert card.origin == "torchvision" and card.num_classes == 1000
-    refs = [(r.table, r.row, r.num_classes) for r in card.published]
-    assert refs == [("thresholdnet_table8_complexity", TABLE8[name], 1000)]
-    published = card.published_numbers()[0]["params_m"]
+    rows = published_rows(name)
+    assert [(r["table"], r["model"], r["published_num_classes"]) for r in rows] == [
+        ("thresholdnet_table8_complexity", TABLE8[name], 1000)]
+    published = rows[0]["params_m"]
     assert round(int(RECORDED[name]["params"]) / 1e6, 2) == published  # torchvision's count is the printed one
 
 

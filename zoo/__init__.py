@@ -15,11 +15,10 @@ from zoo._registry import (
     model_card,
     register_model,
 )
-from zoo.card import ModelCard, PublishedRef
+from zoo.card import ModelCard
 
 __all__ = [
     "ModelCard",
-    "PublishedRef",
     "UnknownModelError",
     "closest_names",
     "create_model",

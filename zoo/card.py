@@ -1,23 +1,12 @@
-"""Model cards: what a zoo model is, where it comes from and what its papers published for it."""
+"""Model cards: what a zoo model is and where it comes from (the published rows that report it are the tables'
+`TableSpec.rows`, in `suite.tables`; `suite models --card` shows them)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Literal
 
-from zoo.published import published_row
-
 Origin = Literal["reference", "reconstructed", "torchvision"]
-
-
-@dataclass(frozen=True)
-class PublishedRef:
-    """A row of a published table that reports this model (table id as in ``zoo.published``)."""
-
-    table: str
-    row: str
-    num_classes: int | None = None  # head the published complexity figures were computed with
-    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -31,17 +20,7 @@ class ModelCard:
     input_size: tuple[int, int, int] = (3, 224, 224)  # input of the published complexity figures
     trained_input_size: tuple[int, int, int] | None = None  # input the paper trained at, if different
     classifier: str = "classifier"  # attribute path of the final layer
-    published: tuple[PublishedRef, ...] = ()
     # Reconstructions: every choice the paper leaves open, and the error left against published figures.
     choices: tuple[str, ...] = ()
     residuals: dict[str, float] = field(default_factory=dict)  # metric -> relative error (0.01 = 1 %)
     notes: str = ""
-
-    def published_numbers(self) -> list[dict]:
-        """The published rows for this model, each with its table id."""
-        rows = []
-        for ref in self.published:
-            row = published_row(ref.table, ref.row)
-            row.update(table=ref.table, published_num_classes=ref.num_classes, note=ref.note)
-            rows.append(row)
-        return rows

@@ -13,10 +13,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from zoo._registry import register_model
-from zoo.card import ModelCard, PublishedRef
+from zoo.card import ModelCard
 from zoo.layers import ConvBNAct
 
-_T3, _T4 = "threshnet_table3_cifar10", "threshnet_table4_svhn"
 _SOURCE_100 = ("weiaicunzai/pytorch-cifar100 (the CIFAR-100 training repository the ThreshNet authors used), "
                "re-written from its layer description")
 _SOURCE_10 = "kuangliu/pytorch-cifar models/efficientnet.py (CIFAR-10), re-written from its layer description"
@@ -38,23 +37,13 @@ class ChannelShuffle(nn.Module):
         return channel_shuffle(x, self.groups)
 
 
-_TRIPLENET = "triplenet_readme_cifar10"  # TripleNet README: Pi 4 times and errors beside Table III's complexity
-_IN_TRIPLENET = ("ShuffleNet", "MobileNetV2", "MobileNet", "EfficientNetB0")
-
-
-def _refs(row: str, head: int, note: str = "") -> tuple[PublishedRef, ...]:
-    refs = (PublishedRef(_T3, row, head, note), PublishedRef(_T4, row, head, note))
-    return refs + ((PublishedRef(_TRIPLENET, row, head),) if row in _IN_TRIPLENET else ())
-
-
-def _card(name: str, *, paper: str, head: int, row: str, classifier: str, source: str = _SOURCE_100,
-          notes: str = "", note: str = "") -> ModelCard:
+def _card(name: str, *, paper: str, head: int, classifier: str, source: str = _SOURCE_100,
+          notes: str = "") -> ModelCard:
     trained = (f"Trained by the ThreshNet authors on 32x32 CIFAR-10 / SVHN with this {head}-way head "
                "left in place.")
     return ModelCard(
         name=name, family="cifar", paper=paper, num_classes=head, origin="reference", source=source,
         input_size=(3, 224, 224), trained_input_size=(3, 32, 32), classifier=classifier,
-        published=_refs(row, head, note),
         notes=f"{trained} Published complexity: torchstat at 3x224x224 with head {head}. {notes}".strip(),
     )
 
@@ -100,7 +89,7 @@ class SqueezeNetCifar(nn.Module):
 
 
 @register_model(_card(
-    "squeezenet_cifar", paper="Iandola et al., SqueezeNet (2016)", head=100, row="SqueezeNet",
+    "squeezenet_cifar", paper="Iandola et al., SqueezeNet (2016)", head=100,
     classifier="classifier",
     notes="SqueezeNet with BN after every conv and simple bypasses (fire3, fire5, fire7); the classifier "
           "is a 1x1 conv followed by global average pooling, no dropout."))
@@ -139,7 +128,7 @@ class MobileNetCifar(PooledLinear):
 
 
 @register_model(_card(
-    "mobilenet_cifar", paper="Howard et al., MobileNets (arXiv 1704.04861, 2017)", head=100, row="MobileNet",
+    "mobilenet_cifar", paper="Howard et al., MobileNets (arXiv 1704.04861, 2017)", head=100,
     classifier="classifier",
     notes="MobileNet v1 1.0x with a stride-1 stem; the pointwise convs carry a bias (reference quirk)."))
 def mobilenet_cifar(*, num_classes: int) -> nn.Module:
@@ -189,8 +178,8 @@ class MobileNetV2Cifar(nn.Module):
 
 
 @register_model(_card(
-    "mobilenetv2_cifar", paper="Sandler et al., MobileNetV2 (CVPR 2018)", head=100, row="MobileNetV2",
-    classifier="classifier", note="MemR+W printed 755.07, computes to 775.07",
+    "mobilenetv2_cifar", paper="Sandler et al., MobileNetV2 (CVPR 2018)", head=100,
+    classifier="classifier",
     notes="Stem is a 1x1 conv with padding 1; strides (1,2,2,2,1,1,1); the classifier is a 1x1 conv "
           "after pooling."))
 def mobilenetv2_cifar(*, num_classes: int) -> nn.Module:
@@ -233,7 +222,7 @@ class ShuffleNetCifar(PooledLinear):
 
 
 @register_model(_card(
-    "shufflenet_cifar", paper="Zhang et al., ShuffleNet (CVPR 2018)", head=100, row="ShuffleNet",
+    "shufflenet_cifar", paper="Zhang et al., ShuffleNet (CVPR 2018)", head=100,
     classifier="classifier",
     notes="ShuffleNet v1, g=3, stages of 4/8/4 units (widths 240/480/960), stride-1 stem without max pool."))
 def shufflenet_cifar(*, num_classes: int) -> nn.Module:
@@ -287,8 +276,8 @@ class ShuffleNetV2Cifar(PooledLinear):
 
 
 @register_model(_card(
-    "shufflenetv2_cifar", paper="Ma et al., ShuffleNet V2 (ECCV 2018)", head=100, row="ShuffleNetV2",
-    classifier="classifier", note="params printed 1.37 M; the model has 1,360,896 (1.36 M)",
+    "shufflenetv2_cifar", paper="Ma et al., ShuffleNet V2 (ECCV 2018)", head=100,
+    classifier="classifier",
     notes="ShuffleNetV2 1x: stride-1 stem conv + BN without ReLU, stages of 1 + 3/7/3 units, 1024-wide "
           "head conv."))
 def shufflenetv2_cifar(*, num_classes: int) -> nn.Module:
@@ -354,7 +343,7 @@ class EfficientNetB0Cifar(nn.Module):
 
 
 @register_model(_card(
-    "efficientnet_b0_cifar", paper="Tan and Le, EfficientNet (ICML 2019)", head=10, row="EfficientNetB0",
+    "efficientnet_b0_cifar", paper="Tan and Le, EfficientNet (ICML 2019)", head=10,
     classifier="classifier", source=_SOURCE_10,
     notes="Stride-1 stem, no 1280-wide head conv, SE squeeze width int(block input / 4), dropout 0.2 before "
           "the classifier. The reference's drop-connect rate evaluates to 0 (its block counter never "

@@ -24,7 +24,7 @@ import torch
 from torch import Tensor, nn
 
 from zoo._registry import register_model
-from zoo.card import ModelCard, PublishedRef
+from zoo.card import ModelCard
 from zoo.layers import ConvBNAct, SqueezeExcitation
 
 PAPER = "Zhao and Wang, A new lightweight network based on MobileNetV3 (KSII TIIS 16(1), 2022)"
@@ -254,19 +254,15 @@ P_CHOICES = SHARED_CHOICES + (
     "concatenated, then a transition; the other rows are unchanged single-path MobileNetV3 bottlenecks",
 )
 
-_T4, _T5, _T6, _T7 = ("dpnet_table4_cifar100", "dpnet_table5_cifar10", "dpnet_table6_imagenet",
-                      "dpnet_table7_runtime")
-_NOTE = ("parameter column is the 1000-class model's (the same 5.15 M MobileNetV3 appears for 10 and 100 "
-         "classes)")
 
 
 def _card(name: str, choices: tuple[str, ...], residuals: dict[str, float],
-          published: tuple[PublishedRef, ...], notes: str) -> ModelCard:
+          notes: str) -> ModelCard:
     return ModelCard(
         name=name, family="dpnet", paper=PAPER, num_classes=1000, origin="reconstructed",
         source="reconstructed from the DP-Net paper text (section 3.2, Figs. 4-5, Table 1); no public code. "
                "Baseline: torchvision mobilenet_v3_large",
-        classifier="classifier", published=published, choices=choices, residuals=residuals, notes=notes,
+        classifier="classifier", choices=choices, residuals=residuals, notes=notes,
     )
 
 
@@ -276,8 +272,6 @@ def _card(name: str, choices: tuple[str, ...], residuals: dict[str, float],
 # above the printed 5.15 M; the relative savings are close to the paper's (see the notes).
 @register_model(_card(
     "dpnet", DPNET_CHOICES, {"params": 0.0193, "flops_224": -0.0149},
-    (PublishedRef(_T4, "DP-Net", 1000, _NOTE), PublishedRef(_T5, "DP-Net", 1000, _NOTE),
-     PublishedRef(_T6, "DP-Net", 1000), PublishedRef(_T7, "DP-Net", 1000)),
     "Published: 3.41 M params, 118 M FLOPs at 224x224 (ImageNet). This model: 3,475,832 params, 116.2 M "
     "FLOPs (torchstat convention; 106.2 M conv and linear multiply-accumulates); 63.4 % of torchvision's "
     "MobileNetV3-Large params (paper: 66.2 % of 5.15 M)."))
@@ -287,7 +281,6 @@ def dpnet(*, num_classes: int, dropout: float = 0.2, cifar_stem: bool = False) -
 
 @register_model(_card(
     "d_mobilenetv3", D_CHOICES, {"params": 0.0438},
-    (PublishedRef(_T4, "D-MobileNetV3", 1000, _NOTE),),
     "Published: 4.10 M params (Table 4). This model: 4,279,592, 78.1 % of torchvision's MobileNetV3-Large "
     "(paper: 79.6 % of 5.15 M)."))
 def d_mobilenetv3(*, num_classes: int, dropout: float = 0.2, cifar_stem: bool = False) -> nn.Module:
@@ -296,7 +289,6 @@ def d_mobilenetv3(*, num_classes: int, dropout: float = 0.2, cifar_stem: bool = 
 
 @register_model(_card(
     "p_mobilenetv3", P_CHOICES, {"params": -0.0122},
-    (PublishedRef(_T4, "P-MobileNetV3", 1000, _NOTE),),
     "Published: 4.05 M params (Table 4). This model: 4,000,680, 73.0 % of torchvision's MobileNetV3-Large "
     "(paper: 78.6 % of 5.15 M)."))
 def p_mobilenetv3(*, num_classes: int, dropout: float = 0.2, cifar_stem: bool = False) -> nn.Module:

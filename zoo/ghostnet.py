@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from zoo._registry import register_model
-from zoo.card import ModelCard, PublishedRef
+from zoo.card import ModelCard
 from zoo.layers import ConvBNAct
 
 # (depthwise kernel, expansion width, output width, SE ratio, stride)
@@ -120,9 +120,6 @@ class GhostNet(nn.Module):
         return self.classifier(F.dropout(x, self.dropout, self.training))
 
 
-_TORCHSTAT_NOTE = ("torchstat at 224 of the 1000-way ImageNet model; MAdd computes to 295.36 M, "
-                   "printed as 0.29 G")
-
 
 @register_model(ModelCard(
     name="ghostnet", family="ghostnet",
@@ -131,13 +128,6 @@ _TORCHSTAT_NOTE = ("torchstat at 224 of the 1000-way ImageNet model; MAdd comput
     source="huawei-noah/Efficient-AI-Backbones ghostnet_pytorch/ghostnet.py (GhostNet 1.0x), re-written from "
            "its layer description",
     classifier="classifier",
-    published=(
-        PublishedRef("threshnet_table3_cifar10", "GhostNet", 1000, _TORCHSTAT_NOTE),
-        PublishedRef("threshnet_table4_svhn", "GhostNet", 1000, _TORCHSTAT_NOTE),
-        PublishedRef("dpnet_table5_cifar10", "GhostNet", 1000),
-        PublishedRef("dpnet_table6_imagenet", "GhostNet", 1000),
-        PublishedRef("dpnet_table7_runtime", "GhostNet", 1000),
-    ),
     notes="ThreshNet trained it on 32x32 CIFAR-10 / SVHN with the 1000-way head left in place; its stride-2 "
           "stem and four stride-2 blocks leave a 1x1 map at 32x32.",
 ))

@@ -10,7 +10,7 @@ from torch import nn
 
 from zoo._compat import zip_equal
 from zoo._registry import register_model
-from zoo.card import ModelCard, PublishedRef
+from zoo.card import ModelCard
 from zoo.harmonic import DepthwiseBN, HarmonicBlock
 from zoo.layers import ConvBNAct
 
@@ -87,18 +87,6 @@ def block_widths(spec: HarDNetSpec) -> Sequence[int]:
     return [stage[0].out_channels for stage in model.blocks]
 
 
-_T3, _T4, _T6, _T7, _T8 = ("threshnet_table3_cifar10", "threshnet_table4_svhn", "thresholdnet_table6_cifar10",
-                           "thresholdnet_table7_stl10", "thresholdnet_table8_complexity")
-
-_PUBLISHED: dict[str, tuple[PublishedRef, ...]] = {
-    "hardnet68": (PublishedRef(_T3, "HarDNet68", 1000), PublishedRef(_T4, "HarDNet68", 1000),
-                  PublishedRef(_T6, "HarDNet68", 1000), PublishedRef(_T7, "HarDNet68", 1000),
-                  PublishedRef(_T8, "HarDNet68", 1000)),
-    "hardnet85": (PublishedRef(_T3, "HarDNet85", 1000), PublishedRef(_T4, "HarDNet85", 1000),
-                  PublishedRef("triplenet_readme_cifar10", "HarDNet85", 1000)),
-    "hardnet68ds": (),
-    "hardnet39ds": (),
-}
 _NOTES = {
     "hardnet68": "17,565,348 params at head 1000, 16,550,598 at head 10.",
     "hardnet85": "36,670,212 params at head 1000, 35,402,022 at head 10 (ThreshNet's 55 % claim mixes "
@@ -110,7 +98,7 @@ _NOTES = {
 
 def _register(name: str, spec: HarDNetSpec) -> None:
     card = ModelCard(name=name, family="hardnet", paper=PAPER, num_classes=1000, origin="reference",
-                     source=SOURCE, published=_PUBLISHED[name], notes=_NOTES[name])
+                     source=SOURCE, notes=_NOTES[name])
 
     @register_model(card)
     def build(*, num_classes: int) -> nn.Module:

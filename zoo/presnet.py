@@ -11,7 +11,7 @@ from torch import Tensor, nn
 
 from zoo._compat import zip_equal
 from zoo._registry import register_model
-from zoo.card import ModelCard, PublishedRef
+from zoo.card import ModelCard
 from zoo.layers import ConvBNAct
 
 PAPER = "Zhao and Wang, A new lightweight network based on MobileNetV3 (KSII TIIS 16(1), 2022)"
@@ -101,15 +101,11 @@ _SPECS: dict[str, tuple[tuple[int, ...], str, float, float, dict[str, float]]] =
 
 def _register(name: str, layers: tuple[int, ...], variant: str, params_m: float, flops_g: float,
               residuals: dict[str, float]) -> None:
-    row = f"P-ResNet{name[7:9]}{variant}"
     card = ModelCard(
         name=name, family="presnet", paper=PAPER, num_classes=1000, origin="reconstructed",
         source="reconstructed from the DP-Net paper text (section 3.1, Figs. 2-3) and its Tables 2-3; "
                "no public code",
         classifier="fc",
-        published=(PublishedRef("dpnet_table2_presnet_cifar100", row, 1000,
-                                "CIFAR-100 accuracy; the parameter column is the 1000-class model's"),
-                   PublishedRef("dpnet_table3_presnet_imagenet", row, 1000)),
         choices=CHOICES, residuals=dict(residuals),
         notes=f"Published {params_m} M params, {flops_g} G FLOPs at 224x224; the FLOPs residual uses "
               "torchstat's convention (suite.complexity, convention='torchstat').",

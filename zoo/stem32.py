@@ -59,7 +59,7 @@ def _register(name: str, base: str, adapt: Callable[[nn.Module], nn.Module] | No
     resnet_like = base.startswith(("resnet", "presnet"))
     source = base_card.source if adapt is None else f"torchvision.models.{base} (weights=None), stem adapted"
     card = with_card(
-        base_card, name=name, source=source, trained_input_size=(3, 32, 32), published=(),
+        base_card, name=name, source=source, trained_input_size=(3, 32, 32),
         choices=(*base_card.choices, RESNET_CHOICE if resnet_like else MOBILE_CHOICE),
         # Only the parameter residual carries over (same parameters); FLOPs residuals are the 224 model's.
         residuals={k: v for k, v in base_card.residuals.items() if k == "params"},

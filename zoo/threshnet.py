@@ -15,14 +15,13 @@ from torch import nn
 
 from zoo._compat import zip_equal
 from zoo._registry import register_model
-from zoo.card import ModelCard, PublishedRef
+from zoo.card import ModelCard
 from zoo.harmonic import HarmonicBlock
 from zoo.layers import ConvBNAct
 
 PAPER = ("Ju et al., ThreshNet: An Efficient DenseNet Using Threshold Mechanism to Reduce Connections "
          "(IEEE Access 2022)")
 SOURCE = "ThreshNet authors' released code (ThreshNet79/95), as described in ARCHITECTURES.md section 1"
-_T2, _T3, _T4 = "threshnet_table2_ablation", "threshnet_table3_cifar10", "threshnet_table4_svhn"
 
 
 @dataclass(frozen=True)
@@ -126,19 +125,9 @@ def ablation_stages(variant: str) -> list[Stage]:
     return threshnet_stages(["dense"] * n_dense + ["harmonic"] * (5 - n_dense), (6, 8, 12, 16, 4), growths)
 
 
-_TRIPLENET = "triplenet_readme_cifar10"  # the TripleNet README lists ThreshNet28 and 95 as baselines
-
-
-def _published(row: str, note: str = "") -> tuple[PublishedRef, ...]:
-    refs = (PublishedRef(_T3, row, 10, note), PublishedRef(_T4, row, 10, note))
-    return refs + ((PublishedRef(_TRIPLENET, row, 10),) if row in ("ThreshNet28", "ThreshNet95") else ())
-
-
 @register_model(ModelCard(
     name="threshnet79", family="threshnet", paper=PAPER, num_classes=10, origin="reference", source=SOURCE,
     trained_input_size=(3, 32, 32),
-    published=(*_published("ThreshNet79", "params printed as 14.31 M; the code and Table II give 14.37 M"),
-               PublishedRef(_T2, "ThreshNet79-c", 10, "same architecture")),
     notes="14,371,858 params at head 10 (15,323,248 at 1000 = ThresholdNet v1). Table III's 14.31 M is a "
           "misprint.",
 ))
@@ -148,7 +137,7 @@ def build_threshnet79(*, num_classes: int) -> nn.Module:
 
 @register_model(ModelCard(
     name="threshnet95", family="threshnet", paper=PAPER, num_classes=10, origin="reference", source=SOURCE,
-    trained_input_size=(3, 32, 32), published=_published("ThreshNet95"),
+    trained_input_size=(3, 32, 32),
     notes="16,189,202 params at head 10 (17,140,592 at 1000 = ThresholdNet v2).",
 ))
 def build_threshnet95(*, num_classes: int) -> nn.Module:
@@ -160,7 +149,6 @@ def _register_ablation(variant: str, n_dense: int, growths: tuple[int, ...]) -> 
         name=f"threshnet79_{variant}", family="threshnet", paper=PAPER, num_classes=10, origin="reference",
         source=SOURCE + "; Table II ablation: ThreshNet79 depths, widths and pools, threshold moved",
         trained_input_size=(3, 32, 32),
-        published=(PublishedRef(_T2, f"ThreshNet79-{variant}", 10),),
         notes=f"{n_dense} dense block(s) then harmonic (m=1.7); growth rates {growths}."
               + (" Same architecture as threshnet79." if variant == "c" else ""),
     )
@@ -198,7 +186,7 @@ def threshnet28_stages() -> list[Stage]:
 @register_model(ModelCard(
     name="threshnet28", family="threshnet", paper=PAPER, num_classes=10, origin="reconstructed",
     source="ThreshNet template (zoo.threshnet.ThreshNet) + scripts/search_threshnet28.py; no public code",
-    trained_input_size=(3, 32, 32), published=_published("ThreshNet28"),
+    trained_input_size=(3, 32, 32),
     choices=(
         "28 conv layers (FC excluded): 2 stem + 5 transitions + 21 in blocks (dense layer = 2 convs)",
         "searched: threshold position, layer counts (>= 2 per block), harmonic growth per block, "

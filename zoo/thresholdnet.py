@@ -12,13 +12,12 @@ from typing import Literal
 from torch import nn
 
 from zoo._registry import register_model
-from zoo.card import ModelCard, PublishedRef
+from zoo.card import ModelCard
 from zoo.harmonic import LinkedBlock, conv_layer, round_even
 from zoo.layers import ConvBNAct
 from zoo.threshnet import ThreshNet, threshnet79_stages, threshnet95_stages
 
 PAPER = "Ju et al., ThresholdNet: threshold-based pruning of DenseNet connections (arXiv 2108.12604)"
-_T6, _T7, _T8 = "thresholdnet_table6_cifar10", "thresholdnet_table7_stl10", "thresholdnet_table8_complexity"
 
 
 def _rows(text: str) -> tuple[tuple[int, ...], ...]:
@@ -82,8 +81,6 @@ def thresholdnet_layer_threshold(*, num_classes: int, below: Literal["sparse", "
     name="thresholdnet_v1", family="thresholdnet", paper=PAPER, num_classes=1000, origin="reference",
     source="ThreshNet authors' released code: ThreshNet79 with a 1000-way head (ARCHITECTURES.md section 2)",
     trained_input_size=(3, 32, 32),
-    published=(PublishedRef(_T8, "ThresholdNet_v1", 1000), PublishedRef(_T6, "ThresholdNet_v1", 1000),
-               PublishedRef(_T7, "ThresholdNet_v1", 1000)),
     notes="Same architecture as threshnet79; 15,323,248 params at head 1000.",
 ))
 def build_thresholdnet_v1(*, num_classes: int) -> nn.Module:
@@ -94,8 +91,6 @@ def build_thresholdnet_v1(*, num_classes: int) -> nn.Module:
     name="thresholdnet_v2", family="thresholdnet", paper=PAPER, num_classes=1000, origin="reference",
     source="ThreshNet authors' released code: ThreshNet95 with a 1000-way head (ARCHITECTURES.md section 2)",
     trained_input_size=(3, 32, 32),
-    published=(PublishedRef(_T8, "ThresholdNet_v2", 1000), PublishedRef(_T6, "ThresholdNet_v2", 1000),
-               PublishedRef(_T7, "ThresholdNet_v2", 1000)),
     notes="Same architecture as threshnet95; 17,140,592 params at head 1000.",
 ))
 def build_thresholdnet_v2(*, num_classes: int) -> nn.Module:

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from zoo._registry import register_model
-from zoo.card import ModelCard, PublishedRef
+from zoo.card import ModelCard
 from zoo.harmonic import HarmonicBlock
 from zoo.layers import ConvBNAct
 from zoo.threshnet import DenseBlock
@@ -22,7 +22,6 @@ from zoo.threshnet import DenseBlock
 PAPER = ("Ju et al., Efficient Convolutional Neural Networks on Raspberry Pi for Image Classification "
          "(arXiv 2204.00943; J. Real-Time Image Processing 2023)")
 SOURCE = "RuiyangJu/TripleNet"
-README_TABLE = "triplenet_readme_cifar10"
 
 
 @dataclass(frozen=True)
@@ -109,22 +108,18 @@ class TripleNet(nn.Module):
         return self.classifier(self.dropout(self.flatten(self.pool(x))))
 
 
-_PUBLISHED_NOTE = ("torchstat at 3x224x224 with the 1000-way head of the code of April 2022; error and Raspberry "
-                   "Pi 4 time measured by the authors on CIFAR-10")
 _FIGURE_NOTE = ("The paper's architecture figure draws the max pools in other places than the code; the layer "
                 "shapes and counts here follow the code.")
 _CARDS: dict[str, ModelCard] = {
     "triplenet_s": ModelCard(
         name="triplenet_s", family="triplenet", paper=PAPER, num_classes=1000, origin="reference",
         source=f"{SOURCE} (TripleNet-S, code of April 2022)", trained_input_size=(3, 32, 32),
-        published=(PublishedRef(README_TABLE, "TripleNet-S", 1000, _PUBLISHED_NOTE),),
         notes="9,679,224 params at head 1000 (README 9.67 M, truncated), 8,965,434 at head 10. Blocks: 6 dense "
               "layers, harmonic k=16/20/40 with 16 layers each, bottlenecks 320->160->480 and 480->240->720. "
               + _FIGURE_NOTE),
     "triplenet_b": ModelCard(
         name="triplenet_b", family="triplenet", paper=PAPER, num_classes=1000, origin="reference",
         source=f"{SOURCE} (TripleNet-B, code of April 2022)", trained_input_size=(3, 32, 32),
-        published=(PublishedRef(README_TABLE, "TripleNet-B", 1000, _PUBLISHED_NOTE),),
         notes="12,638,064 params at head 1000 (README 12.63 M), 11,567,874 at head 10. TripleNet-S plus a third "
               "bottleneck 720->360->1080. " + _FIGURE_NOTE),
     "triplenet_b_v2": ModelCard(

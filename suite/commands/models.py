@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 import zoo
+from suite.tables import published_rows
 
 COLUMNS = ("name", "family", "head", "origin", "paper")
 
@@ -57,7 +58,7 @@ def run(args) -> int:
     console = Console()
     if args.card:
         card = zoo.model_card(args.card)
-        data = asdict(card) | {"published_numbers": card.published_numbers()}
+        data = asdict(card) | {"published_numbers": published_rows(card.name)}
         console.print_json(json.dumps(data, default=str)) if not args.json else print(json.dumps(data, default=str))
         return 0
     names = zoo.list_models(args.pattern, family=args.family)

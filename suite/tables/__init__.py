@@ -15,6 +15,7 @@ from suite.tables import dpnet, threshnet, thresholdnet, triplenet
 from suite.tables.metrics import METRICS, Metric, metric
 from suite.tables.papers import PAPERS
 from suite.tables.spec import COMPLEXITY, TIMED, TRAINED, Claim, Latency, Misprint, RowSpec, Supplement, TableSpec
+from zoo.published import published_row
 
 
 def _registry() -> dict[str, TableSpec]:
@@ -53,10 +54,23 @@ def list_tables(*, kind: str | None = None, paper: str | None = None) -> list[Ta
     return [t for t in TABLES.values() if (kind is None or t.kind == kind) and (paper is None or t.paper == paper)]
 
 
-def tables_for_claims() -> dict[str, TableSpec]:
-    """Every table that shows a claim, by claim id."""
-    return {c.id: t for t in TABLES.values() for c in t.claims}
+def published_rows(model: str) -> list[dict]:
+    """The published rows that report ``model`` (trained for the row, or the model whose complexity it printed),
+    each with its published table id, our table id, the head of its complexity figures and the row's note: the
+    tables are the one mapping from a model to the papers' rows (a model card shows it through this)."""
+    found: dict[tuple[str, str], dict] = {}
+    for spec in TABLES.values():
+        for rs in spec.rows:
+            key = (spec.published_table, rs.row)
+            if model not in (rs.model, rs.profiled_model) or key in found:
+                continue
+            row = published_row(spec.published_table, rs.row)
+            row.update(table=spec.published_table, suite_table=spec.id, published_num_classes=rs.published_head,
+                       role="trained" if rs.model == model else "complexity", note=rs.note)
+            found[key] = row
+    return list(found.values())
 
 
 __all__ = ["ALIASES", "COMPLEXITY", "Claim", "Latency", "METRICS", "Metric", "Misprint", "PAPERS", "RowSpec",
-           "Supplement", "TABLES", "TIMED", "TRAINED", "TableSpec", "get_table", "list_tables", "metric", "resolve"]
+           "Supplement", "TABLES", "TIMED", "TRAINED", "TableSpec", "get_table", "list_tables", "metric",
+           "published_rows", "resolve"]
