@@ -1,7 +1,8 @@
 """Print the parameter-count rows of tests/data/params/<family>.csv for the current code.
 
 Use only after deliberately changing an architecture, and check every count by hand against the
-reference value (ARCHITECTURES.md) before committing: the CSVs are what CI holds the zoo to.
+reference value (the reference code's own count, or the published figure for a reconstruction)
+before committing: the CSVs are what CI holds the zoo to.
 
     python scripts/record_params.py threshnet > tests/data/params/threshnet.csv
 """

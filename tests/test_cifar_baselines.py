@@ -10,7 +10,8 @@ import zoo
 from suite.tables import published_rows
 from zoo.fingerprint import count_params
 
-# Exact counts of the reference code at the heads the paper measured (ARCHITECTURES.md section 4).
+# Exact counts of the reference code at the heads the paper measured
+# (weiaicunzai/pytorch-cifar100, kuangliu/pytorch-cifar).
 EXACT = {
     "squeezenet_cifar": (100, 781_156),
     "mobilenet_cifar": (100, 3_315_428),

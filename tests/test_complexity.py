@@ -223,7 +223,7 @@ PTFLOPS_MODELS = ["threshnet79", "mobilenetv2_cifar", "ghostnet", "shufflenetv2_
 @pytest.mark.slow
 @pytest.mark.parametrize("name", PTFLOPS_MODELS)
 def test_ptflops_equals_its_own_count(name):
-    _registered_or_skip(name)
+    _require_registered(name)
     model = zoo.create_model(name)
     r = profile(model, (3, 32, 32), convention="ptflops")
     macs, params = _ptflops_own(model, (3, 32, 32))  # after ours: the model must still count the same
@@ -306,9 +306,8 @@ MISPRINTS = [  # model, head, metric, printed, what the code computes (2 decimal
 ]
 
 
-def _registered_or_skip(name: str) -> None:
-    if name not in zoo.list_models():
-        pytest.skip(f"{name} is not in the zoo yet")
+def _require_registered(name: str) -> None:
+    assert name in zoo.list_models(), f"{name} is not a zoo model"  # a deleted model fails, never skips
 
 
 def _metrics(r: ComplexityReport) -> dict[str, float]:
@@ -320,7 +319,7 @@ def _metrics(r: ComplexityReport) -> dict[str, float]:
 @pytest.mark.parametrize(("name", "head", "params", "flops", "madd", "memory", "memrw"), PUBLISHED,
                          ids=[p[0] for p in PUBLISHED])
 def test_published_figures(name, head, params, flops, madd, memory, memrw):
-    _registered_or_skip(name)
+    _require_registered(name)
     got = _metrics(profile(zoo.create_model(name, num_classes=head), (3, 224, 224)))
     printed = {"params_m": params, "flops_g": flops, "madd_g": madd, "memory_mb": memory, "memrw_mb": memrw}
     wrong = {k: (v, round(got[k], 4)) for k, v in printed.items()
@@ -332,13 +331,13 @@ def test_published_figures(name, head, params, flops, madd, memory, memrw):
 @pytest.mark.parametrize(("name", "head", "metric", "printed", "computed"), MISPRINTS,
                          ids=[f"{m[0]}-{m[2]}" for m in MISPRINTS])
 def test_known_misprints(name, head, metric, printed, computed):
-    _registered_or_skip(name)
+    _require_registered(name)
     got = _metrics(profile(zoo.create_model(name, num_classes=head), (3, 224, 224)))[metric]
     assert matches_printed(got, computed) and not matches_printed(got, printed)
 
 
 def test_threshnet79_as_trained_is_about_49x_cheaper():
-    _registered_or_skip("threshnet79")
+    _require_registered("threshnet79")
     r = profile(zoo.create_model("threshnet79"), (3, 32, 32))
     assert abs(r.flops / 1e9 - 0.071) < 0.001
 
@@ -410,7 +409,7 @@ def test_cli_table(monkeypatch, capsys):
 
 @pytest.mark.slow
 def test_cli_ptflops_json_equals_ptflops_own_figure(monkeypatch, capsys):
-    _registered_or_skip("threshnet79")
+    _require_registered("threshnet79")
     assert _cli(monkeypatch, ["complexity", "threshnet79", "--counter", "ptflops", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     macs, params = _ptflops_own(zoo.create_model("threshnet79"), (3, 224, 224))  # the same model and input

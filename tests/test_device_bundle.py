@@ -358,7 +358,7 @@ def test_import_of_a_partly_failed_device_run(host_times, run_copy, tmp_path, ca
 
 
 def test_import_waits_for_a_run_that_is_writing(host_times, run_copy, capsys):
-    store = pytest.importorskip("suite.run.store")
+    from suite.run import store
     before = (run_copy / "results.jsonl").read_bytes()
     with store.RunStore(run_copy).driver_lock():  # as a `suite run` driver holds it
         rc, _, err = cli(["import-times", str(host_times[0]), "--results", str(run_copy)], capsys)

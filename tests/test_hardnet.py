@@ -68,7 +68,7 @@ def test_hardnet85_dropout_before_last_transition():
     ("hardnet85", (36.67, 9.10, 18.18, 74.65, 313.42)),
 ])
 def test_torchstat_figures_reproduce_the_published_row(name, published):
-    complexity = pytest.importorskip("suite.complexity")
+    from suite import complexity
     r = complexity.profile(zoo.create_model(name), (3, 224, 224), convention="torchstat")
     measured = (r.params / 1e6, r.flops / 1e9, r.madd / 1e9, r.memory_mb, r.memrw_mb)
     assert [round(v, 2) for v in measured] == list(published)

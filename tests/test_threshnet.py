@@ -134,7 +134,7 @@ def test_threshnet28_is_the_search_winner():
     ("threshnet95", (16.19, 4.07, 8.12, 132.34, 356.66)),
 ])
 def test_torchstat_figures_reproduce_the_published_row(name, published):
-    complexity = pytest.importorskip("suite.complexity")
+    from suite import complexity
     r = complexity.profile(zoo.create_model(name), (3, 224, 224), convention="torchstat")
     measured = (r.params / 1e6, r.flops / 1e9, r.madd / 1e9, r.memory_mb, r.memrw_mb)
     # within one unit of the printed digit: torchstat sums Memory in float32 per layer, and 95's exact

@@ -13,7 +13,6 @@ import torch
 from torch import nn
 
 import suite.train.engine as train_mod
-import zoo
 from suite.data import DatasetChecksumWarning, load_dataset
 from suite.errors import SuiteError
 from suite.train import train_and_evaluate
@@ -116,8 +115,6 @@ def test_overrides_and_round_trip():
 
 @pytest.fixture(scope="module")
 def threshnet_runs(cifar10_root, tmp_path_factory):
-    if "threshnet79" not in zoo.list_models():
-        pytest.skip("threshnet79 is not registered in the zoo yet")
     data = _load(cifar10_root, train_subset=5000)
     runs = []
     for i in range(2):

@@ -160,7 +160,7 @@ def test_v2_matches_no_published_row():
     ("triplenet_b", (4.29, 8.57, 91.33)),
 ])
 def test_torchstat_figures_reproduce_the_readme_row(name, published):
-    complexity = pytest.importorskip("suite.complexity")
+    from suite import complexity
     r = complexity.profile(zoo.create_model(name), (3, 224, 224), convention="torchstat")
     assert [round(r.flops / 1e9, 2), round(r.madd / 1e9, 2), round(r.memory_mb, 2)] == list(published)
     assert int(r.params / 1e4) / 100 == load_table(README)[0 if name == "triplenet_s" else 3]["params_m"]  # truncated

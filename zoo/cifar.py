@@ -1,4 +1,4 @@
-"""The CIFAR re-implementations the ThreshNet paper actually measured (ARCHITECTURES.md section 4).
+"""The CIFAR re-implementations the ThreshNet paper actually measured.
 
 Five come from a popular CIFAR-100 training repository and keep its 100-way head; EfficientNet-B0 comes from a
 CIFAR-10 repository (10-way head). Their stems keep full resolution (stride 1) because they were written for

@@ -1,6 +1,6 @@
 """GhostNet 1.0x: the official ImageNet model (head 1000) of ThreshNet Tables III/IV and DP-Net Tables 5-7.
 
-Written from the layer description in ARCHITECTURES.md section 4 (Han et al., CVPR 2020). Which operations are
+Written from the layer description of the official code (huawei-noah, Han et al., CVPR 2020). Which operations are
 modules and which are functional follows the official code, so that torchstat's leaf-module convention sees
 the same layers the published figures were computed from.
 """

@@ -1,7 +1,7 @@
 """P-ResNet: ResNet-18/34 built from partial residual blocks (DP-Net paper, section 3.1, Fig. 2b and Fig. 3).
 
-No public code exists. The reading in ARCHITECTURES.md section 5 reproduces all four published 1000-class
-parameter counts exactly; the remaining open choices are listed in each card.
+No public code exists. The reading below (partial residual blocks at the stage depths of ``_SPECS``)
+reproduces all four published 1000-class parameter counts exactly; the remaining open choices are listed in each card.
 """
 
 from __future__ import annotations

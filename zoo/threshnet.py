@@ -21,7 +21,7 @@ from zoo.layers import ConvBNAct
 
 PAPER = ("Ju et al., ThreshNet: An Efficient DenseNet Using Threshold Mechanism to Reduce Connections "
          "(IEEE Access 2022)")
-SOURCE = "ThreshNet authors' released code (ThreshNet79/95), as described in ARCHITECTURES.md section 1"
+SOURCE = "ThreshNet authors' released code (ThreshNet79/95, github.com/RuiyangJu)"
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,7 @@ def thresholdnet_layer_threshold(*, num_classes: int, below: Literal["sparse", "
 
 @register_model(ModelCard(
     name="thresholdnet_v1", family="thresholdnet", paper=PAPER, num_classes=1000, origin="reference",
-    source="ThreshNet authors' released code: ThreshNet79 with a 1000-way head (ARCHITECTURES.md section 2)",
+    source="ThreshNet authors' released code: ThreshNet79 with a 1000-way head",
     trained_input_size=(3, 32, 32),
     notes="Same architecture as threshnet79; 15,323,248 params at head 1000.",
 ))
@@ -89,7 +89,7 @@ def build_thresholdnet_v1(*, num_classes: int) -> nn.Module:
 
 @register_model(ModelCard(
     name="thresholdnet_v2", family="thresholdnet", paper=PAPER, num_classes=1000, origin="reference",
-    source="ThreshNet authors' released code: ThreshNet95 with a 1000-way head (ARCHITECTURES.md section 2)",
+    source="ThreshNet authors' released code: ThreshNet95 with a 1000-way head",
     trained_input_size=(3, 32, 32),
     notes="Same architecture as threshnet95; 17,140,592 params at head 1000.",
 ))
@@ -112,7 +112,7 @@ _RESIDUAL_NOTE = ("No complexity was published for these (never implemented by t
 
 @register_model(ModelCard(
     name="thresholdnet_ab", family="thresholdnet", paper=PAPER, num_classes=1000, origin="reconstructed",
-    source="paper text (Sec. III.B, Fig. 3a) and Table II connections; ARCHITECTURES.md section 2",
+    source="paper text (Sec. III.B, Fig. 3a) and Table II connections",
     choices=(*_COMMON_CHOICES, "below the threshold: fully dense (layer L reads 0..L-1), 57 connections"),
     residuals={"connections_vs_table": 0.0},
     notes=_RESIDUAL_NOTE + " Above the threshold the connections are Table II's rows 9-16. The text says 38 "
@@ -124,7 +124,7 @@ def build_thresholdnet_ab(*, num_classes: int) -> nn.Module:
 
 @register_model(ModelCard(
     name="thresholdnet_bc", family="thresholdnet", paper=PAPER, num_classes=1000, origin="reconstructed",
-    source="paper text (Sec. III.B, Fig. 3b) and Table II connections; ARCHITECTURES.md section 2",
+    source="paper text (Sec. III.B, Fig. 3b) and Table II connections",
     choices=(*_COMMON_CHOICES, "below the threshold: Table II's sparse-dense rows (nearest and farthest "
              "kept), 51 connections"),
     residuals={"connections_vs_table": 0.0},

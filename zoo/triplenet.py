@@ -1,8 +1,8 @@
 """TripleNet (Ju et al., arXiv 2204.00943 / JRTIP 2023): dense, harmonic and residual layers in one network.
 
 The three layer types give the name: ThreshNet's dense layers in block 1, HarDNet's harmonic blocks in blocks
-2-4 and ResNet bottlenecks (expansion 3) in block 5. Layer shapes follow the authors' public code (facts in
-ARCHITECTURES.md section 7); the model is written from those facts with the zoo's own blocks.
+2-4 and ResNet bottlenecks (expansion 3) in block 5. Layer shapes follow the authors' public code
+(RuiyangJu/TripleNet); the model is written from those facts with the zoo's own blocks.
 """
 
 from __future__ import annotations

@@ -106,7 +106,7 @@ def _row_cells(table: str, row, published: dict, profiles: _Profiles, registered
 
 def reconcile(tables: Iterable[str] = ("3", "4", "8"), *, as_trained: bool = True) -> list[dict]:
     """Per-cell records: table, row, model, head, input, metric, published, computed, reproduces, status,
-    note. ``reproduces`` is None where nothing is published or the model is not in the zoo yet."""
+    note. ``reproduces`` is None where nothing is published or the model is not in the zoo."""
     registered = set(zoo.list_models())
     profiles = _Profiles()
     cells: list[Cell] = []

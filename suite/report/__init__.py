@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from suite.claims import ClaimResult, check
 from suite.errors import SuiteError
+from suite.fileio import write_text_atomic
 from suite.report import plots
 from suite.report.index import IndexEntry, index_entries
 from suite.report.measure import measurements
@@ -165,12 +166,9 @@ def write(reports: Reports | list[Report], out: Path) -> list[Path]:
 
 
 def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        tmp.write_text(text)
-        tmp.replace(path)
+        write_text_atomic(path, text)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise SuiteError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 

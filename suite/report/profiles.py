@@ -16,6 +16,7 @@ import torch
 
 import zoo
 from suite.complexity import profile
+from suite.fileio import write_text_atomic
 
 
 def _cache_file() -> Path:
@@ -51,9 +52,7 @@ def _save() -> None:
     try:
         path = _cache_file()
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_text(json.dumps({"key": _key(), "profiles": _memory}))
-        tmp.replace(path)
+        write_text_atomic(path, json.dumps({"key": _key(), "profiles": _memory}))
     except OSError:
         pass  # a read-only home only costs the recomputation
 

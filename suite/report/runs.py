@@ -13,9 +13,9 @@ PRESET_RANK = {"paper": 2, "quick": 1, "smoke": 0}
 
 
 def table_of(run) -> str | None:
-    """The registered table a run belongs to (old run directories name it "3" or "4")."""
+    """The registered table a run belongs to (a run directory may name it by alias, "3" or "4")."""
     name = run.manifest.get("table") or next((line.get("table") for line in run.lines if line.get("table")), None)
-    if name is None:  # the first releases chose the table by dataset
+    if name is None:  # a manifest without a table: its data set decides
         return {"cifar10": "threshnet-3", "svhn": "threshnet-4"}.get(run.dataset)
     return resolve(str(name))
 

@@ -6,7 +6,6 @@ else in the orchestrator. Workers of the gpus and ray executors rebuild them wit
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ class Backends:
 
 def real_backends() -> Backends:
     """The suite's own modules, imported here and nowhere else in the orchestrator."""
+    # imported when a run starts, not with suite.run: planning, the store and the CLI's checks need no torch
     import zoo
     from suite import data, train
     from suite.timing.hardware import parse_profiles
@@ -50,24 +50,9 @@ def real_backends() -> Backends:
         return measure_latency(net, profile, input_size=tuple(input_size), threads=threads, protocol=proto,
                                per_image_batch=per_image_batch, batch=batch, model_name=model).to_dict()
 
-    accepted = set(inspect.signature(train.train_and_evaluate).parameters)
-
-    def train_and_evaluate(model, dataset, recipe, **kw):
-        # --fast / --compile reach the engine only when asked for, so an engine without them still trains
-        # the default (deterministic, eager) way and says clearly that it cannot do the other.
-        for flag in ("fast", "compile"):
-            if not kw.get(flag):
-                kw.pop(flag, None)
-            elif flag not in accepted:
-                from suite.errors import SuiteError
-
-                raise SuiteError(f"--{flag}: this training engine (suite.train) has no {flag!r} option")
-        kw = {k: v for k, v in kw.items() if k in accepted}
-        return train.train_and_evaluate(model, dataset, recipe, **kw)
-
     return Backends(
         model_names=zoo.list_models, dataset_names=data.dataset_names, load_dataset=data.load_dataset,
-        get_recipe=recipes.get_recipe, train_and_evaluate=train_and_evaluate, complexity=complexity,
+        get_recipe=recipes.get_recipe, train_and_evaluate=train.train_and_evaluate, complexity=complexity,
         parse_profiles=parse_profiles, latency=latency, time_train_step=time_train_step)
 
 

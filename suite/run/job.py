@@ -241,10 +241,6 @@ def complexity(ws: Workspace, job: ModelJob) -> dict:
     return out
 
 
-class _NothingToTrain(Exception):
-    """A timing-only table's job: there is no training phase to run."""
-
-
 def train_phase(ws: Workspace, task: Task, emit: Emit) -> dict:
     """Train (resuming from the job's checkpoints) and profile; the training half goes to trained.json."""
     ctx, job, seed, cfg = task.context, task.job, task.seed, task.context.config
@@ -261,23 +257,20 @@ def train_phase(ws: Workspace, task: Task, emit: Emit) -> dict:
 
     failures: list[dict] = []
     record["train"] = None
-    try:
-        if isinstance(ws.dataset, TimingInput):
-            raise _NothingToTrain
-        result = ws.backends.train_and_evaluate(
-            job.model, ws.dataset, ws.recipe, seed=seed, work_dir=job_dir, device=ws.device,
-            precision=cfg.precision, channels_last=cfg.channels_last, progress=ws.progress,
-            on_epoch_end=on_epoch, fast=cfg.fast, compile=cfg.compile)
-        record["train"] = as_dict(result)
-        status = record["train"].get("status", "ok")
-        if status not in ("ok", "diverged"):  # the engine reports its own failures as a status
-            failures.append({"stage": "train", "reason": record["train"].get("reason") or status})
-            log.error("%s seed %d: training %s: %s", job.model, seed, status, record["train"].get("reason"))
-    except _NothingToTrain:
-        pass  # a timing-only table: complexity and latency only
-    except Exception as exc:  # noqa: BLE001 - a failing model never stops the others
-        failures.append(failure("train", exc))
-        log_exception(ctx.run_dir, job, seed, exc)
+    if not isinstance(ws.dataset, TimingInput):  # a timing-only table: complexity and latency only
+        try:
+            result = ws.backends.train_and_evaluate(
+                job.model, ws.dataset, ws.recipe, seed=seed, work_dir=job_dir, device=ws.device,
+                precision=cfg.precision, channels_last=cfg.channels_last, progress=ws.progress,
+                on_epoch_end=on_epoch, fast=cfg.fast, compile=cfg.compile)
+            record["train"] = as_dict(result)
+            status = record["train"].get("status", "ok")
+            if status not in ("ok", "diverged"):  # the engine reports its own failures as a status
+                failures.append({"stage": "train", "reason": record["train"].get("reason") or status})
+                log.error("%s seed %d: training %s: %s", job.model, seed, status, record["train"].get("reason"))
+        except Exception as exc:  # noqa: BLE001 - a failing model never stops the others
+            failures.append(failure("train", exc))
+            log_exception(ctx.run_dir, job, seed, exc)
     record["summary"] = train_summary(record["train"])
     try:
         record["complexity"] = complexity(ws, job)

@@ -45,30 +45,13 @@ def join_reasons(failures: list[dict]) -> str | None:
 
 
 def train_summary(train: dict | None) -> dict:
-    """Best / final test error (%) out of a training record, whatever its exact field names."""
+    """Best / final test error (%) and epochs of the training engine's record (``TrainResult.to_dict()``)."""
     train = train or {}
-
-    def pick(*names):
-        for n in names:
-            if train.get(n) is not None:
-                return train[n]
-        return None
-
-    def error(err_names, acc_names):
-        v = pick(*err_names)
-        if v is not None:
-            return float(v)
-        a = pick(*acc_names)
-        if a is None:
-            return None
-        a = float(a)
-        return 100.0 - (a * 100.0 if a <= 1.0 else a)
-
     return {
-        "best_error_pct": error(("error_best_pct", "best_error_pct"), ("best_acc",)),
-        "final_error_pct": error(("error_final_pct", "final_error_pct"), ("final_acc",)),
-        "best_epoch": pick("error_best_epoch", "best_epoch"),
-        "epochs": pick("epochs"),
-        "epochs_planned": pick("epochs_planned"),
-        "train_status": pick("status"),
+        "best_error_pct": train.get("error_best_pct"),
+        "final_error_pct": train.get("error_final_pct"),
+        "best_epoch": train.get("error_best_epoch"),
+        "epochs": train.get("epochs"),
+        "epochs_planned": train.get("epochs_planned"),
+        "train_status": train.get("status"),
     }

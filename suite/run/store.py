@@ -24,9 +24,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from suite.errors import SuiteError
+from suite.fileio import write_json_atomic
 
 MANIFEST = "manifest.json"
 RESULTS = "results.jsonl"
@@ -39,21 +39,6 @@ HOW_TO = ("produce them with `python -m suite run --preset smoke` (minutes) or `
 
 
 # --- files --------------------------------------------------------------------------------------------------
-
-def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write to a temporary file, fsync, os.replace: readers see the old file or the new one, never half."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with tmp.open("w") as fh:
-            json.dump(obj, fh, indent=2, default=str)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
 
 def read_json(path: Path) -> dict | None:
     """A JSON object, or None when the file is missing or unreadable (a half-copied file on a shared disk)."""

@@ -1,7 +1,7 @@
 """The table registry: every published table the suite reproduces, declared once per paper module.
 
 >>> from suite.tables import get_table
->>> get_table("3").id                      # aliases of the first releases still work
+>>> get_table("3").id                      # a table's short alias
 'threshnet-3'
 
 Each paper module (``threshnet``, ``thresholdnet``, ``triplenet``, ``dpnet``) exports ``TABLES``; the runner,
@@ -38,7 +38,7 @@ ALIASES: dict[str, str] = {alias: t.id for t in TABLES.values() for alias in t.a
 
 def resolve(name: str) -> str | None:
     key = str(name).strip().lower()
-    key = key.removeprefix("table")  # "table3" as the old report files were named
+    key = key.removeprefix("table")  # "table3": a report file's name
     return key if key in TABLES else ALIASES.get(key)
 
 

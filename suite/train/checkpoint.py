@@ -11,6 +11,8 @@ from pathlib import Path
 
 import torch
 
+from suite.fileio import write_atomic
+
 FORMAT = 1
 
 
@@ -33,15 +35,7 @@ def checkpoint_path(work_dir: str | os.PathLike, identity: dict) -> Path:
 def save_atomic(state: dict, path: Path) -> None:
     """Write to a temporary file in the same directory, fsync, then os.replace: never a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with tmp.open("wb") as fh:
-            torch.save(state, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomic(path, lambda fh: torch.save(state, fh), binary=True)
 
 
 def load(path: Path, identity: dict) -> dict | None:

@@ -144,10 +144,6 @@ RECIPES: dict[str, Recipe] = {
 }
 
 
-def recipe_names() -> list[str]:
-    return sorted(RECIPES)
-
-
 def _number(text: str):
     try:
         return int(text)
