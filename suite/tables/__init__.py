@@ -17,23 +17,34 @@ from suite.tables.papers import PAPERS
 from suite.tables.spec import COMPLEXITY, TIMED, TRAINED, Claim, Latency, Misprint, RowSpec, Supplement, TableSpec
 from zoo.published import published_row
 
-
-def _registry() -> dict[str, TableSpec]:
-    tables: dict[str, TableSpec] = {}
-    for module in (threshnet, thresholdnet, triplenet, dpnet):
-        for spec in module.TABLES:
-            if spec.id in tables:
-                raise ValueError(f"table {spec.id!r} is declared twice")
-            unknown_columns = [c for c in spec.columns if c not in METRICS]
-            if unknown_columns:
-                raise ValueError(f"table {spec.id!r}: unknown column(s) {unknown_columns}; add them to "
-                                 "suite.tables.metrics")
-            tables[spec.id] = spec
-    return tables
+TABLES: dict[str, TableSpec] = {}
+ALIASES: dict[str, str] = {}
 
 
-TABLES: dict[str, TableSpec] = _registry()
-ALIASES: dict[str, str] = {alias: t.id for t in TABLES.values() for alias in t.aliases}
+def register_table(spec: TableSpec) -> TableSpec:
+    """Add a table to the registry (each paper module's ``TABLES`` is added at import); checked first."""
+    if spec.id in TABLES or any(a in ALIASES for a in spec.aliases):
+        raise ValueError(f"table {spec.id!r} (or one of its aliases) is declared twice")
+    unknown_columns = [c for c in spec.columns if c not in METRICS]
+    if unknown_columns:
+        raise ValueError(f"table {spec.id!r}: unknown column(s) {unknown_columns}; add them to "
+                         "suite.tables.metrics")
+    if spec.paper not in PAPERS:
+        raise ValueError(f"table {spec.id!r}: unknown paper {spec.paper!r}; add it to suite.tables.papers")
+    TABLES[spec.id] = spec
+    ALIASES.update({alias: spec.id for alias in spec.aliases})
+    return spec
+
+
+def unregister_table(table_id: str) -> None:
+    spec = TABLES.pop(table_id, None)
+    for alias in spec.aliases if spec else ():
+        ALIASES.pop(alias, None)
+
+
+for _module in (threshnet, thresholdnet, triplenet, dpnet):
+    for _spec in _module.TABLES:
+        register_table(_spec)
 
 
 def resolve(name: str) -> str | None:
@@ -73,4 +84,4 @@ def published_rows(model: str) -> list[dict]:
 
 __all__ = ["ALIASES", "COMPLEXITY", "Claim", "Latency", "METRICS", "Metric", "Misprint", "PAPERS", "RowSpec",
            "Supplement", "TABLES", "TIMED", "TRAINED", "TableSpec", "get_table", "list_tables", "metric",
-           "published_rows", "resolve"]
+           "published_rows", "register_table", "resolve", "unregister_table"]
