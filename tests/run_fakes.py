@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -28,11 +27,30 @@ class FakeDataset:
 
 @dataclass
 class FakeRecipe:
+    """A suite.run.contracts.RunRecipe."""
+
     name: str = "threshnet"
     epochs: int | None = None
 
+    def resolve(self, model: str, dataset: str) -> FakeRecipe:
+        return self
+
+    def identity(self) -> dict:
+        return self.to_dict()
+
     def to_dict(self) -> dict:
         return {"name": self.name, "epochs": self.epochs}
+
+
+@dataclass(frozen=True)
+class FakeProfile:
+    """A suite.run.contracts.RunProfile: a local profile, native unless predicted (rpi4 off a Pi)."""
+
+    name: str
+    device: str = "cpu"
+    threads: int = 1
+    native: bool = True
+    remote: None = None
 
 
 class Fakes:
@@ -68,7 +86,7 @@ class Fakes:
             for n in names:
                 if n not in ("cpu", "rpi4", "gpu"):
                     raise unknown("hardware", n, ("cpu", "gpu", "rpi4"))
-            return [SimpleNamespace(name=n) for n in names]
+            return [FakeProfile(n, native=n != "rpi4") for n in names]
 
         def latency(model, head, profile, **kw):
             self.timed.append((model, profile.name))

@@ -12,9 +12,9 @@ import os
 import signal
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
+from run_fakes import FakeDataset, FakeProfile, FakeRecipe
 
 from suite.run import RESULTS, Backends, RunConfig, Runner, prepare, read_jsonl
 from suite.run.executors.gpus import GpusExecutor
@@ -74,15 +74,13 @@ def fake_backends() -> Backends:
         return {"per_image_ms": 5.0, "predicted": False, "threads": 1}
 
     def load(name, **kw):
-        return SimpleNamespace(name=name, num_classes=10, train_count=100, test_count=50, image_shape=(3, 32, 32),
-                               meta={"fingerprint": "fake"})
+        return FakeDataset(name=name, train_count=100, test_count=50, meta={"fingerprint": "fake"})
 
     return Backends(model_names=lambda: [*MODELS], dataset_names=lambda: ["cifar10"], load_dataset=load,
-                    get_recipe=lambda name, **o: SimpleNamespace(name=name, epochs=2, to_dict=lambda: {"name": name}),
+                    get_recipe=lambda name, **o: FakeRecipe(name, epochs=2),
                     train_and_evaluate=train,
                     complexity=lambda model, head, size: {"torchstat": {"params": 1}},
-                    parse_profiles=lambda text, threads=None: [SimpleNamespace(name="cpu", device="cpu", threads=1,
-                                                                               native=True)],
+                    parse_profiles=lambda text, threads=None: [FakeProfile("cpu")],
                     latency=latency)
 
 

@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from run_fakes import TABLE3_MODELS, Fakes, assert_rejected_untouched, closed_port, config, run
@@ -24,6 +23,7 @@ from suite.run import (
     read_jsonl,
     train_summary,
 )
+from suite.train.recipes import get_recipe
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -222,8 +222,7 @@ def test_engine_reported_failure_and_divergence(tmp_path):
 def test_paper_estimate_scales_one_step_to_the_whole_run(tmp_path):
     backends = Fakes().backends()
     backends.time_train_step = lambda model, head, shape, batch, device: 0.01  # s per image
-    recipe = SimpleNamespace(epochs=150, resolve=lambda model, dataset: SimpleNamespace(epochs=150))
-    backends.get_recipe = lambda name, **o: recipe
+    backends.get_recipe = lambda name, **o: get_recipe("threshnet", epochs=150)
     plan = prepare(config(tmp_path, preset="paper", seeds=(0, 1)), backends)
     estimates = estimate_seconds(plan, backends)
     images = 150 * (200 + 100 / 3)

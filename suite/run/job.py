@@ -56,7 +56,7 @@ class JobContext:
     @classmethod
     def from_plan(cls, plan: Plan, *, executor: str = "local",
                   backends: Callable[[], Backends] = real_backends) -> JobContext:
-        meta = getattr(plan.dataset, "meta", None) or {}
+        meta = plan.dataset.meta
         return cls(plan.config, str(plan.run_dir), str(plan.table.id), plan.dataset_name, plan.recipe_name,
                    dict(plan.recipe_overrides), plan.preset, plan.train_subset, plan.test_subset,
                    plan.config_hash, meta.get("fingerprint"), executor, backends)
@@ -81,6 +81,12 @@ class Task:
     fn: Callable | None = None  # call: a module-level function (pickled by reference)
     args: tuple = ()
     id: int = 0
+
+    def parts(self) -> tuple[JobContext, ModelJob, int]:
+        """Context, job and seed of a train or time task (a plain call has none)."""
+        if self.context is None or self.job is None or self.seed is None:
+            raise ValueError(f"a {self.phase} task without its job: {self.key or self.id}")
+        return self.context, self.job, self.seed
 
     @property
     def label(self) -> str:
@@ -154,7 +160,7 @@ class Workspace:
             dataset = backends.load_dataset(context.dataset_name, data_dir=cfg.data_dir, download=cfg.download,
                                             train_subset=context.train_subset, test_subset=context.test_subset,
                                             device=device)
-        fingerprint = (getattr(dataset, "meta", None) or {}).get("fingerprint")
+        fingerprint = dataset.meta.get("fingerprint")
         if context.data_fingerprint and fingerprint != context.data_fingerprint:
             raise SuiteError(f"{context.dataset_name} on {socket.gethostname()} is not the driver's "
                              f"(fingerprint {fingerprint}, the driver's {context.data_fingerprint}): every "
@@ -171,13 +177,10 @@ class Workspace:
         return RunStore(self.context.run_dir)
 
     def input_shape(self) -> tuple[int, int, int]:
-        return tuple(getattr(self.dataset, "image_shape", (3, 32, 32)))
+        return tuple(self.dataset.image_shape)  # type: ignore[return-value]
 
     def epochs_planned(self, model: str) -> int | None:
-        recipe = self.recipe
-        if hasattr(recipe, "resolve"):
-            recipe = recipe.resolve(model, self.context.dataset_name)
-        return getattr(recipe, "epochs", None)
+        return self.recipe.resolve(model, self.context.dataset_name).epochs
 
 
 _WORKSPACES: dict[str, Workspace] = {}
@@ -243,7 +246,8 @@ def complexity(ws: Workspace, job: ModelJob) -> dict:
 
 def train_phase(ws: Workspace, task: Task, emit: Emit) -> dict:
     """Train (resuming from the job's checkpoints) and profile; the training half goes to trained.json."""
-    ctx, job, seed, cfg = task.context, task.job, task.seed, task.context.config
+    ctx, job, seed = task.parts()
+    cfg = ctx.config
     job_dir = ws.store.job_dir(job.model, ctx.dataset_name, seed)
     job_dir.mkdir(parents=True, exist_ok=True)
     record = base_record(ctx, job, seed, ws.device) | {"attempt": task.attempt, "started": now()}
@@ -290,7 +294,7 @@ def measure(ws: Workspace, job: ModelJob, profile) -> dict:
     cfg = ws.context.config
     latency = _latency_spec(ws.context.table_id)
     per_image_batch = ws.context.preset.per_image_batch if latency.per_image else None
-    if getattr(profile, "remote", None) is not None:
+    if profile.remote is not None:
         # `--hardware rpi4@host` / `ssh://host`: a bundle of this model is timed on that machine over SSH; a
         # device that cannot be reached fails this profile only (the caller records it, the others go on).
         from suite.device.remote import measure_remote
@@ -318,7 +322,7 @@ def _latency_spec(table_id: str):
 
 def time_phase(ws: Workspace, task: Task, emit: Emit) -> dict:
     """Measure the requested hardware and write the whole record to result.json (atomically)."""
-    ctx, job, seed = task.context, task.job, task.seed
+    ctx, job, seed = task.parts()
     record = dict(task.record)
     t0 = time.perf_counter()
     where = worker_info(ctx.executor)
@@ -331,10 +335,10 @@ def time_phase(ws: Workspace, task: Task, emit: Emit) -> dict:
             log_exception(ctx.run_dir, job, None, exc)
             continue
         if isinstance(value, dict):
-            threads = value.get("threads") or getattr(prof, "threads", None)
-            value["context"] = {"host": where["host"], "device": getattr(prof, "device", None),
+            threads = value.get("threads") or prof.threads
+            value["context"] = {"host": where["host"], "device": prof.device,
                                 "cuda_visible_devices": where["cuda_visible_devices"], "threads": threads,
-                                "executor": ctx.executor, "predicted": not getattr(prof, "native", True),
+                                "executor": ctx.executor, "predicted": not prof.native,
                                 "exclusive": "no job of this run trained while this was timed"}
         latency[prof.name] = value
     failures = [*record.get("failures", []), *failures]
@@ -356,7 +360,7 @@ def execute(task: Task, emit: Emit, workspace: Workspace | None = None) -> Any:
     """The worker's entry point, the same for every executor."""
     if task.phase == "call":
         return task.fn(*task.args)
-    ws = workspace or Workspace.load(task.context)
+    ws = workspace or Workspace.load(task.parts()[0])
     if task.phase == "train":
         return train_phase(ws, task, emit)
     if task.phase == "time":

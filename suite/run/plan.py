@@ -13,16 +13,19 @@ import json
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from suite.errors import SuiteError, unknown
 from suite.precision import PRECISIONS
 
 from .backends import Backends
+from .contracts import RunDataset, RunProfile, RunRecipe
 from .executor_check import EXECUTORS, check_executor
 from .presets import PRESETS, Preset
-from .records import as_dict
 from .store import MANIFEST, read_json
+
+if TYPE_CHECKING:  # the registry is imported where a plan is made (_table): suite.run itself stays torch-free
+    from suite.tables import TableSpec
 
 NO_DATA = "none"  # the dataset name of a timing-only table's run
 
@@ -100,14 +103,14 @@ class Plan:
     """A validated configuration: everything resolved, nothing written yet."""
 
     config: RunConfig
-    table: Any  # TableSpec
+    table: TableSpec
     preset: Preset
     jobs: list[ModelJob]
     dataset_name: str
-    dataset: Any
+    dataset: RunDataset
     recipe_name: str
-    recipe: Any
-    profiles: list
+    recipe: RunRecipe
+    profiles: list[RunProfile | DeferredProfile]
     device: str  # "auto" where each worker decides (the ray executor)
     train_subset: int | None
     test_subset: int | None
@@ -232,13 +235,12 @@ def _profiles(config: RunConfig, backends: Backends) -> list:
 def _identity(table, dataset_name: str, preset: Preset, recipe, train_subset, test_subset,
               config: RunConfig) -> dict:
     # notes and listed choices do not change the numbers: only the fields that do name the run
-    numbers = recipe.identity() if hasattr(recipe, "identity") else as_dict(recipe)
+    numbers = recipe.identity()
     identity = {"table": table.id, "dataset": dataset_name, "preset": preset.name, "recipe": numbers,
                 "train_subset": train_subset, "test_subset": test_subset, "precision": config.precision,
                 "channels_last": config.channels_last}
-    for flag in ("fast", "compile"):  # only when set, so that earlier runs keep their names
-        if getattr(config, flag):
-            identity[flag] = True
+    # only when set, so that the runs without them keep their names
+    identity.update({flag: True for flag, on in (("fast", config.fast), ("compile", config.compile)) if on})
     return identity
 
 
@@ -322,17 +324,14 @@ def estimate_seconds(plan: Plan, backends: Backends, *, batch: int = 16, timer=N
     ``timer`` runs ``time_train_step`` where the jobs will run (an executor's worker); default: here.
     """
     step = backends.time_train_step
-    if step is None or not getattr(plan.table, "trainable", True):
+    if step is None or not plan.table.trainable:
         return {}
     ds = plan.dataset
-    shape = tuple(ds.image_shape) if hasattr(ds, "image_shape") else (3, 32, 32)
+    shape = tuple(ds.image_shape)
     device = plan.device  # "auto": the worker decides (backends.time_train_step)
     estimates = {}
     for job in plan.jobs:
-        recipe = plan.recipe
-        if hasattr(recipe, "resolve"):
-            recipe = recipe.resolve(job.model, plan.dataset_name)
-        epochs = int(getattr(recipe, "epochs", None) or 1)
+        epochs = int(plan.recipe.resolve(job.model, plan.dataset_name).epochs or 1)
         args = (job.model, ds.num_classes, shape, batch, device)
         per_image = timer(step, *args) if timer is not None else step(*args)
         images = epochs * (ds.train_count + ds.test_count / 3.0)  # a test image costs about a third of a step

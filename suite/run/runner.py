@@ -51,7 +51,7 @@ def manifest_for(plan: Plan, previous: dict | None, executor: dict | None = None
     invocation = {"started": now(), "argv": list(cfg.argv), "models": [j.model for j in plan.jobs],
                   "seeds": list(cfg.seeds), "hardware": [p.name for p in plan.profiles],
                   "executor": executor or {"name": cfg.executor}}
-    ds_meta = getattr(plan.dataset, "meta", {}) or {}
+    ds_meta = plan.dataset.meta
     return {
         "schema": SCHEMA,
         "run_name": plan.run_dir.name,
@@ -71,8 +71,8 @@ def manifest_for(plan: Plan, previous: dict | None, executor: dict | None = None
         "epochs": cfg.epochs or plan.preset.epochs,
         "train_subset": plan.train_subset,
         "test_subset": plan.test_subset,
-        "train_count": getattr(plan.dataset, "train_count", None),
-        "test_count": getattr(plan.dataset, "test_count", None),
+        "train_count": plan.dataset.train_count,
+        "test_count": plan.dataset.test_count,
         "seeds": sorted(set(prev.get("seeds", [])) | set(cfg.seeds)),
         "models": list(models.values()),
         "hardware": list(dict.fromkeys([*prev.get("hardware", []), *(p.name for p in plan.profiles)])),
@@ -130,9 +130,7 @@ class Runner:
             log.addHandler(handler)
             log.setLevel(logging.INFO)
             try:
-                check = getattr(self.executor, "check_shared", None)
-                if check is not None:
-                    check(self.run_dir)
+                self.executor.check_shared(self.run_dir)
                 return self._loop(manifest)
             finally:
                 log.removeHandler(handler)

@@ -28,7 +28,8 @@ from torch import nn
 
 import zoo
 from suite.data.datapath import Normalizer, eval_batches, num_batches, plan_epoch, train_batches
-from suite.data.imagenet import iterate
+from suite.data.device import DeviceDataset
+from suite.data.imagenet import StreamDataset, iterate
 from suite.errors import SuiteError, one_line
 from suite.provenance import provenance
 from suite.train import checkpoint as ckpt
@@ -58,7 +59,7 @@ create_model = zoo.create_model  # module attribute so tests can substitute a ti
 @dataclass
 class _Run:
     model_name: str
-    data: object  # DeviceDataset or StreamDataset
+    data: DeviceDataset | StreamDataset
     recipe: Recipe
     seed: int
     device: torch.device
@@ -78,7 +79,7 @@ class _Run:
 
     @property
     def streamed(self) -> bool:
-        return getattr(self.data, "kind", "device") == "stream"
+        return self.data.kind == "stream"
 
     def build(self, state: dict | None) -> None:
         seed_everything(self.seed)
@@ -250,7 +251,7 @@ class _Run:
         timer = getattr(self, "timer", None)
         uses_events = timer.use_events if timer is not None else self.device.type == "cuda"
         data_path = {"data_path": "dataloader" if self.streamed else "device",
-                     "data_workers": int(getattr(self.data, "workers", 0))}
+                     "data_workers": self.data.workers if isinstance(self.data, StreamDataset) else 0}
         return TrainResult(
             model=self.model_name, dataset=self.data.name, seed=self.seed, status=status,
             **summary_fields(self.history, self.step_times, status),
@@ -302,7 +303,7 @@ def compile_or_eager(model: nn.Module, name: str, data, device: torch.device,
     """
     import copy
 
-    shape = (2, *tuple(getattr(data, "image_shape", (3, 32, 32))))
+    shape = (2, *tuple(data.image_shape))
     try:
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             probe = copy.deepcopy(model).train()
@@ -353,7 +354,7 @@ def train_and_evaluate(model_name: str, dataset, recipe: Recipe | str, *, seed: 
         recipe = replace(recipe, epochs=int(epochs))
     if dataset.device != device:
         dataset = dataset.to(device)  # moved once, before any batch is drawn (a stream: where batches go)
-    streamed = getattr(dataset, "kind", "device") == "stream"
+    streamed = dataset.kind == "stream"
     if not streamed and recipe.image_size and dataset.image_shape[1:] != (recipe.image_size, recipe.image_size):
         dataset = replace(dataset, train_x=resize(dataset.train_x, recipe.image_size),
                           test_x=resize(dataset.test_x, recipe.image_size))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import fnmatch
 import math
 from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
 
 from suite.errors import SuiteError, unknown
 
@@ -81,7 +82,7 @@ class Recipe:
         return {k: v for k, v in self.to_dict().items() if k not in IDENTITY_EXCLUDED}
 
 
-_THRESHNET_SETUP = dict(
+_THRESHNET_SETUP: dict[str, Any] = dict(
     optimizer="adam", lr=1e-3, default_batch_size=100, test_batch_size=100, schedule="multistep",
     milestones=(75, 150), gamma=0.5, flip=True, crop_padding=0, normalize=None)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..job import Task
@@ -42,6 +43,9 @@ class Executor:
 
     def describe(self) -> dict:
         return {"name": self.name, "slots": self.slots}
+
+    def check_shared(self, run_dir: Path) -> None:
+        """Before the first job: whether every worker sees ``run_dir`` (only a cluster's may not)."""
 
     def slots_text(self) -> str:
         return f"{self.slots} slot(s)"
