@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 
-def write_atomic(path: str | os.PathLike, write: Callable[[IO[Any]], None], *, binary: bool = False) -> None:
+def write_atomic(path: str | os.PathLike, write: Callable[[IO[Any]], object], *, binary: bool = False) -> None:
     """``write(fh)`` into a temporary file beside ``path``, fsync, then os.replace it over ``path``."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")

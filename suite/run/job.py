@@ -359,6 +359,8 @@ def time_phase(ws: Workspace, task: Task, emit: Emit) -> dict:
 def execute(task: Task, emit: Emit, workspace: Workspace | None = None) -> Any:
     """The worker's entry point, the same for every executor."""
     if task.phase == "call":
+        if task.fn is None:
+            raise ValueError(f"a call task without its function: {task.id}")
         return task.fn(*task.args)
     ws = workspace or Workspace.load(task.parts()[0])
     if task.phase == "train":

@@ -24,7 +24,7 @@ class Needs:
 
 
 def needs(spec: TableSpec) -> Needs:
-    devices = tuple(dict.fromkeys(METRICS[c].hardware for c in spec.columns if METRICS[c].group == TIME))
+    devices = tuple(dict.fromkeys(hw for c in spec.columns if METRICS[c].group == TIME and (hw := METRICS[c].hardware)))
     return Needs(spec.dataset, devices)
 
 

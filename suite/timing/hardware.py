@@ -117,8 +117,8 @@ def parse_remote(text: str) -> RemoteTarget | None:
                                  f" ({', '.join(board_labels())} before the @)")
             return None
         expect = label.lower()
-    user, sep, hostport = rest.rpartition("@")
-    user = user if sep else None
+    login, sep, hostport = rest.rpartition("@")
+    user = login if sep else None
     m = re.fullmatch(r"\[(?P<h6>[0-9A-Fa-f:.]+)\](?::(?P<p6>\d+))?|(?P<h>[^:@/\s\[\]]+)(?::(?P<p>\d*))?", hostport)
     if not m or (user is not None and not re.fullmatch(r"[^@:/\s]+", user)):
         raise SuiteError(f"bad remote {text!r}; write {' or '.join(REMOTE_FORMS)}")
@@ -170,10 +170,10 @@ def _board_or_prediction(key: str, threads: int | None, device_tree: Path) -> Ha
     """Measured natively on the board itself, else predicted (the one predictor there is: the Pi 4's)."""
     fixed = PROFILES[key].threads or 1
     model = identify.read_device_model(str(device_tree))
-    if identify.pi_label(model) == key:
+    if model is not None and identify.pi_label(model) == key:
         return HardwareProfile(key, "cpu", threads or fixed, True, model, cpu_clock_mhz(), pi_model=model)
     board = PROFILES[key].board
-    notes = (f"not a {board}: latency predicted by suite.timing.rpi4 from the model's features",)
+    notes: tuple[str, ...] = (f"not a {board}: latency predicted by suite.timing.rpi4 from the model's features",)
     if threads is not None and threads != fixed:
         notes += (f"threads={threads} ignored: the prediction is calibrated on the published {board} runs",)
     return HardwareProfile(key, "cpu", fixed, False, f"{board} Model B (predicted)", notes=notes)

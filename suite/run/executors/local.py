@@ -31,7 +31,7 @@ class LocalExecutor(Executor):
             return []
         task = self.queue.popleft()
         if task.phase != "call" and self.workspace is None:
-            self.workspace = Workspace.from_plan(self.plan, self.backends, task.context, progress=self.progress)
+            self.workspace = Workspace.from_plan(self.plan, self.backends, task.parts()[0], progress=self.progress)
         try:
             return [Done(task, execute(task, self.emit, self.workspace))]
         except Exception as exc:  # noqa: BLE001 - a bug in one job is that job's failed line
