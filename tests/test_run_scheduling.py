@@ -12,6 +12,7 @@ from run_fakes import TABLE3_MODELS, Fakes, assert_rejected_untouched, closed_po
 
 from suite.errors import SuiteError
 from suite.run import RESULTS, Runner, prepare, read_jsonl
+from suite.run.executors import Executor
 
 # --- the run store, the job protocol, the driver's scheduling --------------------------------------------------
 
@@ -83,7 +84,7 @@ def test_one_driver_per_run_directory(tmp_path):
         Runner(plan, Fakes().backends()).execute()
 
 
-class FakeExecutor:
+class FakeExecutor(Executor):
     """Two (or n) slots, simulated in one thread: ``wait`` finishes the oldest running task."""
 
     name = "fake"
