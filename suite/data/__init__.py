@@ -10,9 +10,11 @@
 
 Both kinds have ``name``, ``num_classes``, ``classes``, ``train_count``, ``test_count``, ``image_shape``,
 ``meta`` (root, fingerprint, counts, subsets) and ``device``; ``kind`` ("device" or "stream") tells the
-training engine how to draw batches.
+training engine how to draw batches. Each data set's classes, input size, folders and sizes are declared once,
+in ``suite.data.catalog`` (``DATASETS``).
 """
 
+from suite.data.catalog import DATASETS, DataSet, dataset_info
 from suite.data.common import (
     DATA_DIR_ENV,
     DOWNLOAD_ENV,
@@ -31,7 +33,7 @@ from suite.data.imagenet import StreamDataset, default_workers
 from suite.data.load import dataset_names, load_dataset
 
 __all__ = [
-    "DATA_DIR_ENV", "DOWNLOAD_ENV", "SPECS", "WORKERS_ENV", "DamagedFileError", "DataWarning",
+    "DATASETS", "DATA_DIR_ENV", "DOWNLOAD_ENV", "SPECS", "WORKERS_ENV", "DamagedFileError", "DataSet", "DataWarning",
     "DatasetChecksumWarning", "DatasetSpec", "DeviceDataset", "StreamDataset", "SubsetWarning", "balanced_subset",
-    "dataset_names", "default_workers", "host_reachable", "load_dataset", "resolve_data_dir",
+    "dataset_info", "dataset_names", "default_workers", "host_reachable", "load_dataset", "resolve_data_dir",
 ]
