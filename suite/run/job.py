@@ -90,7 +90,9 @@ class Task:
 
     @property
     def label(self) -> str:
-        return f"{self.job.model} seed {self.seed}" if self.job is not None else getattr(self.fn, "__name__", "call")
+        if self.job is not None:
+            return f"{self.job.model} seed {self.seed}"
+        return self.fn.__name__ if self.fn is not None else "call"
 
 
 def resolve_device(requested: str | None) -> str:

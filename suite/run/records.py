@@ -5,17 +5,24 @@ from __future__ import annotations
 import uuid
 from dataclasses import asdict, is_dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 SCHEMA = 1
 FINISHED = ("ok", "diverged")  # line statuses that a re-run skips (a divergence is deterministic)
+
+
+@runtime_checkable
+class ToDict(Protocol):
+    """A result object that says how it is stored (TrainResult, Recipe, LatencyResult, a preset)."""
+
+    def to_dict(self) -> dict: ...
 
 
 def as_dict(obj: Any) -> Any:
     """A JSON-ready dict of a result object (to_dict(), a dataclass, or already a dict)."""
     if obj is None or isinstance(obj, dict | list | str | int | float | bool):
         return obj
-    if hasattr(obj, "to_dict"):
+    if isinstance(obj, ToDict):
         return obj.to_dict()
     if is_dataclass(obj):
         return asdict(obj)

@@ -73,6 +73,8 @@ class _Run:
     step_times: list[list[float]] = field(default_factory=list)  # per epoch, the timed steps (ms)
     resumed_at: list[int] = field(default_factory=list)
     dropout_layers: int = 0
+    model: nn.Module | None = None  # built by build()
+    timer: StepTimer | None = None  # started by build()
     fast: bool = False  # --fast: cudnn.benchmark, TF32, non-deterministic kernels
     compile_model: bool = False  # --compile: torch.compile, eager where the model does not compile
     compiled: bool | None = None  # None: not asked for; False: fell back to eager
@@ -246,9 +248,7 @@ class _Run:
     def result(self, status: str, *, reason: str = "", diverged: int | None = None) -> TrainResult:
         train_s = sum(h["train_seconds"] for h in self.history)
         images = sum(h["train_images"] for h in self.history)
-        model = getattr(self, "model", None)
-        meta = self.data.meta
-        timer = getattr(self, "timer", None)
+        model, meta, timer = self.model, self.data.meta, self.timer
         uses_events = timer.use_events if timer is not None else self.device.type == "cuda"
         data_path = {"data_path": "dataloader" if self.streamed else "device",
                      "data_workers": self.data.workers if isinstance(self.data, StreamDataset) else 0}
