@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from suite.errors import SuiteError
+from suite.errors import DiskFullError, SuiteError
 
 from .backends import Backends, real_backends
 from .plan import NO_DATA, ModelJob, Plan, RunConfig, TimingInput
@@ -275,6 +275,8 @@ def train_phase(ws: Workspace, task: Task, emit: Emit) -> dict:
             log.error("%s seed %d: training %s: %s", job.model, seed, status, record["train"].get("reason"))
     except _NothingToTrain:
         pass  # a timing-only table: complexity and latency only
+    except DiskFullError:
+        raise  # the whole run stops: the next model would fill the same disk
     except Exception as exc:  # noqa: BLE001 - a failing model never stops the others
         failures.append(failure("train", exc))
         log_exception(ctx.run_dir, job, seed, exc)

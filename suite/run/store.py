@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from suite.errors import SuiteError
+from suite.errors import DISK_FULL, DiskFullError, SuiteError, is_disk_full
 
 MANIFEST = "manifest.json"
 RESULTS = "results.jsonl"
@@ -51,6 +51,10 @@ def write_json_atomic(path: Path, obj: Any) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise DiskFullError(path) from None
+        raise
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -65,10 +69,19 @@ def read_json(path: Path) -> dict | None:
 
 
 def append_jsonl(path: Path, record: dict) -> None:
-    """Append one line with a single write; a fragment left by a kill is isolated on its own line."""
+    """Append one whole line, fsynced, or leave the file as it was and raise a SuiteError.
+
+    ``os.write`` may write less than asked (a nearly full disk): the rest is written in a loop, and any failure
+    truncates the file back to its size before the call, so a reader never sees a cut line reported as added.
+    A fragment left by a kill is isolated on its own line.
+    """
     path = Path(path)
     line = json.dumps(record, default=str, separators=(",", ":")).encode() + b"\n"
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise SuiteError(f"cannot write {path}: {exc.strerror or exc}") from None
+    size = None
     try:
         size = os.fstat(fd).st_size
         if size:
@@ -76,10 +89,55 @@ def append_jsonl(path: Path, record: dict) -> None:
                 fh.seek(size - 1)
                 if fh.read(1) != b"\n":
                     line = b"\n" + line
-        os.write(fd, line)
+        view = memoryview(line)
+        while view:
+            written = os.write(fd, view)
+            if written <= 0:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            view = view[written:]
         os.fsync(fd)
+    except OSError as exc:
+        if size is not None:
+            try:
+                os.ftruncate(fd, size)
+                os.fsync(fd)
+            except OSError:
+                pass
+        if is_disk_full(exc):
+            raise SuiteError(f"{DISK_FULL}: {path} ({len(line)} bytes needed)") from None
+        raise SuiteError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:
         os.close(fd)
+
+
+def drop_partial_tail(path: Path) -> int:
+    """Cut a last line that a killed writer left without its newline; returns the bytes removed.
+
+    Only the driver (holding the run's lock) calls this, after harvesting. A tail that is a whole JSON record
+    is kept and given its newline.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return 0
+    with path.open("r+b") as fh:
+        data = fh.read()
+        if not data or data.endswith(b"\n"):
+            return 0
+        cut = data.rfind(b"\n") + 1
+        tail = data[cut:]
+        try:
+            whole = isinstance(json.loads(tail), dict)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            whole = False
+        if whole:
+            fh.write(b"\n")
+            removed = 0
+        else:
+            fh.truncate(cut)
+            removed = len(tail)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return removed
 
 
 def read_jsonl(path: Path) -> tuple[list[dict], int]:
@@ -137,6 +195,9 @@ class RunStore:
 
     def append(self, record: dict) -> None:
         append_jsonl(self.results_path, record)
+
+    def drop_partial_tail(self) -> int:
+        return drop_partial_tail(self.results_path)
 
     def job_dir(self, model: str, dataset: str, seed: int) -> Path:
         # A run has one dataset (it is part of the run name); the folder keeps the layout of earlier runs.
