@@ -26,6 +26,7 @@ class Backends:
     parse_profiles: Callable[..., list]  # (text, threads=) -> [profile]
     latency: Callable[..., dict]  # (model, head, profile, threads=, protocol=, per_image_batch=) -> dict
     time_train_step: Callable[..., float] | None = None  # (model, head, shape, batch, device) -> s/image
+    reach_remote: Callable[..., Any] | None = None  # (remote profile) -> its identity; raises if unreachable
 
 
 def real_backends() -> Backends:
@@ -65,8 +66,11 @@ def real_backends() -> Backends:
         kw = {k: v for k, v in kw.items() if k in accepted}
         return train.train_and_evaluate(model, dataset, recipe, **kw)
 
+    from suite.device.remote import identify_remote
+
     return Backends(
-        model_names=zoo.list_models, dataset_names=data.dataset_names, load_dataset=data.load_dataset,
+        reach_remote=identify_remote, model_names=zoo.list_models, dataset_names=data.dataset_names,
+        load_dataset=data.load_dataset,
         get_recipe=recipes.get_recipe, train_and_evaluate=train_and_evaluate, complexity=complexity,
         parse_profiles=parse_profiles, latency=latency, time_train_step=time_train_step)
 

@@ -118,23 +118,27 @@ class Plan:
     recipe_overrides: dict = field(default_factory=dict)  # what get_recipe was called with (epochs included)
 
 
+MAX_SEEDS = 1000  # a typo like 0-100000000 is refused before anything is allocated
+
+
 def parse_seeds(text: str | None) -> tuple[int, ...]:
-    """'0,1,2' or '0-2' -> (0, 1, 2)."""
+    """'0,1,2' or '0-2' -> (0, 1, 2); empty items, reversed ranges and more than MAX_SEEDS seeds are errors."""
     if text is None or str(text).strip() == "":
         return (0,)
-    seeds: list[int] = []
-    try:
-        for part in str(text).split(","):
-            lo, sep, hi = part.strip().partition("-")
-            if sep:
-                seeds.extend(range(int(lo), int(hi) + 1))
-            elif lo:
-                seeds.append(int(lo))
-    except ValueError:
-        raise SuiteError(f"bad --seeds {text!r}; expected integers like 0,1,2 or 0-4") from None
-    if not seeds:
-        raise SuiteError(f"bad --seeds {text!r}; expected integers like 0,1,2 or 0-4")
-    return tuple(dict.fromkeys(seeds))
+    usage = f"bad --seeds {text!r}; expected non-negative integers like 0,1,2 or 0-4"
+    seeds: dict[int, None] = {}
+    for part in str(text).split(","):
+        lo, sep, hi = part.strip().partition("-")
+        try:
+            first, last = int(lo), int(hi) if sep else int(lo)
+        except ValueError:
+            raise SuiteError(usage) from None
+        if last < first:
+            raise SuiteError(f"bad --seeds {text!r}: the range {part.strip()} is empty (write low-high)")
+        if len(seeds) + (last - first + 1) > MAX_SEEDS:
+            raise SuiteError(f"--seeds {text!r} names more than {MAX_SEEDS} seeds; give fewer")
+        seeds.update(dict.fromkeys(range(first, last + 1)))
+    return tuple(seeds)
 
 
 def config_hash(identity: dict) -> str:
@@ -218,6 +222,7 @@ class DeferredProfile:
     device: str = "cuda"
     native: bool = True
     threads: int | None = None
+    remote: None = None  # a GPU of a worker is never a remote device
 
 
 def _profiles(config: RunConfig, backends: Backends) -> list:
@@ -229,6 +234,15 @@ def _profiles(config: RunConfig, backends: Backends) -> list:
         return backends.parse_profiles(text, threads=config.threads)  # its own error for an empty list
     return [DeferredProfile(n) if n == "gpu" else backends.parse_profiles(n, threads=config.threads)[0]
             for n in names]
+
+
+def reach_remotes(profiles: list, backends: Backends) -> None:
+    """Log in to every remote device (and find its torch) now, so that none is found unreachable after training."""
+    if backends.reach_remote is None:
+        return
+    for profile in profiles:
+        if profile.remote is not None:
+            backends.reach_remote(profile)
 
 
 def _identity(table, dataset_name: str, preset: Preset, recipe, train_subset, test_subset,
@@ -291,6 +305,7 @@ def prepare(config: RunConfig, backends: Backends) -> Plan:
     out = Path(config.out).expanduser()
     _check_writable(out)
     check_executor(config)  # Ray installed and reachable, GPUs that exist: before the dataset is read
+    reach_remotes(profiles, backends)
     train_subset = config.train_subset if config.train_subset is not None else preset.train_subset
     test_subset = config.test_subset if config.test_subset is not None else preset.test_subset
     load_on = device if config.executor == "local" else "cpu"  # the driver of workers stays off the GPU
