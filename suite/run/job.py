@@ -29,7 +29,7 @@ from .backends import Backends, real_backends
 from .plan import NO_DATA, ModelJob, Plan, RunConfig, TimingInput
 from .presets import Preset
 from .records import SCHEMA, as_dict, failure, join_reasons, now, result_key, train_summary
-from .store import MANIFEST, RunStore, read_json, write_json_atomic
+from .store import MANIFEST, RunStore, job_lock, read_json, write_json_atomic
 
 log = logging.getLogger("suite.run")
 Emit = Callable[[dict], None]
@@ -366,8 +366,8 @@ def execute(task: Task, emit: Emit, workspace: Workspace | None = None) -> Any:
     if task.phase == "call":
         return task.fn(*task.args)
     ws = workspace or Workspace.load(task.context)
-    if task.phase == "train":
-        return train_phase(ws, task, emit)
-    if task.phase == "time":
-        return time_phase(ws, task, emit)
-    raise ValueError(f"unknown task phase {task.phase!r}")
+    phases = {"train": train_phase, "time": time_phase}
+    if task.phase not in phases:
+        raise ValueError(f"unknown task phase {task.phase!r}")
+    with job_lock(ws.store.job_dir(task.job.model, task.context.dataset_name, task.seed)):
+        return phases[task.phase](ws, task, emit)

@@ -20,6 +20,8 @@ import errno
 import fcntl
 import json
 import os
+import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -258,6 +260,39 @@ class RunStore:
             os.close(fd)
 
 
+JOB_LOCK = ".job.lock"
+JOB_LOCK_WAIT_S = 300.0
+
+
+@contextmanager
+def job_lock(job_dir: str | os.PathLike, *, wait_s: float = JOB_LOCK_WAIT_S, poll_s: float = 0.2) -> Iterator[None]:
+    """One process per job folder at a time.
+
+    A killed driver's Ray tasks live on for a few seconds; the restarted driver's task for the same job waits
+    here until they are gone (the kernel releases the lock of a dead process), so the two never write the same
+    checkpoint or result.json at once.
+    """
+    path = Path(job_dir) / JOB_LOCK
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+            if time.monotonic() >= deadline:
+                raise SuiteError(f"{job_dir} is still being written by another process after {wait_s:.0f} s (a "
+                                 "task of an earlier, killed `suite run`?); stop it, then run again")
+            time.sleep(poll_s)
+        yield
+    finally:
+        os.close(fd)
+
+
 # --- readers ------------------------------------------------------------------------------------------------
 
 @dataclass
@@ -288,10 +323,20 @@ class Run:
         return sum(1 for r in self.lines if r.get("status") in ("ok", "diverged"))
 
 
+RECORD_KEYS = ("key", "model", "seed", "status")  # what every results line the suite writes has
+
+
 def load_run(path: str | os.PathLike) -> Run:
+    """A run for readers: lines that are not results records (foreign keys only) are skipped with a warning."""
     store = RunStore(path)
     lines, bad = store.all_lines()
-    return Run(store.run_dir, store.manifest() or {}, list(latest_by_key(lines).values()), bad)
+    records = [r for r in lines if all(k in r for k in RECORD_KEYS)]
+    if len(records) < len(lines):
+        skipped = len(lines) - len(records)
+        warnings.warn(f"{store.results_path}: {skipped} line(s) without {', '.join(RECORD_KEYS)} are not results "
+                      "records; skipped", RuntimeWarning, stacklevel=2)
+    return Run(store.run_dir, store.manifest() or {}, list(latest_by_key(records).values()), bad + len(lines)
+               - len(records))
 
 
 def find_runs(results: str | os.PathLike) -> list[Run]:
