@@ -253,8 +253,11 @@ class RunStore:
                     raise
                 raise SuiteError(f"another `suite run` is writing {self.run_dir} right now; wait for it to "
                                  "finish (or stop it), then run again") from None
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()}\n".encode())
+            try:
+                os.ftruncate(fd, 0)
+                os.write(fd, f"{os.getpid()}\n".encode())
+            except OSError:
+                pass  # the pid is for people reading the file; the lock itself is held (a full disk, say)
             yield
         finally:
             os.close(fd)
