@@ -289,8 +289,12 @@ def prepare(config: RunConfig, backends: Backends) -> Plan:
                         ("--jobs-per-gpu", config.jobs_per_gpu), ("--max-attempts", config.max_attempts)):
         if value is not None and value < 1:
             raise SuiteError(f"{name} must be a positive integer, got {value}")
+    if config.run_name is not None and ("/" in config.run_name or config.run_name in ("", ".", "..")):
+        raise SuiteError(f"bad --run-name {config.run_name!r}; use a plain folder name")
     recipe_name = config.recipe or table.recipe or "threshnet"
     overrides = dict(config.recipe_overrides)
+    if "epochs" in overrides:  # checked as typed even where the preset's epochs replace it below
+        backends.get_recipe(recipe_name, epochs=overrides["epochs"])
     epochs = config.epochs or preset.epochs
     if epochs is not None:
         overrides["epochs"] = epochs
@@ -318,8 +322,6 @@ def prepare(config: RunConfig, backends: Backends) -> Plan:
         dataset, train_subset, test_subset = TimingInput.of(table), None, None
     digest = config_hash(_identity(table, dataset_name, preset, recipe, train_subset, test_subset, config))
     name = config.run_name or run_name(table, dataset_name, preset, recipe_name, digest)
-    if "/" in name or name in ("", ".", ".."):
-        raise SuiteError(f"bad --run-name {name!r}; use a plain folder name")
     _check_same_config(out / name, digest)
     return Plan(config, table, preset, jobs, dataset_name, dataset, recipe_name, recipe, profiles, device,
                 train_subset, test_subset, out / name, digest, overrides)
