@@ -82,6 +82,8 @@ def append_jsonl(path: Path, record: dict) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     except OSError as exc:
+        if is_disk_full(exc):
+            raise SuiteError(f"{DISK_FULL}: {path} ({len(line)} bytes needed)") from None
         raise SuiteError(f"cannot write {path}: {exc.strerror or exc}") from None
     size = None
     try:
