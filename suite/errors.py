@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import errno
 
 
 class SuiteError(Exception):
@@ -38,3 +39,25 @@ def parse_size(text: str) -> tuple[int, int, int]:
     if len(parts) != 3 or min(parts) < 1:
         raise SuiteError(f"bad input size {text!r}; expected CxHxW, for example 3x224x224")
     return parts  # type: ignore[return-value]
+
+
+DISK_FULL = "no space left on device"
+_DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+
+
+class DiskFullError(SuiteError):
+    """A write ran out of space: the run stops (what finished is kept) rather than fill the disk further."""
+
+    def __init__(self, path, needed: int | None = None):
+        self.path = str(path)
+        tail = f" ({needed} bytes needed)" if needed is not None else ""
+        super().__init__(f"{DISK_FULL} writing {self.path}{tail}")
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """ENOSPC/EDQUOT, or torch's zip writer failing part-way (it reports a full disk as an enforce failure)."""
+    if isinstance(exc, OSError):
+        return exc.errno in _DISK_FULL_ERRNOS
+    text = str(exc)
+    return isinstance(exc, RuntimeError) and "inline_container" in text and (
+        "unexpected pos" in text or "file write failed" in text)

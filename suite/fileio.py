@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
+from suite.errors import DiskFullError, is_disk_full
+
 
 def write_atomic(path: str | os.PathLike, write: Callable[[IO[Any]], object], *, binary: bool = False) -> None:
     """``write(fh)`` into a temporary file beside ``path``, fsync, then os.replace it over ``path``."""
@@ -23,6 +25,10 @@ def write_atomic(path: str | os.PathLike, write: Callable[[IO[Any]], object], *,
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except (OSError, RuntimeError) as exc:  # torch's zip writer reports a full disk as a RuntimeError
+        if is_disk_full(exc):
+            raise DiskFullError(path) from None
+        raise
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -20,8 +20,9 @@ def git_commit() -> str:
         out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
                              timeout=10)
         commit = out.stdout.strip() or "unknown"
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        # --no-optional-locks: a read-only status, which never takes .git/index.lock in the user's checkout
+        dirty = subprocess.run(["git", "--no-optional-locks", "-C", str(root), "status", "--porcelain",
+                                "--untracked-files=no"], capture_output=True, text=True, timeout=10).stdout.strip()
         return f"{commit}+dirty" if dirty and commit != "unknown" else commit
     except (OSError, subprocess.SubprocessError):
         return "unknown"

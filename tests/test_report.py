@@ -165,6 +165,7 @@ def test_html_escapes_text(tmp_path):
 
 @pytest.mark.slow
 def test_cli_without_results_writes_the_complexity_tables_and_the_index(tmp_path):
+    (tmp_path / "none").mkdir()  # an empty results folder (a missing one is an error)
     proc = subprocess.run([sys.executable, "-m", "suite", "report", "--results", str(tmp_path / "none"),
                            "--out", str(tmp_path / "reports")], capture_output=True, text=True, cwd=tmp_path,
                           env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path),

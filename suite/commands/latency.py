@@ -42,6 +42,8 @@ def register(sub) -> None:
 def run(args) -> int:
     if args.batch < 1 or args.per_image_batch < 0:
         raise SuiteError("--batch must be >= 1 and --per-image-batch >= 0")
+    if args.remote_timeout <= 0:
+        raise SuiteError(f"--remote-timeout must be a positive number of seconds, got {args.remote_timeout}")
     size = parse_size(args.input)
     profiles = parse_profiles(args.hardware, threads=args.threads)  # validate all before any timing
     if args.num_classes is not None and args.num_classes < 1:

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 import zoo
+from suite.errors import unknown
 from suite.tables import published_rows
 
 COLUMNS = ("name", "family", "head", "origin", "paper")
@@ -61,6 +62,10 @@ def run(args) -> int:
         data = asdict(card) | {"published_numbers": published_rows(card.name)}
         console.print_json(json.dumps(data, default=str)) if not args.json else print(json.dumps(data, default=str))
         return 0
+    if args.family is not None:
+        families = {zoo.model_card(n).family for n in zoo.list_models()}
+        if args.family not in families:
+            raise unknown("family", args.family, families)
     names = zoo.list_models(args.pattern, family=args.family)
     if args.json:
         print(json.dumps([asdict(zoo.model_card(n)) for n in names], default=str))

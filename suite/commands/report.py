@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.console import Console
 
+from suite.errors import SuiteError, closest
 from suite.report import build, write
+from suite.run.store import find_runs
+
+REPORT_MARKERS = ("index.md", "index.html")  # what `suite report` writes in every --out
 
 
 def register(sub) -> None:
@@ -17,7 +23,34 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+def check_results_folder(results: str) -> None:
+    """A missing --results (a typo) is an error naming the closest folder beside it, before anything is written."""
+    path = Path(results).expanduser()
+    if path.is_dir():
+        return
+    parent = path.parent if path.parent.is_dir() else None
+    siblings = [p.name for p in parent.iterdir() if p.is_dir()] if parent is not None else []
+    hint = closest(path.name, siblings, n=1)
+    tail = f"; did you mean {parent / hint[0]}?" if hint else "; give the folder `suite run --out` wrote"
+    raise SuiteError(f"--results {results} does not exist{tail}")
+
+
+def check_replaces_only_with_results(results: str, out: str) -> None:
+    """An existing report is replaced only by one that has results: no finished run keeps it as it is."""
+    folder = Path(out).expanduser()
+    if not any((folder / name).is_file() for name in REPORT_MARKERS):
+        return
+    try:
+        find_runs(results)
+    except SuiteError:
+        raise SuiteError(f"no finished results under {results}, and --out {out} holds a report already: it is "
+                         "kept as it is (give --results the folder `suite run --out` wrote, or another --out)"
+                         ) from None
+
+
 def run(args) -> int:
+    check_results_folder(args.results)
+    check_replaces_only_with_results(args.results, args.out)
     reports = build(args.results, run_name=args.run_name)
     written = write(reports, args.out)
     console = Console(stderr=True)

@@ -129,6 +129,20 @@ def config_from_args(args, argv: tuple[str, ...] = ()) -> RunConfig:
         jobs_per_gpu=args.jobs_per_gpu, max_attempts=args.max_attempts, ray_address=args.ray_address, argv=argv)
 
 
+def preset_banner(plan) -> str:
+    """The preset line with the epochs and image counts this run uses (flags may change the preset's)."""
+    preset = plan.preset
+    if not plan.table.trainable:
+        return f"preset {preset.name}: {preset.description}"
+    epochs = plan.recipe.epochs
+    train, test = plan.dataset.train_count, plan.dataset.test_count
+    if (epochs, train, test) == (preset.epochs, preset.train_subset, preset.test_subset):
+        return f"preset {preset.name}: {preset.description}"
+    what = f"{epochs} epoch(s)" if epochs else "the recipe's epochs"
+    return (f"preset {preset.name}, changed by flags: {what} on {train:,} training / {test:,} test images; "
+            "not a reproduction")
+
+
 def _duration(seconds: float) -> str:
     hours, rest = divmod(int(seconds), 3600)
     minutes, secs = divmod(rest, 60)
@@ -180,7 +194,7 @@ def run(args) -> int:
         console.print(f"executor {executor.name}: {executor.slots_text()}")
         console.print(f"run directory: {plan.run_dir}")
         if not plan.preset.reproduction:
-            console.print(f"[yellow]preset {plan.preset.name}: {plan.preset.description}[/]")
+            console.print(f"[yellow]{preset_banner(plan)}[/]")
         if plan.preset.estimate or args.estimate_only:
             _estimate(console, plan, backends, executor)
         if args.estimate_only:

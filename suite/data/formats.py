@@ -8,7 +8,6 @@ and accepts re-packed copies after the structural check).
 from __future__ import annotations
 
 import os
-import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,19 +15,35 @@ from urllib.parse import urlsplit
 
 import numpy as np
 from torchvision.datasets import CIFAR10, CIFAR100, STL10, SVHN
+from torchvision.datasets.vision import VisionDataset
 
+from suite.data import cifar_pickle
 from suite.data.catalog import DATASETS, DataSet
 from suite.data.common import damaged
 
 # --- torchvision readers with the MD5 gate removed: suite.data verifies the files itself first --------------
 
 class _NoMD5Cifar:
+    """torchvision's CIFAR reader, reading every pickle through the restricted CIFAR unpickler."""
+
+    def __init__(self, root: str, train: bool = True, transform=None, target_transform=None) -> None:
+        VisionDataset.__init__(self, root, transform=transform, target_transform=target_transform)
+        self.train = train
+        data, targets = [], []
+        for file_name, _ in self.train_list if train else self.test_list:
+            entry = _unpickle(Path(self.root, self.base_folder, file_name), "'data' and 'labels'")
+            data.append(entry["data"])
+            targets.extend(entry["labels"] if "labels" in entry else entry["fine_labels"])
+        self.data = np.vstack(data).reshape(-1, 3, 32, 32).transpose((0, 2, 3, 1))  # HWC, as torchvision keeps it
+        self.targets = targets
+        self._load_meta()
+
     def _check_integrity(self) -> bool:
         return True
 
     def _load_meta(self) -> None:  # torchvision's version insists on the official MD5
-        with open(os.path.join(self.root, self.base_folder, self.meta["filename"]), "rb") as fh:
-            self.classes = pickle.load(fh, encoding="latin1")[self.meta["key"]]
+        path = Path(os.path.join(self.root, self.base_folder, self.meta["filename"]))
+        self.classes = _unpickle(path, repr(self.meta["key"]))[self.meta["key"]]
         self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
 
 
@@ -54,11 +69,7 @@ class _STL10(STL10):
 
 def _unpickle(path: Path, what: str) -> dict:
     """A CIFAR pickle as a dict with str keys (official files have str keys, some re-packs bytes keys)."""
-    try:
-        with path.open("rb") as fh:
-            entry = pickle.load(fh, encoding="latin1")
-    except Exception as exc:  # noqa: BLE001 - any unpickling failure means a damaged file
-        raise damaged(path, f"cannot unpickle: {type(exc).__name__}: {exc}") from None
+    entry = cifar_pickle.load_file(path)
     if not isinstance(entry, dict):
         raise damaged(path, f"expected a dict with {what}, got {type(entry).__name__}")
     return {k.decode("latin1") if isinstance(k, bytes) else k: v for k, v in entry.items()}

@@ -106,17 +106,28 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _is_bundle(out: Path) -> bool:
+    """True only for a folder this command wrote: its manifest carries the bundle format marker."""
+    try:
+        manifest = json.loads((out / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("format") == FORMAT
+
+
 def _prepare_out(out: Path) -> None:
-    if out.exists():
+    """Create ``out``, or empty the bundle files of an older bundle there; refuse any other non-empty folder."""
+    if out.exists() or out.is_symlink():
         if not out.is_dir():
             raise SuiteError(f"--out {out} is a file; give a folder for the bundle")
-        if any(out.iterdir()) and not (out / MANIFEST).is_file():
-            raise SuiteError(f"--out {out} is a non-empty folder that holds no bundle; choose an empty or new one")
-        for name in [*SHIPPED, "zoo", MANIFEST, "README.txt"]:  # an older bundle: replace its files
+        if any(out.iterdir()) and not _is_bundle(out):
+            raise SuiteError(f"--out {out} is a non-empty folder that holds no bundle written by `suite bundle`; "
+                             "choose an empty or new one")
+        for name in [*SHIPPED, "zoo", MANIFEST, "README.txt"]:  # an older bundle: replace only its own files
             path = out / name
-            if path.is_dir():
+            if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)
-            elif path.exists():
+            elif path.exists() or path.is_symlink():
                 path.unlink()
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -69,7 +69,7 @@ def remote_script(python: str, runner_args: list[str]) -> str:
 d=$(mktemp -d "${{TMPDIR:-/tmp}}/suite-bundle.XXXXXX") || exit 91
 trap 'rm -rf "$d"' EXIT
 tar -xzf - -C "$d" || exit 92
-command -v {py} >/dev/null 2>&1 || {{ echo "suite-remote: no interpreter {py}" >&2; exit {EXIT_NO_PYTHON}; }}
+command -v {py} >/dev/null 2>&1 || {{ printf 'suite-remote: no interpreter %s\\n' {py} >&2; exit {EXIT_NO_PYTHON}; }}
 {py} "$d/run.py" --out "$d/times.json" {args} >&2
 rc=$?
 [ -f "$d/times.json" ] && cat "$d/times.json"

@@ -8,6 +8,7 @@ device's provenance plus how it got here (``source``: "bundle" for a file import
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -65,6 +66,40 @@ def load_document(path: str | Path) -> dict:
     return check_document(doc, str(path))
 
 
+# Times are in milliseconds, stated by the ``_ms`` of every key; spreads may be 0, times may not.
+_POSITIVE_MS = ("median_ms", "p90_ms", "min_ms", "max_ms", "per_image_ms", "per_image_p90_ms")
+_COUNTS = {"batch": 1, "threads": 1, "runs": 1, "per_image_batch": 1, "per_image_runs": 0, "warmup": 0}
+
+
+def _number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def check_numbers(name: str, entry: dict, where: str) -> None:
+    """Every number of a measured model: finite, positive times in ms, whole counts; a one-line error otherwise."""
+    prefix = f"{where}: model {name!r}"
+    if entry.get("unit", "ms") != "ms":
+        raise SuiteError(f"{prefix} states unit {entry.get('unit')!r}; the runner writes milliseconds (\"ms\")")
+    for key, value in entry.items():
+        if not key.endswith("_ms") or (value is None and key != "median_ms"):
+            continue
+        required_positive = key in _POSITIVE_MS
+        if not _number(value) or value < 0 or (required_positive and value <= 0):
+            need = "a finite number > 0" if required_positive else "a finite number >= 0"
+            raise SuiteError(f"{prefix}: {key} is {value!r}, expected {need} (milliseconds); the file is "
+                             "rejected whole, nothing was imported")
+    for key, low in _COUNTS.items():
+        value = entry.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < low):
+            raise SuiteError(f"{prefix}: {key} is {value!r}, expected a whole number >= {low}; the file is "
+                             "rejected whole, nothing was imported")
+    size = entry.get("input_size")
+    if size is not None and (not isinstance(size, list) or len(size) != 3
+                             or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in size)):
+        raise SuiteError(f"{prefix}: input_size is {size!r}, expected [C, H, W] of positive whole numbers; the "
+                         "file is rejected whole, nothing was imported")
+
+
 def device_times(doc: dict, *, source: str, where: str = "") -> DeviceTimes:
     """The records of a checked document; each carries the device's provenance and ``source``."""
     device = doc["device"]
@@ -77,6 +112,7 @@ def device_times(doc: dict, *, source: str, where: str = "") -> DeviceTimes:
         if entry.get("status") != "ok" or entry.get("median_ms") is None:
             out.failures[name] = str(entry.get("error") or "no time recorded")
             continue
+        check_numbers(name, entry, where or "the runner JSON")
         record = {k: v for k, v in entry.items() if k not in _DROP}
         prov = dict(record.get("provenance") or {})
         prov.update(

@@ -127,11 +127,20 @@ def to_json(rep: Report) -> dict:
     }
 
 
+def _md_text(value):
+    if isinstance(value, str):
+        return value.replace("<", "&lt;").replace(">", "&gt;")
+    return value
+
+
 def _env(html: bool):
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
+    # Markdown viewers render raw HTML, so text from results (model names, reasons, hosts) is escaped there too;
+    # only the tag brackets: the Markdown itself stays readable.
+    finalize = None if html else _md_text
     env = Environment(loader=PackageLoader("suite", "templates"), autoescape=html, undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, finalize=finalize)
     env.filters["mdcell"] = lambda v: str(v).replace("|", "\\|").replace("\n", " ")
     env.filters["vclass"] = lambda v: "v-" + str(v).split(" (")[0].replace(" ", "-")
     return env

@@ -1,7 +1,7 @@
 """Complexity the report computes itself: tables with no run (complexity-only tables, claims on parameters).
 
 Profiling is deterministic, so results are cached on disk, keyed by the zoo's and the profiler's sources and
-the torch version: a changed model or counter recomputes.
+the suite and torch versions: a changed model, counter or suite recomputes.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+import suite
 import zoo
 from suite.complexity import profile
 from suite.fileio import write_text_atomic
@@ -27,7 +28,7 @@ def _cache_file() -> Path:
 @cache
 def _key() -> str:
     here = Path(__file__).resolve().parents[1]
-    h = hashlib.sha256(torch.__version__.encode())
+    h = hashlib.sha256(f"{suite.__version__}|{torch.__version__}".encode())
     for folder in (here.parent / "zoo", here / "complexity"):
         for f in sorted(folder.rglob("*.py")):
             h.update(f.name.encode() + f.read_bytes())
@@ -41,7 +42,7 @@ def _load() -> dict:
     if not _memory:
         try:
             data = json.loads(_cache_file().read_text())
-            if data.get("key") == _key():
+            if data.get("key") == _key() and data.get("suite_version") == suite.__version__:
                 _memory.update(data.get("profiles", {}))
         except (OSError, ValueError, AttributeError):
             pass
@@ -52,7 +53,7 @@ def _save() -> None:
     try:
         path = _cache_file()
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(path, json.dumps({"key": _key(), "profiles": _memory}))
+        write_text_atomic(path, json.dumps({"key": _key(), "suite_version": suite.__version__, "profiles": _memory}))
     except OSError:
         pass  # a read-only home only costs the recomputation
 

@@ -25,6 +25,7 @@ class Backends:
     parse_profiles: Callable[..., list]  # (text, threads=) -> [profile]
     latency: Callable[..., dict]  # (model, head, profile, threads=, protocol=, per_image_batch=) -> dict
     time_train_step: Callable[..., float] | None = None  # (model, head, shape, batch, device) -> s/image
+    reach_remote: Callable[..., Any] | None = None  # (remote profile) -> its identity; raises if unreachable
 
 
 def real_backends() -> Backends:
@@ -32,6 +33,7 @@ def real_backends() -> Backends:
     # imported when a run starts, not with suite.run: planning, the store and the CLI's checks need no torch
     import zoo
     from suite import data, train
+    from suite.device.remote import identify_remote
     from suite.timing.hardware import parse_profiles
     from suite.train import recipes
 
@@ -51,7 +53,8 @@ def real_backends() -> Backends:
                                per_image_batch=per_image_batch, batch=batch, model_name=model).to_dict()
 
     return Backends(
-        model_names=zoo.list_models, dataset_names=data.dataset_names, load_dataset=data.load_dataset,
+        reach_remote=identify_remote, model_names=zoo.list_models, dataset_names=data.dataset_names,
+        load_dataset=data.load_dataset,
         get_recipe=recipes.get_recipe, train_and_evaluate=train.train_and_evaluate, complexity=complexity,
         parse_profiles=parse_profiles, latency=latency, time_train_step=time_train_step)
 

@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from suite.errors import SuiteError
+from suite.errors import DiskFullError, SuiteError
 
 from .backends import Backends, real_backends
 from .plan import NO_DATA, ModelJob, Plan, RunConfig, TimingInput
 from .presets import Preset
 from .records import SCHEMA, as_dict, failure, join_reasons, now, result_key, train_summary
-from .store import MANIFEST, RunStore, read_json, write_json_atomic
+from .store import MANIFEST, RunStore, job_lock, read_json, write_json_atomic
 
 log = logging.getLogger("suite.run")
 Emit = Callable[[dict], None]
@@ -274,6 +274,8 @@ def train_phase(ws: Workspace, task: Task, emit: Emit) -> dict:
             if status not in ("ok", "diverged"):  # the engine reports its own failures as a status
                 failures.append({"stage": "train", "reason": record["train"].get("reason") or status})
                 log.error("%s seed %d: training %s: %s", job.model, seed, status, record["train"].get("reason"))
+        except DiskFullError:
+            raise  # the whole run stops: the next model would fill the same disk
         except Exception as exc:  # noqa: BLE001 - a failing model never stops the others
             failures.append(failure("train", exc))
             log_exception(ctx.run_dir, job, seed, exc)
@@ -365,8 +367,9 @@ def execute(task: Task, emit: Emit, workspace: Workspace | None = None) -> Any:
             raise ValueError(f"a call task without its function: {task.id}")
         return task.fn(*task.args)
     ws = workspace or Workspace.load(task.parts()[0])
-    if task.phase == "train":
-        return train_phase(ws, task, emit)
-    if task.phase == "time":
-        return time_phase(ws, task, emit)
-    raise ValueError(f"unknown task phase {task.phase!r}")
+    phases = {"train": train_phase, "time": time_phase}
+    if task.phase not in phases:
+        raise ValueError(f"unknown task phase {task.phase!r}")
+    ctx, job, seed = task.parts()
+    with job_lock(ws.store.job_dir(job.model, ctx.dataset_name, seed)):
+        return phases[task.phase](ws, task, emit)

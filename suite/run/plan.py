@@ -119,23 +119,27 @@ class Plan:
     recipe_overrides: dict = field(default_factory=dict)  # what get_recipe was called with (epochs included)
 
 
+MAX_SEEDS = 1000  # a typo like 0-100000000 is refused before anything is allocated
+
+
 def parse_seeds(text: str | None) -> tuple[int, ...]:
-    """'0,1,2' or '0-2' -> (0, 1, 2)."""
+    """'0,1,2' or '0-2' -> (0, 1, 2); empty items, reversed ranges and more than MAX_SEEDS seeds are errors."""
     if text is None or str(text).strip() == "":
         return (0,)
-    seeds: list[int] = []
-    try:
-        for part in str(text).split(","):
-            lo, sep, hi = part.strip().partition("-")
-            if sep:
-                seeds.extend(range(int(lo), int(hi) + 1))
-            elif lo:
-                seeds.append(int(lo))
-    except ValueError:
-        raise SuiteError(f"bad --seeds {text!r}; expected integers like 0,1,2 or 0-4") from None
-    if not seeds:
-        raise SuiteError(f"bad --seeds {text!r}; expected integers like 0,1,2 or 0-4")
-    return tuple(dict.fromkeys(seeds))
+    usage = f"bad --seeds {text!r}; expected non-negative integers like 0,1,2 or 0-4"
+    seeds: dict[int, None] = {}
+    for part in str(text).split(","):
+        lo, sep, hi = part.strip().partition("-")
+        try:
+            first, last = int(lo), int(hi) if sep else int(lo)
+        except ValueError:
+            raise SuiteError(usage) from None
+        if last < first:
+            raise SuiteError(f"bad --seeds {text!r}: the range {part.strip()} is empty (write low-high)")
+        if len(seeds) + (last - first + 1) > MAX_SEEDS:
+            raise SuiteError(f"--seeds {text!r} names more than {MAX_SEEDS} seeds; give fewer")
+        seeds.update(dict.fromkeys(range(first, last + 1)))
+    return tuple(seeds)
 
 
 def config_hash(identity: dict) -> str:
@@ -219,6 +223,7 @@ class DeferredProfile:
     device: str = "cuda"
     native: bool = True
     threads: int | None = None
+    remote: None = None  # a GPU of a worker is never a remote device
 
 
 def _profiles(config: RunConfig, backends: Backends) -> list:
@@ -230,6 +235,15 @@ def _profiles(config: RunConfig, backends: Backends) -> list:
         return backends.parse_profiles(text, threads=config.threads)  # its own error for an empty list
     return [DeferredProfile(n) if n == "gpu" else backends.parse_profiles(n, threads=config.threads)[0]
             for n in names]
+
+
+def reach_remotes(profiles: list, backends: Backends) -> None:
+    """Log in to every remote device (and find its torch) now, so that none is found unreachable after training."""
+    if backends.reach_remote is None:
+        return
+    for profile in profiles:
+        if profile.remote is not None:
+            backends.reach_remote(profile)
 
 
 def _identity(table, dataset_name: str, preset: Preset, recipe, train_subset, test_subset,
@@ -273,8 +287,12 @@ def prepare(config: RunConfig, backends: Backends) -> Plan:
                         ("--jobs-per-gpu", config.jobs_per_gpu), ("--max-attempts", config.max_attempts)):
         if value is not None and value < 1:
             raise SuiteError(f"{name} must be a positive integer, got {value}")
+    if config.run_name is not None and ("/" in config.run_name or config.run_name in ("", ".", "..")):
+        raise SuiteError(f"bad --run-name {config.run_name!r}; use a plain folder name")
     recipe_name = config.recipe or table.recipe or "threshnet"
     overrides = dict(config.recipe_overrides)
+    if "epochs" in overrides:  # checked as typed even where the preset's epochs replace it below
+        backends.get_recipe(recipe_name, epochs=overrides["epochs"])
     epochs = config.epochs or preset.epochs
     if epochs is not None:
         overrides["epochs"] = epochs
@@ -289,6 +307,7 @@ def prepare(config: RunConfig, backends: Backends) -> Plan:
     out = Path(config.out).expanduser()
     _check_writable(out)
     check_executor(config)  # Ray installed and reachable, GPUs that exist: before the dataset is read
+    reach_remotes(profiles, backends)
     train_subset = config.train_subset if config.train_subset is not None else preset.train_subset
     test_subset = config.test_subset if config.test_subset is not None else preset.test_subset
     load_on = device if config.executor == "local" else "cpu"  # the driver of workers stays off the GPU
@@ -301,8 +320,6 @@ def prepare(config: RunConfig, backends: Backends) -> Plan:
         dataset, train_subset, test_subset = TimingInput.of(table), None, None
     digest = config_hash(_identity(table, dataset_name, preset, recipe, train_subset, test_subset, config))
     name = config.run_name or run_name(table, dataset_name, preset, recipe_name, digest)
-    if "/" in name or name in ("", ".", ".."):
-        raise SuiteError(f"bad --run-name {name!r}; use a plain folder name")
     _check_same_config(out / name, digest)
     return Plan(config, table, preset, jobs, dataset_name, dataset, recipe_name, recipe, profiles, device,
                 train_subset, test_subset, out / name, digest, overrides)

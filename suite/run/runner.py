@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from suite.errors import SuiteError
+from suite.errors import DISK_FULL, SuiteError
 
 from .backends import Backends, real_backends
 from .executors.local import LocalExecutor
@@ -157,6 +157,9 @@ class Runner:
 
     def _loop(self, manifest: dict) -> list[Outcome]:
         plan, store = self.plan, self.store
+        cut = store.drop_partial_tail()  # a line a killed driver left half-written; harvest re-adds it whole
+        if cut:
+            log.warning("%s: removed a half-written last line (%d bytes)", self.results_path, cut)
         harvested = store.harvest()
         if harvested:
             log.info("harvested %d finished job(s) whose line a killed driver had not written",
@@ -218,6 +221,7 @@ class Runner:
         started: dict[str, float] = {}
         single = ex.slots == 1
         max_attempts = max(1, self.plan.config.max_attempts)
+        disk_full: str | None = None
         ex.start(self._event)
         try:
             while train_q or time_q or running:
@@ -235,6 +239,12 @@ class Runner:
                     break
                 for d in ex.wait(0.5):
                     task = running.pop(d.task.id)
+                    if d.error is not None and DISK_FULL in d.error:
+                        # Stop: every later model would fail the same way. Jobs in flight finish; none starts.
+                        disk_full = disk_full or d.error.split(": ", 1)[-1]
+                        train_q.clear()
+                        time_q.clear()
+                        continue
                     if d.error is not None and d.retry and tries.get(task.key, 1) < max_attempts:
                         tries[task.key] = tries.get(task.key, 1) + 1
                         log.warning("%s: %s; attempt %d of %d (resuming from its checkpoint)", task.label,
@@ -250,6 +260,9 @@ class Runner:
                         self._finish(d.value, task, outcomes, started)
         finally:
             ex.close()
+        if disk_full:
+            log.error("%s; stopped (finished lines are kept)", disk_full)
+            raise SuiteError(disk_full)
 
     @staticmethod
     def _next(train_q: deque, time_q: deque, running: dict, single: bool) -> Task | None:

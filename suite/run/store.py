@@ -20,12 +20,14 @@ import errno
 import fcntl
 import json
 import os
+import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from suite.errors import SuiteError
+from suite.errors import DISK_FULL, SuiteError, is_disk_full
 from suite.fileio import write_json_atomic
 
 MANIFEST = "manifest.json"
@@ -50,10 +52,21 @@ def read_json(path: Path) -> dict | None:
 
 
 def append_jsonl(path: Path, record: dict) -> None:
-    """Append one line with a single write; a fragment left by a kill is isolated on its own line."""
+    """Append one whole line, fsynced, or leave the file as it was and raise a SuiteError.
+
+    ``os.write`` may write less than asked (a nearly full disk): the rest is written in a loop, and any failure
+    truncates the file back to its size before the call, so a reader never sees a cut line reported as added.
+    A fragment left by a kill is isolated on its own line.
+    """
     path = Path(path)
     line = json.dumps(record, default=str, separators=(",", ":")).encode() + b"\n"
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise SuiteError(f"{DISK_FULL}: {path} ({len(line)} bytes needed)") from None
+        raise SuiteError(f"cannot write {path}: {exc.strerror or exc}") from None
+    size = None
     try:
         size = os.fstat(fd).st_size
         if size:
@@ -61,10 +74,55 @@ def append_jsonl(path: Path, record: dict) -> None:
                 fh.seek(size - 1)
                 if fh.read(1) != b"\n":
                     line = b"\n" + line
-        os.write(fd, line)
+        view = memoryview(line)
+        while view:
+            written = os.write(fd, view)
+            if written <= 0:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            view = view[written:]
         os.fsync(fd)
+    except OSError as exc:
+        if size is not None:
+            try:
+                os.ftruncate(fd, size)
+                os.fsync(fd)
+            except OSError:
+                pass
+        if is_disk_full(exc):
+            raise SuiteError(f"{DISK_FULL}: {path} ({len(line)} bytes needed)") from None
+        raise SuiteError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:
         os.close(fd)
+
+
+def drop_partial_tail(path: Path) -> int:
+    """Cut a last line that a killed writer left without its newline; returns the bytes removed.
+
+    Only the driver (holding the run's lock) calls this, after harvesting. A tail that is a whole JSON record
+    is kept and given its newline.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return 0
+    with path.open("r+b") as fh:
+        data = fh.read()
+        if not data or data.endswith(b"\n"):
+            return 0
+        cut = data.rfind(b"\n") + 1
+        tail = data[cut:]
+        try:
+            whole = isinstance(json.loads(tail), dict)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            whole = False
+        if whole:
+            fh.write(b"\n")
+            removed = 0
+        else:
+            fh.truncate(cut)
+            removed = len(tail)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return removed
 
 
 def read_jsonl(path: Path) -> tuple[list[dict], int]:
@@ -123,6 +181,9 @@ class RunStore:
     def append(self, record: dict) -> None:
         append_jsonl(self.results_path, record)
 
+    def drop_partial_tail(self) -> int:
+        return drop_partial_tail(self.results_path)
+
     def job_dir(self, model: str, dataset: str, seed: int) -> Path:
         # A run has one dataset (it is part of the run name); the folder keeps the layout of earlier runs.
         del dataset
@@ -175,11 +236,47 @@ class RunStore:
                     raise
                 raise SuiteError(f"another `suite run` is writing {self.run_dir} right now; wait for it to "
                                  "finish (or stop it), then run again") from None
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()}\n".encode())
+            try:
+                os.ftruncate(fd, 0)
+                os.write(fd, f"{os.getpid()}\n".encode())
+            except OSError:
+                pass  # the pid is for people reading the file; the lock itself is held (a full disk, say)
             yield
         finally:
             os.close(fd)
+
+
+JOB_LOCK = ".job.lock"
+JOB_LOCK_WAIT_S = 300.0
+
+
+@contextmanager
+def job_lock(job_dir: str | os.PathLike, *, wait_s: float = JOB_LOCK_WAIT_S, poll_s: float = 0.2) -> Iterator[None]:
+    """One process per job folder at a time.
+
+    A killed driver's Ray tasks live on for a few seconds; the restarted driver's task for the same job waits
+    here until they are gone (the kernel releases the lock of a dead process), so the two never write the same
+    checkpoint or result.json at once.
+    """
+    path = Path(job_dir) / JOB_LOCK
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+            if time.monotonic() >= deadline:
+                raise SuiteError(f"{job_dir} is still being written by another process after {wait_s:.0f} s (a "
+                                 "task of an earlier, killed `suite run`?); stop it, then run again")
+            time.sleep(poll_s)
+        yield
+    finally:
+        os.close(fd)
 
 
 # --- readers ------------------------------------------------------------------------------------------------
@@ -212,10 +309,20 @@ class Run:
         return sum(1 for r in self.lines if r.get("status") in ("ok", "diverged"))
 
 
+RECORD_KEYS = ("key", "model", "seed", "status")  # what every results line the suite writes has
+
+
 def load_run(path: str | os.PathLike) -> Run:
+    """A run for readers: lines that are not results records (foreign keys only) are skipped with a warning."""
     store = RunStore(path)
     lines, bad = store.all_lines()
-    return Run(store.run_dir, store.manifest() or {}, list(latest_by_key(lines).values()), bad)
+    records = [r for r in lines if all(k in r for k in RECORD_KEYS)]
+    if len(records) < len(lines):
+        skipped = len(lines) - len(records)
+        warnings.warn(f"{store.results_path}: {skipped} line(s) without {', '.join(RECORD_KEYS)} are not results "
+                      "records; skipped", RuntimeWarning, stacklevel=2)
+    return Run(store.run_dir, store.manifest() or {}, list(latest_by_key(records).values()), bad + len(lines)
+               - len(records))
 
 
 def find_runs(results: str | os.PathLike) -> list[Run]:

@@ -103,6 +103,21 @@ def raspberry_pi4_model(path: Path = DEVICE_TREE_MODEL) -> str | None:
     return model if identify.pi_label(model) == "rpi4" else None
 
 
+# What ssh or a shell would read as an option or a metacharacter: never part of a host or user name.
+_UNSAFE_SSH = set(";$`|&'\"\\<>(){}*?!#~")
+
+
+def _check_ssh_word(text: str, what: str, value: str | None) -> None:
+    """Reject a host or user that ssh would take for an option (``-oProxyCommand=...``) or a shell would expand."""
+    if value is None:
+        return
+    bad = sorted({c for c in value if c in _UNSAFE_SSH or c.isspace() or not c.isprintable()})
+    if value.startswith("-") or bad or not value:
+        why = "begins with '-'" if value.startswith("-") else f"holds {' '.join(repr(c) for c in bad)}"
+        raise SuiteError(f"bad remote {text!r}: the {what} {why}; a {what} is a plain name "
+                         f"(write {' or '.join(REMOTE_FORMS)})")
+
+
 def parse_remote(text: str) -> RemoteTarget | None:
     """'rpi4@[user@]host[:port]' or 'ssh://[user@]host[:port]' -> RemoteTarget; None for a local name."""
     text = str(text).strip()
@@ -123,6 +138,8 @@ def parse_remote(text: str) -> RemoteTarget | None:
     if not m or (user is not None and not re.fullmatch(r"[^@:/\s]+", user)):
         raise SuiteError(f"bad remote {text!r}; write {' or '.join(REMOTE_FORMS)}")
     host = m.group("h6") or m.group("h")
+    for what, value in (("host", host), ("user", user)):
+        _check_ssh_word(text, what, value)
     port_text = m.group("p6") or m.group("p")
     port = None
     if port_text is not None:

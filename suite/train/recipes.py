@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import fnmatch
 import math
+import types
+import typing
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -162,7 +164,8 @@ def _coerce(value, current):
     if text.lower() in ("none", "null", ""):
         return None
     if isinstance(current, bool):
-        return text.lower() in ("1", "true", "yes", "on")
+        flag = {w: True for w in ("1", "true", "yes", "on")} | {w: False for w in ("0", "false", "no", "off")}
+        return flag.get(text.lower(), text)  # any other word fails the type check
     try:
         if isinstance(current, tuple) or "," in text:
             return tuple(_number(p) for p in text.strip("()[]").split(",") if p.strip())
@@ -180,7 +183,60 @@ def get_recipe(name: str = "threshnet", **overrides) -> Recipe:
     bad = sorted(set(overrides) - valid)
     if bad:
         raise SuiteError(f"unknown recipe field(s) {', '.join(bad)}; valid: {', '.join(sorted(valid))}")
-    return replace(recipe, **{k: _coerce(v, getattr(recipe, k)) for k, v in overrides.items()})
+    values = {k: _coerce(v, getattr(recipe, k)) for k, v in overrides.items()}
+    for key, value in values.items():
+        check_field(key, value, overrides[key])
+    return replace(recipe, **values)
+
+
+# Ranges of the numeric fields a user may override (low, high, whether low itself is allowed).
+_RANGES: dict[str, tuple[float, float, bool]] = {
+    "lr": (0.0, math.inf, False), "weight_decay": (0.0, math.inf, True), "momentum": (0.0, math.inf, True),
+    "gamma": (0.0, math.inf, False), "batch_size": (1, math.inf, True), "default_batch_size": (1, math.inf, True),
+    "test_batch_size": (1, math.inf, True), "epochs": (1, math.inf, True), "default_epochs": (1, math.inf, True),
+    "crop_padding": (0, math.inf, True), "image_size": (1, math.inf, True), "dropout": (0.0, 1.0, True),
+    "label_smoothing": (0.0, 1.0, True), "milestones": (1, math.inf, True),
+}
+_CHOICES = {"optimizer": ("adam", "sgd"), "schedule": ("constant", "cosine", "multistep")}
+
+
+def _fits(value, hint) -> bool:
+    """Whether ``value`` is of the field type ``hint`` (int where float is asked is fine; bool never a number)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is type(None):
+        return value is None
+    if origin in (typing.Union, types.UnionType):
+        return any(_fits(value, a) for a in args)
+    if origin is tuple:
+        if not isinstance(value, tuple):
+            return False
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(_fits(v, args[0]) for v in value)
+        return len(value) == len(args) and all(_fits(v, a) for v, a in zip(value, args, strict=True))
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, hint)
+
+
+def _type_name(hint) -> str:
+    return str(hint).replace("typing.", "") if typing.get_origin(hint) else getattr(hint, "__name__", str(hint))
+
+
+def check_field(key: str, value, given) -> None:
+    """An overridden recipe field of the right type and range, else a one-line SuiteError."""
+    hint = typing.get_type_hints(Recipe)[key]
+    if not _fits(value, hint):
+        raise SuiteError(f"bad recipe value {key}={given!r}; expected {_type_name(hint)}")
+    if key in _CHOICES and value not in _CHOICES[key]:
+        raise SuiteError(f"bad recipe value {key}={given!r}; valid: {', '.join(_CHOICES[key])}")
+    if key in _RANGES and value is not None:
+        low, high, closed = _RANGES[key]
+        for v in value if isinstance(value, tuple) else (value,):
+            if not (v >= low if closed else v > low) or v > high:
+                bound = f"{'>=' if closed else '>'} {low:g}" + (f" and <= {high:g}" if high != math.inf else "")
+                raise SuiteError(f"bad recipe value {key}={given!r}; it must be {bound}")
 
 
 def recipe_from_dict(record: dict) -> Recipe:

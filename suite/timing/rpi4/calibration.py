@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from scipy.optimize import nnls
 
+import suite
 from suite.errors import SuiteError
 from suite.timing.rpi4.features import FEATURE_UNITS, FEATURES_VERSION, Features, extract_features
 
@@ -197,7 +198,7 @@ def _cache_key(feature_code: Path | None = None, zoo_dir: Path | None = None) ->
     here = Path(__file__).resolve().parent
     feature_code = feature_code or here / "features.py"
     zoo_dir = zoo_dir or here.parents[1] / "zoo"
-    h = hashlib.sha256(f"{FEATURES_VERSION}|{torch.__version__}|{CALIBRATION_INPUT}".encode())
+    h = hashlib.sha256(f"{suite.__version__}|{FEATURES_VERSION}|{torch.__version__}|{CALIBRATION_INPUT}".encode())
     h.update(feature_code.read_bytes())
     h.update(resources.files("suite").joinpath("resources", CALIBRATION_FILE).read_bytes())
     for f in sorted(p for p in zoo_dir.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
@@ -213,7 +214,8 @@ def calibration_features(models: Mapping[str, int]) -> dict[str, Features]:
     wanted = {f"{m}@{head}": (m, head) for m, head in models.items()}
     try:
         cached = json.loads(path.read_text())
-        if cached.get("key") == key and set(wanted) <= cached["features"].keys():
+        if (cached.get("key") == key and cached.get("suite_version") == suite.__version__
+                and set(wanted) <= cached["features"].keys()):
             return {m: Features.from_dict(cached["features"][k]) for k, (m, _) in wanted.items()}
     except (OSError, ValueError, KeyError, TypeError):
         pass
@@ -223,7 +225,10 @@ def calibration_features(models: Mapping[str, int]) -> dict[str, Features]:
         feats[k] = extract_features(zoo.create_model(m, num_classes=head), CALIBRATION_INPUT)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"key": key, "features": {k: f.to_dict() for k, f in feats.items()}}))
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # never a half-written cache for the next reader
+        tmp.write_text(json.dumps({"key": key, "suite_version": suite.__version__,
+                                   "features": {k: f.to_dict() for k, f in feats.items()}}))
+        tmp.replace(path)
     except OSError:
         pass  # a read-only home only costs the rebuild
     return {wanted[k][0]: f for k, f in feats.items()}
