@@ -31,7 +31,9 @@ def check_results_folder(results: str) -> None:
     parent = path.parent if path.parent.is_dir() else None
     siblings = [p.name for p in parent.iterdir() if p.is_dir()] if parent is not None else []
     hint = closest(path.name, siblings, n=1)
-    tail = f"; did you mean {parent / hint[0]}?" if hint else "; give the folder `suite run --out` wrote"
+    tail = "; give the folder `suite run --out` wrote"
+    if hint and parent is not None:
+        tail = f"; did you mean {parent / hint[0]}?"
     raise SuiteError(f"--results {results} does not exist{tail}")
 
 

@@ -55,7 +55,7 @@ def remove_stale_temps(path: Path) -> list[Path]:
     still alive (a save in progress).
     """
     pattern = re.compile(rf"^\.{re.escape(path.name)}\.(\d+)\.tmp$")
-    removed = []
+    removed: list[Path] = []
     if not path.parent.is_dir():
         return removed
     for candidate in path.parent.iterdir():
