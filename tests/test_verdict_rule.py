@@ -24,7 +24,7 @@ from suite.claims.rule import (
     seeds_needed,
     welch,
 )
-from suite.tables.claim import ERROR, EXACT, SPEED, Magnitude, Scope
+from suite.tables.claim import DIRECTION, ERROR, EXACT, SPEED, Magnitude, Scope
 
 # textbook samples (unequal variances and sizes)
 A1 = (27.5, 21.0, 19.0, 23.6, 17.0, 17.9, 16.9, 20.1, 21.9, 22.6, 23.1, 19.6, 19.0, 21.7, 21.4)
@@ -34,7 +34,7 @@ B2 = (21.5, 22.8, 21.0, 23.0, 21.6, 23.6, 22.5, 20.7, 23.4, 21.8, 20.7, 21.7, 21
       21.5, 21.8)
 
 
-def err(a, b, magnitude=Magnitude(), **kw) -> Question:
+def err(a, b, magnitude=DIRECTION, **kw) -> Question:
     return Question(ERROR, Sample("A", tuple(a)), Sample("B", tuple(b)), magnitude, **kw)
 
 
