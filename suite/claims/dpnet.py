@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from suite.claims.rule import Question, Sample, judge
+from suite.claims.rule import REDUCED_TEXT, Question, Sample, judge
 from suite.claims.verdicts import (
     INCONCLUSIVE,
     NOT_SUPPORTED,
@@ -40,7 +40,7 @@ def accuracy_drop(m: Measurements, a: str, b: str, claimed: float) -> Part:
     sa, sb = m.value("top1_acc_pct", a), m.value("top1_acc_pct", b)
     if sa is None or sb is None:
         return Part(what, INCONCLUSIVE, "not measured" if m.errors_meaningful else
-                    f"a reduced budget never decides an error claim ({reduced(m)})")
+                    f"{REDUCED_TEXT} ({reduced(m)})")
     published = m.published.get(b, {}).get("top1_acc_pct")
     base, source = (published, "published") if published is not None else (sb.mean, "measured")
     allowance = claimed / 100.0 * base

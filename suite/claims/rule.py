@@ -36,6 +36,7 @@ PCT_TOL = 1.0  # percentage points: the texts round their percentages to whole n
 DISPERSION_LIMIT = 0.10  # IQR / median above which a timing decides nothing
 Z_ALPHA, Z_POWER = 1.96, 0.84  # two-sided 5 %, 80 % power
 MIN_EFFECT_PP = 0.1
+REDUCED_TEXT = "errors of this run cannot test an accuracy claim: a reduced budget never decides an error claim"
 
 
 def not_testable(devices: str) -> str:
@@ -208,8 +209,8 @@ def _error(q: Question) -> Judgement:
     context = [conversion, *_best_context(q.a), *_best_context(q.b)]
     a, b = q.a, q.b
     if q.reduced:
-        return Judgement(INCONCLUSIVE, f"{fmt_sample(a)} vs {fmt_sample(b)} %: a reduced budget never decides an "
-                                       f"error claim ({q.reduced})", claimed=d, context=context)
+        return Judgement(INCONCLUSIVE, f"{fmt_sample(a)} vs {fmt_sample(b)} %: {REDUCED_TEXT} ({q.reduced})",
+                         claimed=d, context=context)
     if a.predicted or b.predicted:
         return Judgement(PREDICTED, "predicted values never decide", claimed=d, context=context)
     if a.n < 2 or b.n < 2:

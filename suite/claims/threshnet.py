@@ -78,8 +78,11 @@ def _measured_t3(claim: Claim, m: Measurements) -> Check:
 def _measured_t4(claim: Claim, m: Measurements) -> Check:
     others = [r for r in (m.rows or tuple(m.errors_final)) if r != "ThreshNet95"]
     errors = [lower_error(m, "ThreshNet95", r, claim) for r in others]
-    parts = [Part("lowest error of the table", all_parts([p.verdict for p in errors]),
-                  f"ThreshNet95 against {len(errors)} rows (final-epoch errors, Welch)")] + errors
+    missing = [r for r in others if r not in m.errors_final]
+    summary = f"ThreshNet95 against {len(errors)} rows (final-epoch errors, Welch)"
+    if missing and m.errors_meaningful:
+        summary += f"; not measured: {', '.join(missing)}"
+    parts = [Part("lowest error of the table", all_parts([p.verdict for p in errors]), summary)] + errors
     speed = [faster(m, hw, "ThreshNet95", "HarDNet85", claim) for hw in hardware_of(m)]
     if not speed:
         speed = [Part("ThreshNet95 faster than HarDNet85 on gpu", INCONCLUSIVE, "not measured on gpu")]

@@ -24,6 +24,7 @@ from suite.claims.rule import (
     PARTIAL,
     PCT_TOL,
     PREDICTED,
+    REDUCED_TEXT,
     REPRODUCED,
     Judgement,
     Question,
@@ -242,7 +243,7 @@ def lower_error(m: Measurements, a: str, b: str, claim: Claim, magnitude: Magnit
     q = error_question(m, a, b, magnitude or claim.magnitude(a, b, ERROR), claim.scope)
     if q is None:
         if not m.errors_meaningful:
-            return Part(what, INCONCLUSIVE, f"a reduced budget never decides an error claim ({reduced(m)})")
+            return Part(what, INCONCLUSIVE, f"{REDUCED_TEXT} ({reduced(m)})")
         missing = ", ".join(r for r in (a, b) if r not in m.errors_final)
         return Part(what, INCONCLUSIVE, f"final-epoch error not measured: {missing}")
     return _part(what, judge(q))
