@@ -218,6 +218,7 @@ class DeferredProfile:
     device: str = "cuda"
     native: bool = True
     threads: int | None = None
+    remote: None = None  # a worker's own GPU, never a device over SSH
 
 
 def _profiles(config: RunConfig, backends: Backends) -> list:
