@@ -225,3 +225,10 @@ def test_own_table_verdicts():
     assert own["T4"].verdict == SUPPORTED
     assert own["T5"].verdict == SUPPORTED
     assert own["T6"].verdict == QUESTIONABLE and "14.37" in own["T6"].parts[1].detail
+
+
+def test_untestable_parts_name_every_device_they_need():
+    assert all_parts(["not testable here (needs rpi4)", "not testable here (needs gpu)"]) == \
+        "not testable here (needs rpi4, gpu)"
+    cpu = {"ThreshNet28": seeds(0.3, 0.31, 0.29), "ShuffleNet": seeds(0.5, 0.51, 0.49)}
+    assert verdicts(Measurements(rows=ROWS, times={"cpu": cpu}))["T5"] == "not testable here (needs rpi4, gpu)"

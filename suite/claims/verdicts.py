@@ -31,6 +31,7 @@ from suite.claims.rule import (
     Sample,
     is_not_testable,
     judge,
+    not_testable,
 )
 from suite.stats import Stat
 from suite.tables.claim import DIRECTION, ERROR, EXACT, SPEED, Claim, Magnitude, Scope
@@ -125,15 +126,21 @@ def _testable(verdicts: list[str]) -> tuple[list[str], list[str]]:
     return [v for v in verdicts if not is_not_testable(v)], [v for v in verdicts if is_not_testable(v)]
 
 
+def _untestable(verdicts: list[str]) -> str:
+    """"not testable here (needs ...)" with every device the parts need."""
+    needs = [d for v in verdicts for d in v.split("(needs ", 1)[-1].rstrip(")").split(", ")]
+    return not_testable(", ".join(dict.fromkeys(needs)))
+
+
 def all_parts(verdicts: list[str]) -> str:
     """A claim of several parts: contradicted by any testable part, reproduced only by all of them."""
     testable, untestable = _testable(verdicts)
     if not testable:
-        return untestable[0] if untestable else INCONCLUSIVE
+        return _untestable(untestable) if untestable else INCONCLUSIVE
     if NOT_REPRODUCED in testable:
         return NOT_REPRODUCED
     if untestable:  # a part outside what this run can test: the claim as a whole is not decided here
-        return untestable[0]
+        return _untestable(untestable)
     if all(v == REPRODUCED for v in testable):
         return REPRODUCED
     if all(v in (REPRODUCED, PARTIAL) for v in testable):
@@ -147,7 +154,7 @@ def any_hardware(verdicts: list[str]) -> str:
     """The same claim on several devices in its scope: a clear answer stands unless another says the opposite."""
     testable, untestable = _testable(verdicts)
     if not testable:
-        return untestable[0] if untestable else INCONCLUSIVE
+        return _untestable(untestable) if untestable else INCONCLUSIVE
     clear = {v for v in testable if v in (REPRODUCED, PARTIAL, NOT_REPRODUCED)}
     if len(clear) == 1:
         return clear.pop()
