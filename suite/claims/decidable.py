@@ -38,7 +38,7 @@ def _error_pp(spec: TableSpec, b: str, magnitude: Magnitude) -> float:
     if magnitude.unit == "relative":
         rows = {r["model"]: r for r in load_table(spec.published_table)}
         published = (rows.get(b) or {}).get("error_pct")
-        return magnitude.value / 100.0 * published if published else 0.0
+        return magnitude.value / 100.0 * float(published) if published else 0.0
     return magnitude.value if magnitude.unit in ("pp", "same") else 0.0
 
 

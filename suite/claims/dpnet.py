@@ -81,8 +81,8 @@ def d2_measured(claim: Claim, ms: dict[str, Measurements]) -> Check:
     parts = []
     for c in claim.compared:
         a, b = flops.get(c.a), flops.get(c.b)
-        parts.append(exact(f"{c.magnitude.value:g} % fewer FLOPs than {c.b}", a and a.mean, b and b.mean,
-                           c.magnitude, unit="M FLOPs"))
+        parts.append(exact(f"{c.magnitude.value:g} % fewer FLOPs than {c.b}", a.mean if a else None,
+                           b.mean if b else None, c.magnitude, unit="M FLOPs"))
     return Check(all_parts([p.verdict for p in parts]), parts,
                  "FLOPs counted with torchstat's convention at 3x224x224 (the paper does not name its counter); "
                  "DP-Net is a reconstruction: see its card for the residual against the printed figures")

@@ -94,12 +94,12 @@ def _measured_t5(claim: Claim, m: Measurements) -> Check:
     pi = replace(claim, scope=replace(claim.scope, devices=("rpi4",)))
     gpu = replace(claim, scope=replace(claim.scope, devices=("gpu",)))
     pi_parts = [faster(m, hw, "ThreshNet28", "ShuffleNet", pi) for hw in hardware_of(m)]
-    shortest = {hw: [faster(m, hw, "ThreshNet28", r, gpu) for r in m.times.get(hw, {}) if r != "ThreshNet28"]
-                for hw in hardware_of(m)}
-    per_hw = [all_parts([p.verdict for p in sub]) for sub in shortest.values() if sub]
+    by_hw = {hw: [faster(m, hw, "ThreshNet28", r, gpu) for r in m.times.get(hw, {}) if r != "ThreshNet28"]
+             for hw in hardware_of(m)}
+    per_hw = [all_parts([p.verdict for p in sub]) for sub in by_hw.values() if sub]
     verdicts = [any_hardware([p.verdict for p in pi_parts]) if pi_parts else INCONCLUSIVE,
                 any_hardware(per_hw) if per_hw else INCONCLUSIVE]
-    shortest = [p for sub in shortest.values() for p in sub]
+    shortest = [p for sub in by_hw.values() for p in sub]
     return Check(all_parts(verdicts), pi_parts + shortest, _context(pi_parts + shortest))
 
 
