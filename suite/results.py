@@ -35,7 +35,7 @@ TRAIN_FIELDS = {  # results column -> TrainResult field
     "train_seconds": "seconds", "weights_sha256": "weights_sha256",
 }
 LATENCY_FIELDS = ("per_image_ms", "median_ms", "p90_ms", "iqr_ms", "per_image_iqr_ms", "runs", "per_image_batch",
-                  "threads", "predicted", "expected_error_pct", "held_out")
+                  "threads", "predicted", "expected_error_pct", "held_out", "busy")
 
 
 def _complexity(prefix: str, rec: dict | None) -> dict:

@@ -8,6 +8,8 @@ from suite.claims import (
     INCONCLUSIVE,
     NOT_REPRODUCED,
     NOT_SUPPORTED,
+    ONE_SEED,
+    PARTIAL,
     PREDICTED,
     QUESTIONABLE,
     REPRODUCED,
@@ -17,9 +19,9 @@ from suite.claims import (
     any_hardware,
     check,
 )
-from suite.claims.threshnet import CLAIMS
-from suite.stats import Stat, compare
+from suite.stats import Stat
 from suite.tables import get_table
+from suite.tables.threshnet import CLAIMS
 
 ROWS = ("ThreshNet28", "ShuffleNet", "ThreshNet79", "HarDNet68", "MobileNetV2", "SqueezeNet", "ShuffleNetV2",
         "MobileNet", "GhostNet", "ResNeXt50-32x4d", "ThreshNet95", "Wide_ResNet50-2", "HarDNet85",
@@ -48,17 +50,9 @@ def t1_times(t79: float) -> dict[str, Stat]:
 
 # --- helpers -----------------------------------------------------------------------------------------------
 
-def test_compare_uses_the_spread():
-    assert compare(seeds(1.0, 1.1, 0.9), seeds(5.0, 5.1, 4.9)) == -1
-    assert compare(seeds(5.0, 5.1, 4.9), seeds(1.0, 1.1, 0.9)) == 1
-    assert compare(seeds(1.0, 2.0, 3.0), seeds(2.5, 3.0, 1.5)) == 0
-    assert compare(Stat.exact(1.0), None) is None
-
-
 def test_prediction_error_widens_the_spread():
     pred = Stat.of([45.0], predicted=True, expected_error_pct=13.0)
     assert pred.sigma == pytest.approx(45.0 * 0.13) and pred.sigma_source == "prediction"
-    assert compare(pred, Stat.of([48.0], predicted=True, expected_error_pct=13.0)) == 0
 
 
 def test_combining_rules():
@@ -69,6 +63,11 @@ def test_combining_rules():
     assert any_hardware([REPRODUCED, NOT_REPRODUCED]) == INCONCLUSIVE
     assert all_parts([PREDICTED, REPRODUCED]) == PREDICTED and all_parts([PREDICTED, INCONCLUSIVE]) == INCONCLUSIVE
     assert any_hardware([PREDICTED, REPRODUCED]) == REPRODUCED and any_hardware([PREDICTED]) == PREDICTED
+    assert all_parts([REPRODUCED, PARTIAL]) == PARTIAL and any_hardware([PARTIAL, REPRODUCED]) == PARTIAL
+    untestable = "not testable here (needs gpu)"
+    assert any_hardware([untestable, REPRODUCED]) == REPRODUCED and any_hardware([untestable]) == untestable
+    assert all_parts([REPRODUCED, untestable]) == untestable
+    assert all_parts([NOT_REPRODUCED, untestable]) == NOT_REPRODUCED
 
 
 def test_every_claim_is_checked_and_nothing_measured_is_inconclusive():
@@ -79,26 +78,40 @@ def test_every_claim_is_checked_and_nothing_measured_is_inconclusive():
 
 # --- T1 ----------------------------------------------------------------------------------------------------
 
-def test_t1_reproduced_when_threshnet79_is_clearly_faster():
-    m = Measurements(rows=ROWS, times={"cpu": t1_times(8.0)})
+def test_t1_reproduced_when_threshnet79_is_clearly_faster_by_the_claimed_ratios():
+    m = Measurements(rows=ROWS, times={"rpi4": t1_times(8.0)})
     assert verdicts(m)["T1"] == REPRODUCED
 
 
+def test_t1_partially_reproduced_when_faster_but_not_by_the_claimed_size():
+    m = Measurements(rows=ROWS, times={"rpi4": t1_times(8.0)})
+    m.times["rpi4"]["EfficientNetB0"] = seeds(9.0, 9.09, 8.91)  # ratio 1.125, claimed 1.25 (20 %)
+    assert verdicts(m)["T1"] == PARTIAL
+
+
 def test_t1_not_reproduced_when_threshnet79_is_clearly_slower_than_one():
-    m = Measurements(rows=ROWS, times={"cpu": t1_times(8.0)})
-    m.times["cpu"]["ShuffleNet"] = seeds(6.0, 6.05, 5.95)
+    m = Measurements(rows=ROWS, times={"rpi4": t1_times(8.0)})
+    m.times["rpi4"]["ShuffleNet"] = seeds(6.0, 6.05, 5.95)
     result = check_claims(m)[0]
     assert result.measured.verdict == NOT_REPRODUCED
     part = next(p for p in result.measured.parts if "ShuffleNet" in p.what)
-    assert part.verdict == NOT_REPRODUCED and "claimed 18 %" in part.detail
+    assert part.verdict == NOT_REPRODUCED and "18 % faster" in part.detail and "95 % CI" in part.detail
 
 
 def test_t1_inconclusive_inside_the_seed_spread_or_a_prediction():
-    close = Measurements(rows=ROWS, times={"cpu": {k: seeds(10.0, 11.0, 9.0) for k in t1_times(8.0)}})
+    close = Measurements(rows=ROWS, times={"rpi4": {k: seeds(10.0, 11.0, 9.0) for k in t1_times(8.0)}})
     assert verdicts(close)["T1"] == INCONCLUSIVE
     predicted = {k: Stat.of([v.mean], predicted=True, expected_error_pct=15.0)
                  for k, v in t1_times(9.5).items()}
     assert verdicts(Measurements(rows=ROWS, times={"rpi4": predicted}))["T1"] == PREDICTED
+
+
+def test_t1_on_a_cpu_only_run_is_not_testable_with_the_cpu_comparison_as_context():
+    m = Measurements(rows=ROWS, times={"cpu": t1_times(25.0)})
+    t1 = check_claims(m)[0]
+    assert t1.measured.verdict == "not testable here (needs gpu, rpi4)"
+    assert ("on this CPU ThreshNet79 is 2.3x slower than GhostNet: the claim does not carry over to this CPU"
+            in t1.measured.note)
 
 
 @pytest.mark.parametrize("t79", [2.0, 30.0])  # far faster or far slower than the others: still never decided
@@ -108,17 +121,22 @@ def test_predictions_never_decide_a_claim(t79):
     t1 = result[0]
     assert t1.measured.verdict == PREDICTED
     assert {p.verdict for p in t1.measured.parts} == {PREDICTED}
-    direction = "lower" if t79 < 10 else "higher"
-    assert all(f"{direction} by the prediction" in p.detail for p in t1.measured.parts)
-    # T3 and T5: their Pi parts are predicted, the rest is not measured
+    assert all("never decides" in p.detail for p in t1.measured.parts)
     t3_pi = result[2].measured.parts[1]
     assert t3_pi.verdict == PREDICTED and "never decides" in t3_pi.detail
 
 
 def test_a_measured_device_still_decides_beside_a_predicted_one():
     predicted = {k: Stat.of([v.mean], predicted=True, expected_error_pct=5.0) for k, v in t1_times(2.0).items()}
-    m = Measurements(rows=ROWS, times={"rpi4": predicted, "cpu": t1_times(30.0)})
-    assert verdicts(m)["T1"] == NOT_REPRODUCED  # the CPU measurement contradicts it; the prediction is no evidence
+    m = Measurements(rows=ROWS, times={"rpi4": predicted, "gpu": t1_times(30.0)})
+    assert verdicts(m)["T1"] == NOT_REPRODUCED  # the GPU measurement contradicts it; the prediction is no evidence
+
+
+def test_a_busy_measurement_never_decides():
+    busy = {k: Stat.of(v.values, busy=True) for k, v in t1_times(8.0).items()}
+    t1 = check_claims(Measurements(rows=ROWS, times={"rpi4": busy}))[0]
+    assert t1.measured.verdict == INCONCLUSIVE
+    assert {p.verdict for p in t1.measured.parts} == {"inconclusive (busy machine)"}
 
 
 # --- T2, T6: parameters ---------------------------------------------------------------------------------
@@ -144,13 +162,23 @@ def test_t6_both_directions():
 
 def _t3(e79: Stat, e68: Stat, **kw) -> Measurements:
     times = {"rpi4": {"ThreshNet79": seeds(50.0, 50.5, 49.5), "HarDNet68": seeds(60.0, 60.5, 59.5)}}
-    return Measurements(rows=ROWS, errors={"ThreshNet79": e79, "HarDNet68": e68}, times=times, **kw)
+    return Measurements(rows=ROWS, errors_final={"ThreshNet79": e79, "HarDNet68": e68}, times=times, **kw)
 
 
-def test_t3_three_ways():
+def test_t3_outcomes_on_final_epoch_errors_with_the_relative_claim_converted():
     assert verdicts(_t3(seeds(13.6, 13.7, 13.5), seeds(14.7, 14.6, 14.8)))["T3"] == REPRODUCED
+    assert verdicts(_t3(seeds(14.0, 14.1, 13.9), seeds(14.7, 14.6, 14.8)))["T3"] == PARTIAL
     assert verdicts(_t3(seeds(15.6, 15.7, 15.5), seeds(14.7, 14.6, 14.8)))["T3"] == NOT_REPRODUCED
     assert verdicts(_t3(seeds(14.0, 15.0, 13.0), seeds(14.7, 13.6, 15.8)))["T3"] == INCONCLUSIVE
+    part = check_claims(_t3(seeds(13.6, 13.7, 13.5), seeds(14.7, 14.6, 14.8)))[2].measured.parts[0]
+    assert "7 % relative = 1.03 pp at the published HarDNet68 14.66 %" in part.detail
+
+
+def test_best_epoch_errors_are_shown_but_never_decide():
+    m = _t3(seeds(15.6, 15.7, 15.5), seeds(14.7, 14.6, 14.8))
+    m.errors = {"ThreshNet79": seeds(13.0, 13.1, 12.9), "HarDNet68": seeds(14.7, 14.6, 14.8)}
+    part = check_claims(m)[2].measured.parts[0]
+    assert part.verdict == NOT_REPRODUCED and "best-epoch 13.00 %" in part.detail and "final - best" in part.detail
 
 
 def test_errors_of_a_smoke_run_test_no_accuracy_claim():
@@ -160,22 +188,22 @@ def test_errors_of_a_smoke_run_test_no_accuracy_claim():
     assert result.measured.verdict == INCONCLUSIVE and "smoke run" in result.measured.parts[0].detail
 
 
-def test_single_seed_error_uses_the_test_set_size():
-    one = Stat.of([13.0], fallback=0.34, fallback_source="test-set size (one seed)")
-    other = Stat.of([14.5], fallback=0.35, fallback_source="test-set size (one seed)")
-    assert verdicts(_t3(one, other))["T3"] == REPRODUCED
-    part = check_claims(_t3(one, other))[2].measured.parts[0]
-    assert "test-set size" in part.detail
+def test_single_seed_error_is_inconclusive_one_seed_with_the_binomial_floor():
+    m = _t3(Stat.of([13.0]), Stat.of([14.5]), test_images=10000)
+    part = check_claims(m)[2].measured.parts[0]
+    assert part.verdict == ONE_SEED and "binomial spread" in part.detail and "lower" in part.detail
+    assert verdicts(m)["T3"] == INCONCLUSIVE
 
 
 def test_t4_lowest_error_and_gpu():
     errors = {r: seeds(15.0, 15.1, 14.9) for r in ROWS} | {"ThreshNet95": seeds(13.0, 13.1, 12.9)}
     gpu = {"ThreshNet95": seeds(0.40, 0.41, 0.39), "HarDNet85": seeds(0.50, 0.51, 0.49)}
-    assert verdicts(Measurements(rows=ROWS, errors=errors, times={"gpu": gpu}))["T4"] == REPRODUCED
+    assert verdicts(Measurements(rows=ROWS, errors_final=errors, times={"gpu": gpu}))["T4"] == REPRODUCED
     beaten = errors | {"EfficientNetB0": seeds(12.0, 12.1, 11.9)}
-    assert verdicts(Measurements(rows=ROWS, errors=beaten, times={"gpu": gpu}))["T4"] == NOT_REPRODUCED
-    no_gpu = check_claims(Measurements(rows=ROWS, errors=errors, times={"cpu": gpu}))[3]
-    assert no_gpu.measured.verdict == INCONCLUSIVE and "GPU not measured" in no_gpu.measured.note
+    assert verdicts(Measurements(rows=ROWS, errors_final=beaten, times={"gpu": gpu}))["T4"] == NOT_REPRODUCED
+    no_gpu = check_claims(Measurements(rows=ROWS, errors_final=errors, times={"cpu": gpu}))[3]
+    assert no_gpu.measured.verdict == "not testable here (needs gpu)"
+    assert "does not carry over to this CPU" in no_gpu.measured.note
 
 
 def test_t5_pi_part():
@@ -197,3 +225,10 @@ def test_own_table_verdicts():
     assert own["T4"].verdict == SUPPORTED
     assert own["T5"].verdict == SUPPORTED
     assert own["T6"].verdict == QUESTIONABLE and "14.37" in own["T6"].parts[1].detail
+
+
+def test_untestable_parts_name_every_device_they_need():
+    assert all_parts(["not testable here (needs rpi4)", "not testable here (needs gpu)"]) == \
+        "not testable here (needs rpi4, gpu)"
+    cpu = {"ThreshNet28": seeds(0.3, 0.31, 0.29), "ShuffleNet": seeds(0.5, 0.51, 0.49)}
+    assert verdicts(Measurements(rows=ROWS, times={"cpu": cpu}))["T5"] == "not testable here (needs rpi4, gpu)"

@@ -9,6 +9,7 @@ from suite.claims import (
     INCONCLUSIVE,
     NOT_REPRODUCED,
     NOT_SUPPORTED,
+    PARTIAL,
     PREDICTED,
     REPRODUCED,
     SUPPORTED,
@@ -30,27 +31,38 @@ def one(table: str, ms: dict[str, Measurements]):
 
 # --- R1: ThresholdNet, Tables VI and VII ---------------------------------------------------------------------
 
-def _r1(step_v1: float, *, err_v2: float = 13.0, stl_step_v1: float = 80.0, stl_err: float = 25.0) -> dict:
+def _r1(step_v1: float, *, err_v2: float = 13.0, stl_step_v1: float = 80.0, stl_err: float = 25.0,
+        hardware: str = "gpu") -> dict:
     """Measurements shaped like Tables VI/VII, ThresholdNet faster and (v2) more accurate than HarDNet68."""
     cifar = Measurements(values={
         "step_time_ms": {"DenseNet121": seeds(120.0), "HarDNet68": seeds(57.0), "ThresholdNet_v1": seeds(step_v1),
                          "ThresholdNet_v2": seeds(54.0)},
         "epoch_time_s": {"DenseNet121": seeds(60.0), "HarDNet68": seeds(28.0), "ThresholdNet_v1": seeds(24.0),
                          "ThresholdNet_v2": seeds(27.0)}},
-        errors={"HarDNet68": seeds(14.7), "ThresholdNet_v1": seeds(13.7), "ThresholdNet_v2": seeds(err_v2)},
-        devices={"train": "Test CPU"})
+        errors_final={"HarDNet68": seeds(14.7), "ThresholdNet_v1": seeds(13.7), "ThresholdNet_v2": seeds(err_v2)},
+        devices={"train": "Test GPU"}, train_hardware=hardware)
     stl = Measurements(values={
         "step_time_ms": {"HarDNet68": seeds(113.0), "ThresholdNet_v1": seeds(stl_step_v1),
                          "ThresholdNet_v2": seeds(115.0)},
         "epoch_time_s": {"HarDNet68": seeds(4.8), "ThresholdNet_v1": seeds(4.4), "ThresholdNet_v2": seeds(5.4)}},
-        errors={"HarDNet68": seeds(25.0), "ThresholdNet_v1": seeds(stl_err), "ThresholdNet_v2": seeds(24.3)})
+        errors_final={"HarDNet68": seeds(25.0, 0.001), "ThresholdNet_v1": seeds(stl_err, 0.001),
+                      "ThresholdNet_v2": seeds(24.3, 0.001)}, train_hardware=hardware)
     return {"thresholdnet-6": cifar, "thresholdnet-7": stl}
 
 
 def test_r1_reproduced_when_either_variant_shows_every_part():
-    result = one("thresholdnet-6", _r1(47.0))
+    result = one("thresholdnet-6", _r1(45.0))
     assert result.measured.verdict == REPRODUCED
-    assert "Test CPU" in result.measured.note
+    assert "Test GPU" in result.measured.note
+
+
+def test_r1_partially_reproduced_when_faster_but_not_by_the_claimed_20_percent():
+    assert one("thresholdnet-6", _r1(52.0)).measured.verdict == PARTIAL
+
+
+def test_r1_times_trained_on_a_cpu_are_not_evidence():
+    result = one("thresholdnet-6", _r1(45.0, hardware="cpu"))
+    assert result.measured.verdict == "not testable here (needs gpu)"
 
 
 def test_r1_not_reproduced_when_both_variants_are_slower_than_hardnet():
@@ -64,8 +76,8 @@ def test_r1_not_reproduced_when_both_variants_are_slower_than_hardnet():
 
 def test_r1_not_reproduced_when_stl10_accuracy_differs_clearly():
     ms = _r1(47.0)
-    ms["thresholdnet-7"].errors = {"HarDNet68": seeds(25.0), "ThresholdNet_v1": seeds(35.0),
-                                   "ThresholdNet_v2": seeds(36.0)}
+    ms["thresholdnet-7"].errors_final = {"HarDNet68": seeds(25.0), "ThresholdNet_v1": seeds(35.0),
+                                         "ThresholdNet_v2": seeds(36.0)}
     assert one("thresholdnet-6", ms).measured.verdict == NOT_REPRODUCED
 
 
@@ -90,8 +102,11 @@ def test_r1_own_tables():
 # --- P1: TripleNet-B on the Raspberry Pi 4 -------------------------------------------------------------------
 
 def _p1(times: dict[str, float], *, predicted: bool = False) -> dict:
-    stats = {k: Stat.of([v], predicted=predicted, expected_error_pct=15.0 if predicted else None,
-                        fallback=0.005 * v, fallback_source="timing IQR (one run)") for k, v in times.items()}
+    def rounds(v: float) -> Stat:  # three measurement rounds, 0.1 % apart; a prediction is one value
+        values = [v] if predicted else [v, v * 1.001, v * 0.999]
+        return Stat.of(values, predicted=predicted, expected_error_pct=15.0 if predicted else None)
+
+    stats = {k: rounds(v) for k, v in times.items()}
     return {"triplenet": Measurements(times={"rpi4": stats})}
 
 
@@ -99,8 +114,10 @@ PUBLISHED_PI = {"TripleNet-B": 65.1, "MobileNet": 76.8, "ThreshNet95": 77.9, "Ef
                 "HarDNet85": 92.5}
 
 
-def test_p1_measured_both_ways():
-    assert one("triplenet", _p1(PUBLISHED_PI)).measured.verdict == REPRODUCED
+def test_p1_measured_three_ways():
+    # the README's own times give 15.2 and 16.4 % where it claims 16 and 17 %: faster, not by the claimed size
+    assert one("triplenet", _p1(PUBLISHED_PI)).measured.verdict == PARTIAL
+    assert one("triplenet", _p1(dict(PUBLISHED_PI, **{"TripleNet-B": 60.0}))).measured.verdict == REPRODUCED
     slower = dict(PUBLISHED_PI, **{"TripleNet-B": 80.0})  # slower than MobileNet and ThreshNet95
     assert one("triplenet", _p1(slower)).measured.verdict == NOT_REPRODUCED
 
@@ -115,7 +132,8 @@ def test_p1_other_devices_are_context_only():
     ms = _p1(PUBLISHED_PI)
     ms["triplenet"].times["cpu"] = {k: seeds(v * 10) for k, v in PUBLISHED_PI.items()} | {
         "TripleNet-B": seeds(5000.0)}
-    assert one("triplenet", ms).measured.verdict == REPRODUCED  # a slow CPU does not refute a Pi claim
+    assert one("triplenet", ms).measured.verdict == PARTIAL  # a slow CPU does not refute a Pi claim
+    assert any(p.verdict == "not testable here (needs rpi4)" for p in one("triplenet", ms).measured.parts)
 
 
 def test_p1_own_table_rounds_up():
@@ -128,12 +146,12 @@ def test_p1_own_table_rounds_up():
 
 def test_d1_parameters_and_accuracy_price():
     m = Measurements(params_published={"DP-Net": 3.41, "MobileNetV3": 5.15},
-                     values={"top1_acc_pct": {"DP-Net": seeds(68.6, 0.001), "MobileNetV3": seeds(70.15, 0.001)}})
-    assert one("dpnet-4", {"dpnet-4": m}).measured.verdict == REPRODUCED  # 33.8 % fewer, 2.2 % lower
+                     values={"top1_acc_pct": {"DP-Net": seeds(69.0, 0.001), "MobileNetV3": seeds(70.15, 0.001)}})
+    assert one("dpnet-4", {"dpnet-4": m}).measured.verdict == REPRODUCED  # 33.8 % fewer, 1.6 % lower
     m.values["top1_acc_pct"]["DP-Net"] = seeds(60.0, 0.001)  # a 14 % drop: far more than the claimed price
     assert one("dpnet-4", {"dpnet-4": m}).measured.verdict == NOT_REPRODUCED
     m.params_published["MobileNetV3"] = 5.48  # torchvision's count: 37.8 % fewer, not 33.8 %
-    m.values["top1_acc_pct"]["DP-Net"] = seeds(68.6, 0.001)
+    m.values["top1_acc_pct"]["DP-Net"] = seeds(69.0, 0.001)
     result = one("dpnet-4", {"dpnet-4": m})
     assert result.measured.parts[0].verdict == NOT_REPRODUCED and "5.48" in result.measured.note
 

@@ -1,11 +1,14 @@
-"""The papers' claims, checked against our measurements and against the papers' own tables.
+"""The papers' claims judged against our measurements and against the papers' own tables.
 
-Each paper's claims live in ``suite/claims/<paper>.py`` and are attached to a table in ``suite/tables/``;
-``check(spec, measurements, published)`` runs the ones a table shows. Verdict rules: ``suite.claims.verdicts``.
+Claims are declared as data with their tables (``suite.tables``, type ``suite.tables.claim.Claim``); each paper's
+judges live in ``suite/claims/<paper>.py`` and every measured part is decided by ``suite.claims.rule.judge``.
+``check(spec, measurements, published)`` runs the claims a table shows.
 """
 
 from __future__ import annotations
 
+from suite.claims import dpnet, threshnet, thresholdnet, triplenet
+from suite.claims.rule import BUSY, NOT_TESTABLE, ONE_SEED, PARTIAL, Judgement, Question, Sample, judge
 from suite.claims.verdicts import (
     INCONCLUSIVE,
     NOT_REPRODUCED,
@@ -16,25 +19,29 @@ from suite.claims.verdicts import (
     SUPPORTED,
     Check,
     ClaimResult,
+    Measured,
     Measurements,
+    Own,
     Part,
     Published,
     all_parts,
     any_hardware,
 )
+from suite.tables import TableSpec, get_table
+from zoo.published import load_table
+
+JUDGES: dict[str, tuple[Measured, Own]] = {**threshnet.JUDGES, **thresholdnet.JUDGES, **triplenet.JUDGES,
+                                          **dpnet.JUDGES}
 
 
 def published(table_id: str) -> Published:
     """A registered table's published rows by label, with each row's published head."""
-    from suite.tables import get_table
-    from zoo.published import load_table
-
     spec = get_table(table_id)
     rows = {r["model"]: dict(r) for r in load_table(spec.published_table)}
     return Published(rows, {r.row: r.published_head for r in spec.rows})
 
 
-def check(spec, measurements: dict[str, Measurements], pubs: dict[str, Published] | None = None
+def check(spec: TableSpec, measurements: dict[str, Measurements], pubs: dict[str, Published] | None = None
           ) -> list[ClaimResult]:
     """The claims ``spec`` shows; ``measurements`` (and ``pubs``) by table id, missing tables count as empty."""
     results = []
@@ -42,10 +49,15 @@ def check(spec, measurements: dict[str, Measurements], pubs: dict[str, Published
         uses = claim.uses or (spec.id,)
         pub = {t: (pubs or {}).get(t) or published(t) for t in uses}
         ms = {t: measurements.get(t) or Measurements() for t in uses}
-        results.append(ClaimResult(claim, claim.measured(ms), claim.own_table(pub), spec.id))
+        for t in uses:  # the published figures the rule sets our seeds beside
+            if not ms[t].published:
+                ms[t].published = dict(pub[t].rows)
+        measured, own = JUDGES[claim.id]
+        results.append(ClaimResult(claim, measured(claim, ms), own(claim, pub), spec.id))
     return results
 
 
-__all__ = ["Check", "ClaimResult", "INCONCLUSIVE", "Measurements", "NOT_REPRODUCED", "NOT_SUPPORTED", "PREDICTED",
-           "Part", "Published", "QUESTIONABLE", "REPRODUCED", "SUPPORTED", "all_parts", "any_hardware", "check",
+__all__ = ["BUSY", "Check", "ClaimResult", "INCONCLUSIVE", "JUDGES", "Judgement", "Measurements", "NOT_REPRODUCED",
+           "NOT_SUPPORTED", "NOT_TESTABLE", "ONE_SEED", "PARTIAL", "PREDICTED", "Part", "Published", "QUESTIONABLE",
+           "Question", "REPRODUCED", "SUPPORTED", "Sample", "all_parts", "any_hardware", "check", "judge",
            "published"]

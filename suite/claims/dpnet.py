@@ -1,13 +1,11 @@
-"""DP-Net's claims D1-D4 (KSII TIIS 2022; Tables 2, 4, 6 and 7)."""
+"""DP-Net's claims D1-D4 judged (declared in ``suite.tables.dpnet``; Tables 2, 4, 6 and 7)."""
 
 from __future__ import annotations
 
+from suite.claims.rule import REDUCED_TEXT, Question, Sample, judge
 from suite.claims.verdicts import (
     INCONCLUSIVE,
-    NOT_REPRODUCED,
     NOT_SUPPORTED,
-    PCT_TOL,
-    REPRODUCED,
     SUPPORTED,
     Check,
     Claim,
@@ -15,20 +13,16 @@ from suite.claims.verdicts import (
     Part,
     Published,
     all_parts,
+    exact,
     faster,
     matches,
-    not_meaningful,
     own_pct_part,
     own_table,
     pct_less,
-    pct_part,
+    reduced,
 )
-from suite.stats import Stat, compare, fmt_stat
-
-OTHERS = ("MobileNetV3", "GhostNet", "MobileNetV2")
-D2_TARGETS = (("MobileNetV3", 55.1), ("GhostNet", 21.9), ("MobileNetV2", 63.1))
-D4_TARGETS = (("P-ResNet18A", 65.6), ("P-ResNet18B", 68.6))
-PAPER_MOBILENETV3_PARAMS_M = 5.15  # what Table 4 prints; torchvision's mobilenet_v3_large has 5.48 M
+from suite.tables.claim import ERROR, EXACT, Magnitude
+from suite.tables.dpnet import D2_TARGETS, D4_TARGETS, DROP_PCT, OTHERS, PAPER_MOBILENETV3_PARAMS_M
 
 
 def _m(ms: dict[str, Measurements], table: str) -> Measurements:
@@ -40,35 +34,37 @@ def _p(pubs: dict[str, Published], table: str) -> Published:
 
 
 def accuracy_drop(m: Measurements, a: str, b: str, claimed: float) -> Part:
-    """``a``'s top-1 is at most ``claimed`` % (relative) below ``b``'s: the price the claim says is paid."""
+    """``a``'s top-1 at most ``claimed`` % (relative) below ``b``'s, through the rule: ``a``'s error less the
+    claimed allowance (in pp at ``b``'s published top-1) is lower than ``b``'s error."""
     what = f"{a} top-1 at most {claimed:g} % (relative) below {b}"
-    if (part := not_meaningful(m, what)) is not None:
-        return part
     sa, sb = m.value("top1_acc_pct", a), m.value("top1_acc_pct", b)
     if sa is None or sb is None:
-        return Part(what, INCONCLUSIVE, "not measured")
-    factor = 1 - (claimed + PCT_TOL) / 100
-    limit = Stat(sb.mean * factor, None, sb.n, sb.sigma * factor, sb.sigma_source)
-    c = compare(sa, limit)
-    verdict = NOT_REPRODUCED if c == -1 else REPRODUCED if c == 1 else INCONCLUSIVE
-    drop = 100 * (1 - sa.mean / sb.mean)
-    return Part(what, verdict, f"{fmt_stat(sa, 2)} vs {fmt_stat(sb, 2)} %: {drop:.1f} % lower (claimed {claimed:g} %, "
-                               f"tolerance {PCT_TOL:.0f} pt)")
+        return Part(what, INCONCLUSIVE, "not measured" if m.errors_meaningful else
+                    f"{REDUCED_TEXT} ({reduced(m)})")
+    published = m.published.get(b, {}).get("top1_acc_pct")
+    base, source = (published, "published") if published is not None else (sb.mean, "measured")
+    allowance = claimed / 100.0 * base
+    shifted = Sample(f"{a} - {allowance:.2f} pp", tuple(100.0 - v - allowance for v in sa.values or (sa.mean,)))
+    other = Sample(b, tuple(100.0 - v for v in sb.values or (sb.mean,)))
+    j = judge(Question(ERROR, shifted, other, Magnitude(), reduced=reduced(m), unit="%"))
+    return Part(what, j.verdict, f"top-1 errors, {a}'s less the claimed {claimed:g} % of {b}'s {source} top-1 "
+                                 f"{base:.2f} % = {allowance:.2f} pp: {j.detail}", j)
 
 
 # --- D1: parameters and accuracy on CIFAR-100 (Table 4) ------------------------------------------------------
 
-def d1_measured(ms: dict[str, Measurements]) -> Check:
+def d1_measured(claim: Claim, ms: dict[str, Measurements]) -> Check:
     m = _m(ms, "dpnet-4")
-    parts = [pct_part("33.8 % fewer parameters (published heads, 224)", m.params_published.get("DP-Net"),
-                      m.params_published.get("MobileNetV3"), 33.8, unit="M"),
-             accuracy_drop(m, "DP-Net", "MobileNetV3", 2.2)]
+    (c,) = [c for c in claim.compared if c.quantity == EXACT]
+    parts = [exact(f"{c.magnitude.value:g} % fewer parameters (published heads, 224)", m.params_published.get(c.a),
+                   m.params_published.get(c.b), c.magnitude, unit="M"),
+             accuracy_drop(m, "DP-Net", "MobileNetV3", DROP_PCT)]
     return Check(all_parts([p.verdict for p in parts]), parts,
                  f"the paper prints MobileNetV3 at {PAPER_MOBILENETV3_PARAMS_M} M; torchvision's mobilenet_v3_large, "
                  "which the suite profiles, has 5.48 M, so the parameter percentage differs by construction")
 
 
-def d1_own(pubs: dict[str, Published]) -> Check:
+def d1_own(claim: Claim, pubs: dict[str, Published]) -> Check:
     p = _p(pubs, "dpnet-4")
     parts = [own_pct_part("33.8 % fewer parameters", p.get("DP-Net", "params_m"), p.get("MobileNetV3", "params_m"),
                           33.8, unit="M"),
@@ -79,20 +75,20 @@ def d1_own(pubs: dict[str, Published]) -> Check:
 
 # --- D2: FLOPs on ImageNet (Table 6) ------------------------------------------------------------------------
 
-def d2_measured(ms: dict[str, Measurements]) -> Check:
+def d2_measured(claim: Claim, ms: dict[str, Measurements]) -> Check:
     m = _m(ms, "dpnet-6")
     flops = m.values.get("flops_m", {})
     parts = []
-    for other, claimed in D2_TARGETS:
-        a, b = flops.get("DP-Net"), flops.get(other)
-        parts.append(pct_part(f"{claimed:g} % fewer FLOPs than {other}", a and a.mean, b and b.mean, claimed,
-                              unit="M FLOPs"))
+    for c in claim.compared:
+        a, b = flops.get(c.a), flops.get(c.b)
+        parts.append(exact(f"{c.magnitude.value:g} % fewer FLOPs than {c.b}", a.mean if a else None,
+                           b.mean if b else None, c.magnitude, unit="M FLOPs"))
     return Check(all_parts([p.verdict for p in parts]), parts,
                  "FLOPs counted with torchstat's convention at 3x224x224 (the paper does not name its counter); "
                  "DP-Net is a reconstruction: see its card for the residual against the printed figures")
 
 
-def d2_own(pubs: dict[str, Published]) -> Check:
+def d2_own(claim: Claim, pubs: dict[str, Published]) -> Check:
     p = _p(pubs, "dpnet-6")
     parts = [own_pct_part(f"{claimed:g} % fewer FLOPs than {other}", p.get("DP-Net", "flops_m"),
                           p.get(other, "flops_m"), claimed, unit="M") for other, claimed in D2_TARGETS]
@@ -101,15 +97,16 @@ def d2_own(pubs: dict[str, Published]) -> Check:
 
 # --- D3: the fastest on CPU and Raspberry Pi (Table 7) -------------------------------------------------------
 
-def d3_measured(ms: dict[str, Measurements]) -> Check:
+def d3_measured(claim: Claim, ms: dict[str, Measurements]) -> Check:
     m = _m(ms, "dpnet-7")
-    parts = [faster(m, hw, "DP-Net", other) for hw in ("cpu", "rpi3b") for other in OTHERS]
-    return Check(all_parts([p.verdict for p in parts]), parts,
+    per_hw = {hw: [faster(m, hw, "DP-Net", other, claim) for other in OTHERS] for hw in ("cpu", "rpi3b")}
+    parts = [p for sub in per_hw.values() for p in sub]
+    return Check(all_parts([all_parts([p.verdict for p in sub]) for sub in per_hw.values()]), parts,
                  "CPU: this machine's CPU (the paper's was a Xeon E5-2678 v3 or a Ryzen 7 PRO 4750U: its text names "
                  "both); Raspberry Pi 3B: measured only on a real Pi 3B (`suite bundle`), never predicted")
 
 
-def d3_own(pubs: dict[str, Published]) -> Check:
+def d3_own(claim: Claim, pubs: dict[str, Published]) -> Check:
     p = _p(pubs, "dpnet-7")
     parts = []
     for col, label in (("cpu_ms", "CPU"), ("rpi3b_s", "Raspberry Pi 3B")):
@@ -125,15 +122,15 @@ def d3_own(pubs: dict[str, Published]) -> Check:
 
 # --- D4: P-ResNet18 parameters (Table 2) --------------------------------------------------------------------
 
-def d4_measured(ms: dict[str, Measurements]) -> Check:
+def d4_measured(claim: Claim, ms: dict[str, Measurements]) -> Check:
     m = _m(ms, "dpnet-2")
-    parts = [pct_part(f"{row} {claimed:g} % fewer parameters than ResNet18", m.params_published.get(row),
-                      m.params_published.get("ResNet18"), claimed, unit="M") for row, claimed in D4_TARGETS]
+    parts = [exact(f"{c.a} {c.magnitude.value:g} % fewer parameters than {c.b}", m.params_published.get(c.a),
+                   m.params_published.get(c.b), c.magnitude, unit="M") for c in claim.compared]
     return Check(all_parts([p.verdict for p in parts]), parts,
                  "parameters at 224 with a 1000-way head, as printed; P-ResNets are reconstructions (see their cards)")
 
 
-def d4_own(pubs: dict[str, Published]) -> Check:
+def d4_own(claim: Claim, pubs: dict[str, Published]) -> Check:
     p = _p(pubs, "dpnet-2")
     parts = []
     for row, claimed in D4_TARGETS:
@@ -145,11 +142,5 @@ def d4_own(pubs: dict[str, Published]) -> Check:
     return Check(own_table([x.verdict for x in parts]), parts)
 
 
-CLAIMS_4 = (Claim("D1", "DP-Net has 33.8 % fewer parameters than MobileNetV3 for 2.2 % lower top-1 accuracy on "
-                        "CIFAR-100", "section 4, Table 4", d1_measured, d1_own, uses=("dpnet-4",)),)
-CLAIMS_6 = (Claim("D2", "DP-Net has 55.1 %, 21.9 %, 63.1 % fewer FLOPs than MobileNetV3, GhostNet, MobileNetV2 on "
-                        "ImageNet", "section 4, Table 6", d2_measured, d2_own, uses=("dpnet-6",)),)
-CLAIMS_7 = (Claim("D3", "DP-Net is the fastest of MobileNetV3, GhostNet, MobileNetV2 and DP-Net on CPU and "
-                        "Raspberry Pi", "abstract, section 4, Table 7", d3_measured, d3_own, uses=("dpnet-7",)),)
-CLAIMS_2 = (Claim("D4", "P-ResNet18A and P-ResNet18B have 65.6 % and 68.6 % fewer parameters than ResNet18",
-                  "section 4, Table 2", d4_measured, d4_own, uses=("dpnet-2",)),)
+JUDGES = {"D1": (d1_measured, d1_own), "D2": (d2_measured, d2_own), "D3": (d3_measured, d3_own),
+          "D4": (d4_measured, d4_own)}

@@ -1,15 +1,15 @@
-"""ThreshNet's claims T1-T6 (abstract, section IV; they cite Table III, CIFAR-10)."""
+"""ThreshNet's claims T1-T6 judged (declared with Table III in ``suite.tables.threshnet``, CIFAR-10)."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from suite.claims.verdicts import (
     INCONCLUSIVE,
     INFO,
-    NOT_REPRODUCED,
     NOT_SUPPORTED,
     PCT_TOL,
     QUESTIONABLE,
-    REPRODUCED,
     SUPPORTED,
     Check,
     Claim,
@@ -17,114 +17,93 @@ from suite.claims.verdicts import (
     Part,
     all_parts,
     any_hardware,
+    exact,
     faster,
     fewer_params,
     hardware_of,
     lower_error,
-    not_meaningful,
     own_table,
     pct_less,
 )
-from suite.stats import compare, fmt_stat
+from suite.tables.claim import EXACT, SPEED
+from suite.tables.threshnet import T1_TARGETS, TABLE
 from zoo.published import published_row
 
-TABLE = "threshnet-3"
 # Facts from the reference notes (copied, never read at run time).
 HARDNET85_PARAMS_HEAD10_M = 35.40  # HarDNet85 with a 10-class head: the equal-head comparison for T2
 THRESHNET79_CODE_PARAMS_M = 14.37  # ThreshNet79 in the authors' code and in Table II (79-c)
 PI_TABLE_SPREAD_PCT = 29.0  # the same model's Pi time differs by up to 29 % between Tables III and IV
-T1_TARGETS = (("HarDNet68", 5.0), ("GhostNet", 9.0), ("MobileNetV2", 10.0), ("ShuffleNet", 18.0),
-              ("EfficientNetB0", 20.0))
 
 
-def _gpu_note(m: Measurements) -> str:
-    if m.times.get("gpu"):
-        return ""
-    return "GPU not measured here (the paper used an RTX 3050): GPU parts stay inconclusive"
+def _context(parts: list[Part]) -> str:
+    """Out-of-scope comparisons, shown beside a "not testable here" verdict."""
+    return "; ".join(p.judgement.context[0] for p in parts
+                     if p.judgement is not None and p.judgement.context and p.verdict.startswith("not testable"))
 
 
-def _measured_t1(m: Measurements) -> Check:
+def _measured_t1(claim: Claim, m: Measurements) -> Check:
     per_hw, parts = [], []
     for hw in hardware_of(m):
-        sub = [faster(m, hw, "ThreshNet79", other, pct) for other, pct in T1_TARGETS]
+        sub = [faster(m, hw, c.a, c.b, claim) for c in claim.compared if c.quantity == SPEED]
         parts += sub
         per_hw.append(all_parts([p.verdict for p in sub]))
     if not parts:
-        return Check(INCONCLUSIVE, [], "no inference time measured")
+        return Check(INCONCLUSIVE, [], f"no inference time measured (the claim needs {claim.scope.needs()})")
     return Check(any_hardware(per_hw), parts,
-                 "direction judged per device (all five faster = reproduced); percentages shown beside the "
-                 "claim")
+                 "per device in the claim's scope: all five ratios judged against the claimed percentages; "
+                 + (_context(parts) or "times on other devices are context, never evidence"))
 
 
-def _measured_t2(m: Measurements) -> Check:
-    a, b = m.params_trained.get("ThreshNet95"), m.params_trained.get("HarDNet85")
-    parts = []
-    if a is None or b is None:
-        return Check(INCONCLUSIVE, [Part("55 % fewer parameters", INCONCLUSIVE, "not profiled")])
-    pct = 100 * (1 - a / b)
-    verdict = REPRODUCED if abs(pct - 55.0) <= PCT_TOL else NOT_REPRODUCED
-    parts.append(Part("55 % fewer parameters (equal heads)", verdict,
-                      f"{a:.2f} vs {b:.2f} M: {pct:.1f} % fewer (claimed 55 %, tolerance {PCT_TOL:.0f} pt)"))
-    pa, pb = m.params_published.get("ThreshNet95"), m.params_published.get("HarDNet85")
+def _measured_t2(claim: Claim, m: Measurements) -> Check:
+    (c,) = [c for c in claim.compared if c.quantity == EXACT]
+    part = exact(f"{c.magnitude.value:g} % fewer parameters (equal heads)", m.params_trained.get(c.a),
+                 m.params_trained.get(c.b), c.magnitude, unit="M")
+    parts = [part]
+    pa, pb = m.params_published.get(c.a), m.params_published.get(c.b)
     if pa is not None and pb is not None:
         parts.append(Part("as published (mixed heads)", INFO,
                           f"{pa:.2f} vs {pb:.2f} M: {100 * (1 - pa / pb):.1f} % fewer"))
-    return Check(verdict, parts)
+    return Check(part.verdict, parts)
 
 
-def _measured_t3(m: Measurements) -> Check:
-    parts = [lower_error(m, "ThreshNet79", "HarDNet68", 7.0), faster(m, "rpi4", "ThreshNet79", "HarDNet68")]
-    return Check(all_parts([p.verdict for p in parts]), parts)
+def _measured_t3(claim: Claim, m: Measurements) -> Check:
+    parts = [lower_error(m, "ThreshNet79", "HarDNet68", claim)]
+    parts += [faster(m, hw, "ThreshNet79", "HarDNet68", claim) for hw in hardware_of(m)]
+    if not m.times:
+        parts.append(Part("ThreshNet79 faster than HarDNet68", INCONCLUSIVE, "no inference time measured"))
+    speed = [p.verdict for p in parts[1:]]
+    return Check(all_parts([parts[0].verdict, any_hardware(speed)]), parts, _context(parts[1:]))
 
 
-def _measured_t4(m: Measurements) -> Check:
-    parts = []
-    if (meaningless := not_meaningful(m, "lowest error of the table")) is not None:
-        parts.append(meaningless)
-    elif "ThreshNet95" not in m.errors:
-        parts.append(Part("lowest error of the table", INCONCLUSIVE, "ThreshNet95 not measured"))
-    else:
-        mine = m.errors["ThreshNet95"]
-        others = {r: e for r, e in m.errors.items() if r != "ThreshNet95"}
-        beaten = [r for r, e in others.items() if compare(mine, e) == 1]
-        close = [r for r, e in others.items() if compare(mine, e) == 0]
-        missing = [r for r in m.rows if r != "ThreshNet95" and r not in others]
-        if beaten:
-            verdict = NOT_REPRODUCED
-            detail = f"lower error: {', '.join(f'{r} {fmt_stat(others[r], 2)}' for r in beaten)}"
-        elif close or missing:
-            verdict = INCONCLUSIVE
-            detail = "; ".join(x for x in (f"inside the spread: {', '.join(close)}" if close else "",
-                                          f"not measured: {', '.join(missing)}" if missing else "") if x)
-        else:
-            verdict, detail = REPRODUCED, f"lowest of {len(others) + 1} rows"
-        parts.append(Part("lowest error of the table", verdict, f"ThreshNet95 {fmt_stat(mine, 2)} %; "
-                                                                f"{detail}"))
-    parts.append(faster(m, "gpu", "ThreshNet95", "HarDNet85"))
-    for hw in hardware_of(m):  # the claim is about the GPU; other devices are context, not evidence
-        if hw != "gpu":
-            info = faster(m, hw, "ThreshNet95", "HarDNet85")
-            parts.append(Part(info.what + " (context)", INFO, f"{info.verdict}: {info.detail}"))
-    return Check(all_parts([p.verdict for p in parts]), parts, _gpu_note(m))
+def _measured_t4(claim: Claim, m: Measurements) -> Check:
+    others = [r for r in (m.rows or tuple(m.errors_final)) if r != "ThreshNet95"]
+    errors = [lower_error(m, "ThreshNet95", r, claim) for r in others]
+    missing = [r for r in others if r not in m.errors_final]
+    summary = f"ThreshNet95 against {len(errors)} rows (final-epoch errors, Welch)"
+    if missing and m.errors_meaningful:
+        summary += f"; not measured: {', '.join(missing)}"
+    parts = [Part("lowest error of the table", all_parts([p.verdict for p in errors]), summary)] + errors
+    speed = [faster(m, hw, "ThreshNet95", "HarDNet85", claim) for hw in hardware_of(m)]
+    if not speed:
+        speed = [Part("ThreshNet95 faster than HarDNet85 on gpu", INCONCLUSIVE, "not measured on gpu")]
+    verdict = all_parts([parts[0].verdict, any_hardware([p.verdict for p in speed])])
+    return Check(verdict, parts + speed, _context(speed))
 
 
-def _measured_t5(m: Measurements) -> Check:
-    parts = [faster(m, "rpi4", "ThreshNet28", "ShuffleNet")]
-    gpu = m.times.get("gpu", {})
-    if "ThreshNet28" not in gpu:
-        parts.append(Part("shortest GPU time", INCONCLUSIVE, "not measured on gpu"))
-    else:
-        mine = gpu["ThreshNet28"]
-        others = {r: t for r, t in gpu.items() if r != "ThreshNet28"}
-        beaten = [r for r, t in others.items() if compare(mine, t) == 1]
-        close = [r for r, t in others.items() if compare(mine, t) == 0]
-        verdict = NOT_REPRODUCED if beaten else INCONCLUSIVE if close else REPRODUCED
-        parts.append(Part("shortest GPU time", verdict, f"ThreshNet28 {fmt_stat(mine)} ms; faster: "
-                          f"{', '.join(beaten) or 'none'}; inside the spread: {', '.join(close) or 'none'}"))
-    return Check(all_parts([p.verdict for p in parts]), parts, _gpu_note(m))
+def _measured_t5(claim: Claim, m: Measurements) -> Check:
+    pi = replace(claim, scope=replace(claim.scope, devices=("rpi4",)))
+    gpu = replace(claim, scope=replace(claim.scope, devices=("gpu",)))
+    pi_parts = [faster(m, hw, "ThreshNet28", "ShuffleNet", pi) for hw in hardware_of(m)]
+    by_hw = {hw: [faster(m, hw, "ThreshNet28", r, gpu) for r in m.times.get(hw, {}) if r != "ThreshNet28"]
+             for hw in hardware_of(m)}
+    per_hw = [all_parts([p.verdict for p in sub]) for sub in by_hw.values() if sub]
+    verdicts = [any_hardware([p.verdict for p in pi_parts]) if pi_parts else INCONCLUSIVE,
+                any_hardware(per_hw) if per_hw else INCONCLUSIVE]
+    shortest = [p for sub in by_hw.values() for p in sub]
+    return Check(all_parts(verdicts), pi_parts + shortest, _context(pi_parts + shortest))
 
 
-def _measured_t6(m: Measurements) -> Check:
+def _measured_t6(claim: Claim, m: Measurements) -> Check:
     parts = [fewer_params(m, "ThreshNet79", "HarDNet68", "equal"),
              fewer_params(m, "ThreshNet79", "HarDNet68", "published")]
     note = ""
@@ -249,28 +228,13 @@ def _own_t6(pub: dict[str, dict], heads: dict[str, int]) -> Check:
 
 def _on(fn):
     """A T-claim reads Table III only: its measurements and its published rows."""
-    return lambda ms: fn(ms[TABLE])
+    return lambda claim, ms: fn(claim, ms.get(TABLE) or Measurements())
 
 
 def _own(fn):
-    return lambda pubs: fn(pubs[TABLE].rows, pubs[TABLE].heads)
+    return lambda claim, pubs: fn(pubs[TABLE].rows, pubs[TABLE].heads)
 
 
-def _claim(cid: str, text: str, where: str, measured, own) -> Claim:
-    return Claim(cid, text, where, _on(measured), _own(own), uses=(TABLE,))
-
-
-CLAIMS: tuple[Claim, ...] = (
-    _claim("T1", "ThreshNet79 inference is 5 %, 9 %, 10 %, 18 %, 20 % faster than HarDNet68, GhostNet, "
-                 "MobileNetV2, ShuffleNet, EfficientNet(-B0)", "abstract", _measured_t1, _own_t1),
-    _claim("T2", "ThreshNet95 has 55 % fewer parameters than HarDNet85 (16.19 M, head 10, vs 36.67 M, head 1000; "
-                 "at equal heads 16.19 vs 35.40 = 54 %)", "abstract, section IV", _measured_t2, _own_t2),
-    _claim("T3", "ThreshNet79 reduces the error of HarDNet68 by 7 % (13.66 vs 14.66 on CIFAR-10) and its RPi time "
-                 "from 62.4 to 61.7 ms", "section IV, Table III", _measured_t3, _own_t3),
-    _claim("T4", "ThreshNet95 has the lowest CIFAR-10 error of the table (13.31 %) and is faster than HarDNet85 "
-                 "(0.46 vs 0.50 ms)", "section IV, Table III", _measured_t4, _own_t4),
-    _claim("T5", "ThreshNet28 is faster on the Pi than ShuffleNet (45.3 vs 48.5 ms) and has the shortest GPU time",
-           "section IV, Table III", _measured_t5, _own_t5),
-    _claim("T6", "ThreshNet79 has fewer parameters than HarDNet68 (14.31 vs 17.57 M)", "section IV", _measured_t6,
-           _own_t6),
-)
+JUDGES = {"T1": (_on(_measured_t1), _own(_own_t1)), "T2": (_on(_measured_t2), _own(_own_t2)),
+          "T3": (_on(_measured_t3), _own(_own_t3)), "T4": (_on(_measured_t4), _own(_own_t4)),
+          "T5": (_on(_measured_t5), _own(_own_t5)), "T6": (_on(_measured_t6), _own(_own_t6))}

@@ -1,10 +1,10 @@
-"""How a claim is judged: verdicts, parts, and the comparisons every paper's claims are built from.
+"""How a claim's parts are built from measurements and combined; every measured part is decided by
+``suite.claims.rule.judge`` (the one rule), the paper's own table by its printed arithmetic.
 
-Verdicts on measurements: ``reproduced`` / ``not reproduced`` / ``inconclusive`` (the difference is inside the
-spread - seeds, or the stated fallback for one seed - or something was not measured) / ``inconclusive
-(predicted)`` (the deciding value is a prediction: it is shown as information, it never decides). A claim of
-several parts is reproduced only if every part is, and not reproduced as soon as one measured part is
-contradicted.
+Verdicts on measurements: ``reproduced`` / ``partially reproduced`` / ``not reproduced`` / ``inconclusive``
+(with its variants: one seed, predicted, busy machine) / ``not testable here (needs ...)``. A claim of several
+parts is not reproduced as soon as one part is contradicted, reproduced only if every testable part is; parts
+outside the claim's scope are context, never evidence.
 
 Verdicts on the paper's own table: ``supported`` / ``not supported`` (its numbers do not give what the text
 says) / ``questionable`` (the arithmetic holds but rests on a misprint or on figures that are not comparable).
@@ -15,16 +15,31 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-from suite.stats import Stat, compare, fmt_stat
+from suite.claims.rule import (
+    BUSY,
+    INCONCLUSIVE,
+    NOT_REPRODUCED,
+    ONE_SEED,
+    PARTIAL,
+    PCT_TOL,
+    PREDICTED,
+    REDUCED_TEXT,
+    REPRODUCED,
+    Judgement,
+    Question,
+    Sample,
+    is_not_testable,
+    judge,
+    not_testable,
+)
+from suite.stats import Stat
+from suite.tables.claim import DIRECTION, ERROR, EXACT, SPEED, Claim, Magnitude, Scope
 from suite.timing.profiles import HARDWARE_ORDER
 
-REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE = "reproduced", "not reproduced", "inconclusive"
-PREDICTED = "inconclusive (predicted)"
 SUPPORTED, NOT_SUPPORTED, QUESTIONABLE = "supported", "not supported", "questionable"
 INFO = "info"
-PCT_TOL = 1.0  # percentage points: the texts round their percentages to whole numbers
+DEVICE_WORDS = {"cpu": "this CPU", "gpu": "this GPU", "rpi4": "this Raspberry Pi 4", "rpi3b": "this Raspberry Pi 3B"}
 
 
 @dataclass
@@ -32,9 +47,13 @@ class Part:
     what: str
     verdict: str
     detail: str
+    judgement: Judgement | None = None
 
     def to_dict(self) -> dict:
-        return {"what": self.what, "verdict": self.verdict, "detail": self.detail}
+        out = {"what": self.what, "verdict": self.verdict, "detail": self.detail}
+        if self.judgement is not None:
+            out.update({k: v for k, v in self.judgement.to_dict().items() if k not in ("verdict", "detail")})
+        return out
 
 
 @dataclass
@@ -56,16 +75,18 @@ class ClaimResult:
 
     def to_dict(self) -> dict:
         c = self.claim
+        scope = {"devices": list(c.scope.devices), "dataset": c.scope.dataset, "metrics": list(c.scope.metrics),
+                 "budget": c.scope.budget}
         return {"id": c.id, "text": c.text, "where": c.where, "table": self.table, "uses": list(c.uses),
-                "measured": self.measured.to_dict(), "own_table": self.own_table.to_dict()}
+                "scope": scope, "measured": self.measured.to_dict(), "own_table": self.own_table.to_dict()}
 
 
 @dataclass
 class Measurements:
     """What claims need from one table's run, by the paper's row labels (tests build it directly)."""
 
-    errors: dict[str, Stat] = field(default_factory=dict)  # best-epoch test error, %
-    errors_final: dict[str, Stat] = field(default_factory=dict)
+    errors: dict[str, Stat] = field(default_factory=dict)  # best-epoch test error, % (context, never decides)
+    errors_final: dict[str, Stat] = field(default_factory=dict)  # final-epoch test error, %: what decides
     times: dict[str, dict[str, Stat]] = field(default_factory=dict)  # hardware -> row -> inference ms
     params_trained: dict[str, float] = field(default_factory=dict)  # M, the trained (equal) heads
     params_published: dict[str, float] = field(default_factory=dict)  # M, 224 with the published heads
@@ -74,6 +95,9 @@ class Measurements:
     errors_meaningful: bool = True  # False: a smoke/quick/reduced run, whose errors test no accuracy claim
     error_context: str = ""
     devices: dict[str, str] = field(default_factory=dict)  # hardware -> the device it was measured on
+    train_hardware: str = "cpu"  # hardware key of the training device (training-time claims)
+    published: dict[str, dict] = field(default_factory=dict)  # row -> the published row (best-epoch figures)
+    test_images: int | None = None
 
     def value(self, key: str, row: str) -> Stat | None:
         return self.values.get(key, {}).get(row)
@@ -90,40 +114,53 @@ class Published:
         return self.rows.get(row, {}).get(column)
 
 
-@dataclass(frozen=True)
-class Claim:
-    """A sentence of a paper, checked against our measurements and against the paper's own table.
-
-    ``measured(ms)`` and ``own_table(pub)`` receive the measurements and the published rows of every table in
-    ``uses`` (by table id); each returns a ``suite.claims.Check``.
-    """
-
-    id: str
-    text: str
-    where: str
-    measured: Callable[[dict[str, Any]], Any]
-    own_table: Callable[[dict[str, Any]], Any]
-    uses: tuple[str, ...] = ()  # table ids it reads; the first is the table whose report shows it
+# A paper module's judges: claim id -> (measured(claim, measurements by table), own(claim, published by table)).
+Measured = Callable[[Claim, dict[str, Measurements]], Check]
+Own = Callable[[Claim, dict[str, Published]], Check]
 
 
 # --- combining ----------------------------------------------------------------------------------------------
 
-def all_parts(verdicts: list[str]) -> str:
-    """A claim of several parts: contradicted by any measured part, reproduced only by all."""
+def _testable(verdicts: list[str]) -> tuple[list[str], list[str]]:
     verdicts = [v for v in verdicts if v != INFO]
-    if NOT_REPRODUCED in verdicts:
+    return [v for v in verdicts if not is_not_testable(v)], [v for v in verdicts if is_not_testable(v)]
+
+
+def _untestable(verdicts: list[str]) -> str:
+    """"not testable here (needs ...)" with every device the parts need."""
+    needs = [d for v in verdicts for d in v.split("(needs ", 1)[-1].rstrip(")").split(", ")]
+    return not_testable(", ".join(dict.fromkeys(needs)))
+
+
+def all_parts(verdicts: list[str]) -> str:
+    """A claim of several parts: contradicted by any testable part, reproduced only by all of them."""
+    testable, untestable = _testable(verdicts)
+    if not testable:
+        return _untestable(untestable) if untestable else INCONCLUSIVE
+    if NOT_REPRODUCED in testable:
         return NOT_REPRODUCED
-    if verdicts and all(v == REPRODUCED for v in verdicts):
+    if untestable:  # a part outside what this run can test: the claim as a whole is not decided here
+        return _untestable(untestable)
+    if all(v == REPRODUCED for v in testable):
         return REPRODUCED
-    return PREDICTED if PREDICTED in verdicts and INCONCLUSIVE not in verdicts else INCONCLUSIVE
+    if all(v in (REPRODUCED, PARTIAL) for v in testable):
+        return PARTIAL
+    if all(v in (REPRODUCED, PARTIAL, PREDICTED) for v in testable):
+        return PREDICTED
+    return INCONCLUSIVE
 
 
 def any_hardware(verdicts: list[str]) -> str:
-    """The same claim on several devices: a clear answer stands unless another device says the opposite."""
-    clear = {v for v in verdicts if v in (REPRODUCED, NOT_REPRODUCED)}
+    """The same claim on several devices in its scope: a clear answer stands unless another says the opposite."""
+    testable, untestable = _testable(verdicts)
+    if not testable:
+        return _untestable(untestable) if untestable else INCONCLUSIVE
+    clear = {v for v in testable if v in (REPRODUCED, PARTIAL, NOT_REPRODUCED)}
     if len(clear) == 1:
         return clear.pop()
-    if not clear and PREDICTED in verdicts:
+    if clear == {REPRODUCED, PARTIAL}:
+        return PARTIAL
+    if not clear and PREDICTED in testable:
         return PREDICTED
     return INCONCLUSIVE
 
@@ -135,17 +172,6 @@ def own_table(verdicts: list[str]) -> str:
     return QUESTIONABLE if QUESTIONABLE in verdicts else SUPPORTED
 
 
-def direction(c: int | None, want: int) -> str:
-    if c is None or c == 0:
-        return INCONCLUSIVE
-    return REPRODUCED if c == want else NOT_REPRODUCED
-
-
-def why(a: Stat, b: Stat) -> str:
-    sources = sorted({s.sigma_source for s in (a, b) if s.sigma > 0})
-    return f"spread from {', '.join(sources)}" if sources else "exact values"
-
-
 def pct_less(a: float | None, b: float | None) -> float | None:
     """How much smaller a is than b, in % of b (a "x % faster / fewer" figure)."""
     return None if a is None or b is None or not b else 100.0 * (1 - a / b)
@@ -155,94 +181,93 @@ def matches(pct: float | None, claimed: float) -> bool:
     return pct is not None and abs(pct - claimed) <= PCT_TOL
 
 
-# --- measured parts -----------------------------------------------------------------------------------------
-
-def _predicted_part(what: str, ta: Stat, tb: Stat, unit: str) -> Part:
-    lower = "lower" if ta.mean < tb.mean else "higher"
-    errors = sorted({f"±{s.expected_error_pct:.0f} %" for s in (ta, tb)
-                     if s.predicted and s.expected_error_pct is not None})
-    return Part(what, PREDICTED, f"predicted, not measured: {fmt_stat(ta)} vs {fmt_stat(tb)} {unit} "
-                                 f"({lower} by the prediction, expected error {', '.join(errors) or 'unknown'}); "
-                                 "a prediction never decides a claim: measure it (natively, `suite bundle` or "
-                                 "`--hardware rpi4@host`)")
+def hardware_of(m: Measurements) -> list[str]:
+    return [hw for hw in HARDWARE_ORDER if m.times.get(hw)] + sorted(set(m.times) - set(HARDWARE_ORDER))
 
 
-def smaller(what: str, ta: Stat | None, tb: Stat | None, *, unit: str, missing: str, claimed_pct: float | None = None,
-            word: str = "lower") -> Part:
-    """Part "a below b": reproduced / not reproduced outside the spread, predicted values never decide."""
+def _part(what: str, j: Judgement) -> Part:
+    return Part(what, j.verdict, j.detail + "".join(f"; {c}" for c in j.context if c and c not in j.detail), j)
+
+
+def sample(label: str, s: Stat, *, best: Stat | None = None, published: float | None = None,
+           n_test: int | None = None) -> Sample:
+    return Sample(label, s.values or (s.mean,) * s.n, s.predicted, s.busy, s.dispersion,
+                  best.values if best is not None else (), n_test, published)
+
+
+# --- measured parts: each one question to the rule ---------------------------------------------------------
+
+def speed(what: str, ta: Stat | None, tb: Stat | None, a: str, b: str, *, scope: Scope, device: str,
+          magnitude: Magnitude = DIRECTION, missing: str = "", unit: str = "ms") -> Part:
+    """Part "a faster than b" (time(B)/time(A) against the claimed ratio), judged within the claim's scope."""
     if ta is None or tb is None:
-        return Part(what, INCONCLUSIVE, missing)
-    if ta.predicted or tb.predicted:
-        return _predicted_part(what, ta, tb, unit)
-    pct = pct_less(ta.mean, tb.mean)
-    claimed = f", claimed {claimed_pct:.0f} %" if claimed_pct is not None else ""
-    verdict = direction(compare(ta, tb), -1)
-    amount = (f"{pct:.1f} % {word}" if pct is not None and pct >= 0
-              else f"{100.0 * (ta.mean / tb.mean - 1):.1f} % {'higher' if word == 'lower' else 'slower'}")
-    detail = f"{fmt_stat(ta)} vs {fmt_stat(tb)} {unit}: {amount}{claimed} ({why(ta, tb)})"
-    if verdict == INCONCLUSIVE:
-        detail += "; the difference is inside the spread"
-    return Part(what, verdict, detail)
+        return Part(what, INCONCLUSIVE, missing or f"not measured on {device}")
+    q = Question(SPEED, sample(a, ta), sample(b, tb), magnitude, scope, device, DEVICE_WORDS.get(device, ""),
+                 unit=unit)
+    return _part(what, judge(q))
 
 
-def faster(m: Measurements, hw: str, a: str, b: str, claimed_pct: float | None = None) -> Part:
+def faster(m: Measurements, hw: str, a: str, b: str, claim: Claim) -> Part:
     ta, tb = m.times.get(hw, {}).get(a), m.times.get(hw, {}).get(b)
     missing = ", ".join(r for r, t in ((a, ta), (b, tb)) if t is None)
-    return smaller(f"{a} faster than {b} on {hw}", ta, tb, unit="ms", missing=f"not measured on {hw}: {missing}",
-                   claimed_pct=claimed_pct, word="faster")
+    return speed(f"{a} faster than {b} on {hw}", ta, tb, a, b, scope=claim.scope, device=hw,
+                 magnitude=claim.magnitude(a, b, SPEED), missing=f"not measured on {hw}: {missing}")
 
 
-def faster_on(m: Measurements, key: str, a: str, b: str, *, label: str, claimed_pct: float | None = None) -> Part:
+def faster_on(m: Measurements, key: str, a: str, b: str, *, scope: Scope, magnitude: Magnitude,
+              label: str) -> Part:
     """A training-time comparison (step or epoch time) on the device the run trained on."""
     ta, tb = m.value(key, a), m.value(key, b)
     device = m.devices.get("train", "the training device")
     missing = ", ".join(r for r, t in ((a, ta), (b, tb)) if t is None)
-    return smaller(f"{a} {label} shorter than {b} (on {device})", ta, tb, unit=label.split()[-1],
-                   missing=f"not measured: {missing}", claimed_pct=claimed_pct, word="faster")
+    return speed(f"{a} {label} shorter than {b} (on {device})", ta, tb, a, b, scope=scope,
+                 device=m.train_hardware, magnitude=magnitude, missing=f"not measured: {missing}",
+                 unit=label.split()[-1])
 
 
-def not_meaningful(m: Measurements, what: str) -> Part | None:
-    if m.errors_meaningful:
+def reduced(m: Measurements) -> str:
+    return "" if m.errors_meaningful else (m.error_context or "a reduced budget")
+
+
+def error_question(m: Measurements, a: str, b: str, magnitude: Magnitude, scope: Scope,
+                   final: dict[str, Stat] | None = None) -> Question | None:
+    final = m.errors_final if final is None else final
+    fa, fb = final.get(a), final.get(b)
+    if fa is None or fb is None:
         return None
-    return Part(what, INCONCLUSIVE, f"errors of this run cannot test an accuracy claim ({m.error_context})")
+
+    def s(row: str, st: Stat) -> Sample:
+        return sample(row, st, best=m.errors.get(row), published=m.published.get(row, {}).get("error_pct"),
+                      n_test=m.test_images)
+
+    return Question(ERROR, s(a, fa), s(b, fb), magnitude, scope, reduced=reduced(m), unit="%")
 
 
-def lower_error(m: Measurements, a: str, b: str, claimed_pct: float | None = None) -> Part:
-    what = f"{a} lower error than {b}"
-    if (part := not_meaningful(m, what)) is not None:
-        return part
-    ea, eb = m.errors.get(a), m.errors.get(b)
-    if ea is None or eb is None:
-        missing = ", ".join(r for r, e in ((a, ea), (b, eb)) if e is None)
-        return Part(what, INCONCLUSIVE, f"not measured: {missing}")
-    rel = 100.0 * (1 - ea.mean / eb.mean) if eb.mean else 0.0
-    claimed = f", claimed {claimed_pct:.0f} %" if claimed_pct is not None else ""
-    verdict = direction(compare(ea, eb), -1)
-    detail = (f"best-epoch error {fmt_stat(ea, 2)} vs {fmt_stat(eb, 2)} %: {rel:+.1f} % relative{claimed} "
-              f"({why(ea, eb)})")
-    if a in m.errors_final and b in m.errors_final:
-        detail += f"; final-epoch {fmt_stat(m.errors_final[a], 2)} vs {fmt_stat(m.errors_final[b], 2)} %"
-    return Part(what, verdict, detail)
+def lower_error(m: Measurements, a: str, b: str, claim: Claim, magnitude: Magnitude | None = None,
+                what: str = "") -> Part:
+    """Part "a has lower error than b (by the claimed size)": final-epoch errors per seed, Welch."""
+    what = what or f"{a} lower error than {b}"
+    q = error_question(m, a, b, magnitude or claim.magnitude(a, b, ERROR), claim.scope)
+    if q is None:
+        if not m.errors_meaningful:
+            return Part(what, INCONCLUSIVE, f"{REDUCED_TEXT} ({reduced(m)})")
+        missing = ", ".join(r for r in (a, b) if r not in m.errors_final)
+        return Part(what, INCONCLUSIVE, f"final-epoch error not measured: {missing}")
+    return _part(what, judge(q))
+
+
+def exact(what: str, a: float | None, b: float | None, magnitude: Magnitude, *, unit: str) -> Part:
+    """An exact quantity (parameters, FLOPs): the claimed percentage within PCT_TOL points, or the direction."""
+    if a is None or b is None:
+        return Part(what, INCONCLUSIVE, "not profiled")
+    q = Question(EXACT, Sample("a", (a,)), Sample("b", (b,)), magnitude, unit=unit)
+    return _part(what, judge(q))
 
 
 def fewer_params(m: Measurements, a: str, b: str, heads: str) -> Part:
     source = m.params_trained if heads == "equal" else m.params_published
-    pa, pb = source.get(a), source.get(b)
-    what = f"{a} fewer parameters than {b} ({heads} heads)"
-    if pa is None or pb is None:
-        return Part(what, INCONCLUSIVE, "not profiled")
-    verdict = REPRODUCED if pa < pb else NOT_REPRODUCED
-    return Part(what, verdict, f"{pa:.2f} vs {pb:.2f} M ({100 * (1 - pa / pb):.1f} % fewer)")
-
-
-def pct_part(what: str, a: float | None, b: float | None, claimed: float, *, unit: str, word: str = "fewer") -> Part:
-    """An exact quantity (parameters, FLOPs) claimed to be ``claimed`` % below another: within PCT_TOL points."""
-    if a is None or b is None:
-        return Part(what, INCONCLUSIVE, "not profiled")
-    pct = pct_less(a, b)
-    verdict = REPRODUCED if matches(pct, claimed) else NOT_REPRODUCED
-    return Part(what, verdict, f"{a:.2f} vs {b:.2f} {unit}: {pct:.1f} % {word} (claimed {claimed:g} %, tolerance "
-                               f"{PCT_TOL:.0f} pt)")
+    return exact(f"{a} fewer parameters than {b} ({heads} heads)", source.get(a), source.get(b), Magnitude(),
+                 unit="M")
 
 
 def own_pct_part(what: str, a: float | None, b: float | None, claimed: float, *, unit: str,
@@ -255,5 +280,8 @@ def own_pct_part(what: str, a: float | None, b: float | None, claimed: float, *,
                 f"{a:g} vs {b:g} {unit}: {pct:.1f} % {word} (claimed {claimed:g} %)")
 
 
-def hardware_of(m: Measurements) -> list[str]:
-    return [hw for hw in HARDWARE_ORDER if m.times.get(hw)] + sorted(set(m.times) - set(HARDWARE_ORDER))
+__all__ = ["BUSY", "INCONCLUSIVE", "INFO", "NOT_REPRODUCED", "NOT_SUPPORTED", "ONE_SEED", "PARTIAL", "PCT_TOL",
+           "PREDICTED", "QUESTIONABLE", "REPRODUCED", "SUPPORTED", "Check", "ClaimResult", "Measured", "Measurements",
+           "Own", "Part", "Published", "all_parts", "any_hardware", "error_question", "exact", "faster", "faster_on",
+           "fewer_params", "hardware_of", "lower_error", "matches", "own_pct_part", "own_table", "pct_less", "reduced",
+           "sample", "speed"]

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from suite.claims.decidable import Device, decidable
 from suite.data.common import WORKERS_ENV
 from suite.errors import SuiteError, unknown
 from suite.run import (
@@ -166,6 +167,18 @@ def _estimate(console: Console, plan, backends, executor) -> None:
                       "or --preset quick for a first look[/]")
 
 
+def _decidable(console: Console, plan) -> None:
+    """Which of the table's claims this run's seeds, hardware and budget can decide (literature seed spread)."""
+    if not plan.table.claims:
+        return
+    cfg = plan.config
+    full = plan.preset.reproduction and not (cfg.epochs or cfg.train_subset or cfg.test_subset)
+    devices = [Device(p.name, p.native or p.remote is not None) for p in plan.profiles]
+    console.print("claims this run can decide:")
+    for line in decidable(plan.table, len(cfg.seeds), devices, full_budget=full):
+        console.print(f"  {line}", markup=False)
+
+
 def run(args) -> int:
     console = Console(stderr=True, width=None if sys.stderr.isatty() else 140)  # logs: no 80-column wrap
     config = config_from_args(args, tuple(sys.argv[1:]))
@@ -197,6 +210,7 @@ def run(args) -> int:
             console.print(f"[yellow]{preset_banner(plan)}[/]")
         if plan.preset.estimate or args.estimate_only:
             _estimate(console, plan, backends, executor)
+            _decidable(console, plan)
         if args.estimate_only:
             return 0
         outcomes = _execute(console, plan, backends, executor, total)

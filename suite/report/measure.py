@@ -11,12 +11,17 @@ def measurements(td: TableData) -> Measurements:
     if td.run is not None:
         man = td.run.manifest
         m.devices["train"] = (man.get("provenance") or {}).get("device_name") or man.get("device") or "?"
+        m.train_hardware = "gpu" if str(man.get("device") or "").startswith("cuda") else "cpu"
+        if isinstance(man.get("test_count"), int):
+            m.test_images = man["test_count"]
         if not td.errors_meaningful:
             m.error_context = (f"{td.kind} run: {man.get('epochs') or 'recipe'} epoch(s) on "
                                f"{man.get('train_count', '?')} training / {man.get('test_count', '?')} test images")
     else:
         m.error_context = "not trained: no run of this table"
     for r in td.rows:
+        if r.published:
+            m.published[r.row] = dict(r.published)
         if r.error_best:
             m.errors[r.row] = r.error_best
         if r.error_final:

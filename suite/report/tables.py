@@ -164,8 +164,19 @@ def time_stat(lines: pd.DataFrame, col: str, iqr_col: str | None, hw: str | None
     iqr = _first(lines, iqr_col) if iqr_col else None
     predicted = bool(_first(lines, f"{hw}_predicted")) if hw else False
     expected = _first(lines, f"{hw}_expected_error_pct") if hw else None
+    busy = hw is not None and f"{hw}_busy" in lines and any(v is True for v in lines[f"{hw}_busy"].tolist())
     return Stat.of(values, fallback=float(iqr) / 1.349 if iqr else None, fallback_source="timing IQR (one run)",
-                   predicted=predicted, expected_error_pct=expected)
+                   predicted=predicted, expected_error_pct=expected, busy=busy,
+                   dispersion=_dispersion(lines, col, iqr_col))
+
+
+def _dispersion(lines: pd.DataFrame, col: str, iqr_col: str | None) -> float | None:
+    """The largest IQR / median over the measurement rounds (one round per seed line)."""
+    if not iqr_col or iqr_col not in lines or col not in lines:
+        return None
+    ratios = [float(i) / float(m) for m, i in zip(lines[col].tolist(), lines[iqr_col].tolist(), strict=True)
+              if m is not None and i is not None and not pd.isna(m) and not pd.isna(i) and float(m) > 0]
+    return max(ratios) if ratios else None
 
 
 def _cx(lines: pd.DataFrame, prefix: str) -> dict[str, float]:

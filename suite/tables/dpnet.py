@@ -2,8 +2,32 @@
 
 from __future__ import annotations
 
-from suite.claims.dpnet import CLAIMS_2, CLAIMS_4, CLAIMS_6, CLAIMS_7
+from suite.tables.claim import ERROR, EXACT, SPEED, Claim, Compared, Magnitude, Scope
 from suite.tables.spec import TIMED, Latency, Misprint, RowSpec, TableSpec
+
+OTHERS = ("MobileNetV3", "GhostNet", "MobileNetV2")
+D2_TARGETS = (("MobileNetV3", 55.1), ("GhostNet", 21.9), ("MobileNetV2", 63.1))
+D4_TARGETS = (("P-ResNet18A", 65.6), ("P-ResNet18B", 68.6))
+DROP_PCT = 2.2  # D1: the top-1 DP-Net gives up against MobileNetV3, % relative
+PAPER_MOBILENETV3_PARAMS_M = 5.15  # what Table 4 prints; torchvision's mobilenet_v3_large has 5.48 M
+_BUDGET = "recipe dpnet, full dataset"
+
+CLAIMS_4 = (Claim("D1", "DP-Net has 33.8 % fewer parameters than MobileNetV3 for 2.2 % lower top-1 accuracy on "
+                        "CIFAR-100", "section 4, Table 4", Scope((), "cifar100", ("params_m", "top1_acc_pct"), _BUDGET),
+                  (Compared("DP-Net", "MobileNetV3", EXACT, Magnitude.percent(33.8)),
+                   Compared("MobileNetV3", "DP-Net", ERROR, Magnitude.relative(DROP_PCT))), uses=("dpnet-4",)),)
+CLAIMS_6 = (Claim("D2", "DP-Net has 55.1 %, 21.9 %, 63.1 % fewer FLOPs than MobileNetV3, GhostNet, MobileNetV2 on "
+                        "ImageNet", "section 4, Table 6", Scope((), "imagenet", ("flops_m",)),
+                  tuple(Compared("DP-Net", o, EXACT, Magnitude.percent(p)) for o, p in D2_TARGETS),
+                  uses=("dpnet-6",)),)
+CLAIMS_7 = (Claim("D3", "DP-Net is the fastest of MobileNetV3, GhostNet, MobileNetV2 and DP-Net on CPU and "
+                        "Raspberry Pi", "abstract, section 4, Table 7", Scope(("cpu", "rpi3b"), "imagenet",
+                                                                             ("cpu_ms", "rpi3b_s")),
+                  tuple(Compared("DP-Net", o, SPEED) for o in OTHERS), uses=("dpnet-7",)),)
+CLAIMS_2 = (Claim("D4", "P-ResNet18A and P-ResNet18B have 65.6 % and 68.6 % fewer parameters than ResNet18",
+                  "section 4, Table 2", Scope((), "cifar100", ("params_m",)),
+                  tuple(Compared(r, "ResNet18", EXACT, Magnitude.percent(p)) for r, p in D4_TARGETS),
+                  uses=("dpnet-2",)),)
 
 _RESNETS = (("ResNet18", "resnet18"), ("P-ResNet18A", "presnet18a"), ("P-ResNet18B", "presnet18b"),
             ("ResNet34", "resnet34"), ("P-ResNet34A", "presnet34a"), ("P-ResNet34B", "presnet34b"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from suite.claims.verdicts import Claim
+from suite.tables.claim import Claim
 
 # What kind of work stands behind a table's measured columns.
 TRAINED = "trained"  # error / accuracy (and training time) columns: `suite run` trains every row

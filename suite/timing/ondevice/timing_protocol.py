@@ -22,6 +22,13 @@ Every clock read is preceded by a device synchronisation (``torch.cuda.synchroni
 CPU), so asynchronous kernels fall inside the interval they belong to; on CUDA the warm-up also lets
 ``cudnn.benchmark`` autotune before anything is timed. Inputs are created once and moved to the device once.
 Clock and synchroniser are arguments so tests can run the protocol against fakes.
+
+Measurement rounds for speed claims: one round is one complete run of this protocol in its own process (a
+``suite run`` job times its model once per seed, each job with its own warm-up), and a round's figure is its
+median (per-image or batch-1, as the table states). A claim "A is P % faster than B" is judged on the ratio
+time(B) / time(A) with the 95 % interval of Welch's t on the log round figures (a ratio of geometric means), so at
+least two rounds per model are needed; a model whose IQR / median exceeds 10 % in any round, a prediction, or a
+round flagged ``busy`` (the machine was loaded) decides nothing (``suite.claims.rule``).
 """
 
 from __future__ import annotations

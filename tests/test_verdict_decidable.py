@@ -1,0 +1,55 @@
+"""What `suite run` says a planned run can decide: seeds against the literature spread, hardware against scope."""
+
+from __future__ import annotations
+
+import io
+from types import SimpleNamespace
+
+from rich.console import Console
+
+from suite.claims.decidable import LITERATURE_SPREAD, Device, SeedSpread, decidable
+from suite.claims.rule import seeds_needed
+from suite.commands.run import _decidable
+from suite.tables import get_table
+
+
+def lines(seeds: int, devices: list[Device], full: bool = True, spread: SeedSpread | None = None) -> dict[str, str]:
+    out = decidable(get_table("threshnet-3"), seeds, devices, full_budget=full, spread=spread)
+    return {line.split(":")[0]: line for line in out}
+
+
+def test_literature_spread_is_data_with_sources():
+    assert LITERATURE_SPREAD["cifar10"].std_pp == 0.25 and "Summers & Dinneen" in LITERATURE_SPREAD["cifar10"].source
+    assert LITERATURE_SPREAD["cifar100"].std_pp == 0.8
+
+
+def test_cpu_only_run_cannot_test_the_pi_and_gpu_claims():
+    out = lines(3, [Device("cpu", True)])
+    assert "T1: cannot be decided (times: not testable here (needs gpu, rpi4))" == out["T1"]
+    assert out["T2"].startswith("T2: can be decided") and "exact counts" in out["T2"]
+
+
+def test_seeds_and_predictions():
+    out = lines(3, [Device("cpu", True), Device("rpi4", False)])
+    assert "rpi4 predicted, which never decides" in out["T1"]
+    need = seeds_needed(0.25, 0.07 * 14.66)  # T3: 7 % relative of the published HarDNet68 14.66 %
+    assert f"3 seeds for 1 pp at 0.25 pp (about {need} needed)" in out["T3"]
+    measured = lines(3, [Device("rpi4", True)])
+    assert measured["T3"].startswith("T3: can be decided") and "3 measurement rounds" in measured["T3"]
+    one = lines(1, [Device("rpi4", True)])["T3"]
+    assert "one seed gives no interval" in one and "one measurement round per model" in one
+    assert "reduced budget" in lines(3, [Device("rpi4", True)], full=False)["T3"]
+    noisy = lines(3, [Device("rpi4", True)], spread=SeedSpread(2.0, "observed"))
+    assert noisy["T3"].startswith("T3: cannot be decided") and "seed spread: 2 pp (observed)" in noisy["seed spread"]
+
+
+def test_run_prints_it_beside_the_estimate():
+    buf = io.StringIO()
+    plan = SimpleNamespace(table=get_table("threshnet-3"), config=SimpleNamespace(seeds=(0,), epochs=1,
+                                                                                    train_subset=None,
+                                                                                    test_subset=None),
+                           preset=SimpleNamespace(reproduction=False),
+                           profiles=[SimpleNamespace(name="cpu", native=True, remote=None)])
+    _decidable(Console(file=buf, width=200), plan)
+    text = buf.getvalue()
+    assert "claims this run can decide:" in text and "T1: cannot be decided (times: not testable here" in text
