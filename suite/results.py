@@ -34,7 +34,7 @@ TRAIN_FIELDS = {  # results column -> TrainResult field
     "train_seconds": "seconds", "weights_sha256": "weights_sha256",
 }
 LATENCY_FIELDS = ("per_image_ms", "median_ms", "p90_ms", "iqr_ms", "per_image_iqr_ms", "runs", "per_image_batch",
-                  "threads", "predicted", "expected_error_pct", "held_out")
+                  "threads", "predicted", "expected_error_pct", "held_out", "busy")
 
 
 def _complexity(prefix: str, rec: dict | None) -> dict:
@@ -72,6 +72,10 @@ def _latency(hw: str, rec: dict) -> dict:
     out[f"{hw}_device"] = prov.get("hardware_device") or prov.get("device_model") or rec.get("device")
     out[f"{hw}_host"] = prov.get("host") or prov.get("hostname")
     out[f"{hw}_source"] = prov.get("source") or ("prediction" if rec.get("predicted") else "native")
+    load = rec.get("load") or {}
+    for key in ("other_cpu", "load_before", "load_after", "cpu_mhz"):
+        if load.get(key) is not None:
+            out[f"{hw}_{key}"] = load[key]
     return out
 
 

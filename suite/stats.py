@@ -16,10 +16,11 @@ class Stat:
     sigma_source: str  # "seeds", "test-set size", "timing IQR", "prediction" or "exact"
     predicted: bool = False
     expected_error_pct: float | None = None
+    busy: bool = False  # a time measured while other processes used the CPU: shown, never decides
 
     @classmethod
     def of(cls, values, *, fallback: float | None = None, fallback_source: str = "exact",
-           predicted: bool = False, expected_error_pct: float | None = None) -> Stat | None:
+           predicted: bool = False, expected_error_pct: float | None = None, busy: bool = False) -> Stat | None:
         values = [float(v) for v in values if v is not None and math.isfinite(float(v))]
         if not values:
             return None
@@ -31,7 +32,7 @@ class Stat:
             pred_sigma = abs(mean) * expected_error_pct / 100.0
             if pred_sigma > sigma:
                 sigma, source = pred_sigma, "prediction"
-        return cls(mean, std, len(values), sigma, source, predicted, expected_error_pct)
+        return cls(mean, std, len(values), sigma, source, predicted, expected_error_pct, busy)
 
     @classmethod
     def exact(cls, value: float | None) -> Stat | None:
@@ -40,7 +41,7 @@ class Stat:
     def to_dict(self) -> dict:
         return {"mean": self.mean, "std": self.std, "n": self.n, "sigma": self.sigma,
                 "sigma_source": self.sigma_source, "predicted": self.predicted,
-                "expected_error_pct": self.expected_error_pct}
+                "expected_error_pct": self.expected_error_pct, "busy": self.busy}
 
 
 def compare(a: Stat | None, b: Stat | None, *, k: float = 2.0) -> int | None:

@@ -2,7 +2,8 @@
 
 Verdicts on measurements: ``reproduced`` / ``not reproduced`` / ``inconclusive`` (the difference is inside the
 spread - seeds, or the stated fallback for one seed - or something was not measured) / ``inconclusive
-(predicted)`` (the deciding value is a prediction: it is shown as information, it never decides). A claim of
+(predicted)`` (the deciding value is a prediction: it is shown as information, it never decides) / ``inconclusive
+(busy)`` (a deciding time was measured while other processes used the CPU: shown, never decides). A claim of
 several parts is reproduced only if every part is, and not reproduced as soon as one measured part is
 contradicted.
 
@@ -21,6 +22,7 @@ from suite.stats import Stat, compare, fmt_stat
 
 REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE = "reproduced", "not reproduced", "inconclusive"
 PREDICTED = "inconclusive (predicted)"
+BUSY = "inconclusive (busy)"
 SUPPORTED, NOT_SUPPORTED, QUESTIONABLE = "supported", "not supported", "questionable"
 INFO = "info"
 PCT_TOL = 1.0  # percentage points: the texts round their percentages to whole numbers
@@ -174,6 +176,10 @@ def smaller(what: str, ta: Stat | None, tb: Stat | None, *, unit: str, missing: 
         return Part(what, INCONCLUSIVE, missing)
     if ta.predicted or tb.predicted:
         return _predicted_part(what, ta, tb, unit)
+    if ta.busy or tb.busy:
+        return Part(what, BUSY, f"{fmt_stat(ta)} vs {fmt_stat(tb)} {unit}, measured while the machine was busy "
+                                "(other processes used the CPU): a busy time never decides a claim; time it again "
+                                "on a quiet machine")
     pct = pct_less(ta.mean, tb.mean)
     claimed = f", claimed {claimed_pct:.0f} %" if claimed_pct is not None else ""
     verdict = direction(compare(ta, tb), -1)
