@@ -46,7 +46,9 @@ def _stat(s: Stat | None, digits: int | None = None, scale: float = 1.0) -> Cell
         return Cell("—", "na")
     if scale != 1.0:
         s = Stat(s.mean * scale, None if s.std is None else s.std * scale, s.n, s.sigma * scale, s.sigma_source,
-                 s.predicted, s.expected_error_pct)
+                 s.predicted, s.expected_error_pct, s.busy)
+    if s.busy:  # measured on a busy machine: marked, and the footnote lists them
+        return Cell(fmt_stat(s, digits) + " ‡", "num busy")
     return Cell(fmt_stat(s, digits), "num pred" if s.predicted else "num")
 
 
