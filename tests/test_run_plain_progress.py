@@ -33,7 +33,8 @@ def test_plain_lines_carry_model_seed_epoch_error_speed_and_eta():
 def test_run_redirected_to_a_file_shows_progress_lines(cifar10_root, tmp_path):
     log = tmp_path / "log.txt"
     with log.open("w") as f:
-        proc = subprocess.run([sys.executable, "-m", "suite", "run", "--table", "3", "--preset", "smoke", "--models", "threshnet28,mobilenet_cifar", "--epochs", "2",
+        proc = subprocess.run([sys.executable, "-m", "suite", "run", "--table", "3", "--preset", "smoke",
+                               "--models", "threshnet28,mobilenet_cifar", "--epochs", "2",
                                "--train-subset", "40", "--test-subset", "20",
                                "--hardware", "rpi4", "--data-dir", str(cifar10_root), "--out", str(tmp_path / "res")],
                               stdout=f, stderr=subprocess.PIPE, text=True, cwd=tmp_path, timeout=900,
