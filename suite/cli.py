@@ -9,6 +9,7 @@ import sys
 import warnings
 
 from suite.errors import SuiteError
+from suite.timing.profiles import board_labels, local_names
 from zoo import UnknownModelError
 
 # Each module of suite.commands defines `register(subparsers)`, which sets the parser's `func`. These come
@@ -36,8 +37,32 @@ def _one_line_warning(message, category, filename, lineno, line=None) -> str:
     return f"warning: {message}\n"
 
 
+def _looks_like_hardware(token: str) -> bool:
+    return token.split(",")[0] in local_names() or token.startswith("ssh://") or \
+        token.split("@")[0] in board_labels() and "@" in token
+
+
+def space_in_list(argv: list[str]) -> str | None:
+    """`--hardware cpu rpi4`: argparse would print the top-level usage; say what was meant instead."""
+    for i, token in enumerate(argv[:-2]):
+        if token == "--hardware" and _looks_like_hardware(argv[i + 1]):
+            extra = []
+            for nxt in argv[i + 2:]:
+                if nxt.startswith("-") or not _looks_like_hardware(nxt):
+                    break
+                extra.append(nxt)
+            if extra:
+                return f"use a comma: --hardware {','.join([argv[i + 1], *extra])}"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     warnings.formatwarning = _one_line_warning
+    argv = list(sys.argv[1:] if argv is None else argv)
+    hint = space_in_list(argv)
+    if hint:
+        print(f"error: {hint}", file=sys.stderr)
+        return 2
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -4,6 +4,10 @@ The noise rules are the claims' (``suite.stats.compare``, two combined sigmas): 
 has several seeds, else the test-set size for an error (binomial standard error) and the timing IQR for a time;
 complexity figures are exact, so any difference is a change. A predicted time is compared with its expected
 error as its spread.
+
+Each value brings its own spread, so a noisy (e.g. busy) measurement widens the band only by its own sigma; and
+since a timing IQR measured under load can be as wide as the time itself, a band never hides a large change:
+a time that changed by more than ``ALWAYS_REPORTED`` x (either way) is always reported as changed.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from suite.stats import Stat, compare, fmt_stat
 ERRORS = (("error_best_pct", "best error %", False), ("error_final_pct", "final error %", False),
           ("top5_acc_pct", "top-5 acc %", True))
 TRAIN_TIMES = (("step_time_ms", "step ms", "step_time_iqr_ms"), ("epoch_time_s", "epoch s", None))
+ALWAYS_REPORTED = 2.0  # a time ratio beyond this is a change, whatever the spread
 EXACT = (("published_torchstat_params_m", "#params M (224)"), ("published_torchstat_flops_g", "FLOPs G (224)"),
          ("trained_torchstat_params_m", "#params M (trained)"), ("trained_torchstat_flops_g", "FLOPs G (trained)"))
 
@@ -49,13 +54,25 @@ def _pairs(a: pd.DataFrame, b: pd.DataFrame):
                                                                                  (b.dataset == dataset)]
 
 
-def _diff(model, dataset, metric, sa: Stat | None, sb: Stat | None) -> Difference | None:
+def _ratio(sa: Stat, sb: Stat) -> float | None:
+    lo, hi = sorted((abs(sa.mean), abs(sb.mean)))
+    return None if lo <= 0 else hi / lo
+
+
+def _diff(model, dataset, metric, sa: Stat | None, sb: Stat | None, *, time: bool = False) -> Difference | None:
     if sa is None or sb is None:
         return None
-    c = compare(sa, sb)
+    changed = compare(sa, sb) != 0
     sources = sorted({s.sigma_source for s in (sa, sb) if s.sigma > 0}) or ["exact values"]
     noise = 2.0 * (sa.sigma ** 2 + sb.sigma ** 2) ** 0.5
-    return Difference(model, dataset, metric, fmt_stat(sa), fmt_stat(sb), sb.mean - sa.mean, noise, c != 0,
+    ratio = _ratio(sa, sb) if time else None
+    if ratio is not None and ratio > ALWAYS_REPORTED:
+        changed = True
+        sources.append(f"{ratio:.3g}x: more than {ALWAYS_REPORTED:g}x is always a change")
+    busy = [side for side, s in (("A", sa), ("B", sb)) if s.busy]
+    if busy:
+        sources.append(f"{' and '.join(busy)} measured on a busy machine")
+    return Difference(model, dataset, metric, fmt_stat(sa), fmt_stat(sb), sb.mean - sa.mean, noise, changed,
                       ", ".join(sources))
 
 
@@ -66,11 +83,12 @@ def differences(a: pd.DataFrame, b: pd.DataFrame) -> list[Difference]:
     for model, dataset, la, lb in _pairs(a, b):
         found = [_diff(model, dataset, label, error_stat(la, col, accuracy=acc), error_stat(lb, col, accuracy=acc))
                  for col, label, acc in ERRORS]
-        found += [_diff(model, dataset, label, time_stat(la, col, iqr), time_stat(lb, col, iqr))
+        found += [_diff(model, dataset, label, time_stat(la, col, iqr), time_stat(lb, col, iqr), time=True)
                   for col, label, iqr in TRAIN_TIMES]
         for hw in hardware:
             args = (f"{hw}_per_image_ms", f"{hw}_per_image_iqr_ms", hw)
-            found.append(_diff(model, dataset, f"{hw} ms/img", time_stat(la, *args), time_stat(lb, *args)))
+            found.append(_diff(model, dataset, f"{hw} ms/img", time_stat(la, *args), time_stat(lb, *args),
+                               time=True))
         for col, label in EXACT:
             va = la[col].dropna().tolist() if col in la else []
             vb = lb[col].dropna().tolist() if col in lb else []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import socket
 import subprocess
 import sys
 from functools import cache
@@ -46,6 +47,13 @@ def device_name(device: torch.device | str) -> str:
     return cpu_model()
 
 
+def _load_average() -> list[float] | None:
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except (OSError, AttributeError):
+        return None
+
+
 def provenance(device: torch.device | str = "cpu", **extra) -> dict:
     """A dict describing the code, libraries and device a result was obtained with."""
     device = torch.device(device)
@@ -59,6 +67,8 @@ def provenance(device: torch.device | str = "cpu", **extra) -> dict:
         "device_name": device_name(device),
         "threads": torch.get_num_threads(),
         "cpu_count": os.cpu_count(),
+        "host": socket.gethostname(),
+        "load_average": _load_average(),  # the machine's load when this was recorded (None where unknown)
         "argv": sys.argv[1:],
     }
     if device.type == "cuda":

@@ -73,6 +73,10 @@ def _latency(hw: str, rec: dict) -> dict:
     out[f"{hw}_device"] = prov.get("hardware_device") or prov.get("device_model") or rec.get("device")
     out[f"{hw}_host"] = prov.get("host") or prov.get("hostname")
     out[f"{hw}_source"] = prov.get("source") or ("prediction" if rec.get("predicted") else "native")
+    load = rec.get("load") or {}
+    for key in ("other_cpu", "load_before", "load_after", "cpu_mhz"):
+        if load.get(key) is not None:
+            out[f"{hw}_{key}"] = load[key]
     return out
 
 
@@ -83,8 +87,11 @@ def flatten(line: dict, manifest: dict | None = None) -> dict:
     row["run"] = line.get("run") or manifest.get("run_name")
     row["table"] = _table_id(line.get("table") or manifest.get("table"))
     prov = (line.get("train") or {}).get("provenance") or manifest.get("provenance") or {}
+    worker = line.get("worker") or {}
+    host = (prov.get("host") or (worker.get("train") or {}).get("host") or (worker.get("time") or {}).get("host")
+            or (manifest.get("provenance") or {}).get("host"))
     row.update(commit=prov.get("git_commit"), torch=prov.get("torch"), torchvision=prov.get("torchvision"),
-               python=prov.get("python"), device_name=prov.get("device_name"), host=prov.get("host"),
+               python=prov.get("python"), device_name=prov.get("device_name"), host=host,
                threads=prov.get("threads"), cpu_count=prov.get("cpu_count"))
     train = line.get("train") or {}
     summary = line.get("summary") or {}

@@ -341,7 +341,7 @@ def test_latency_uses_the_shipped_protocol_module():
     assert latency.LatencyResult is timing_protocol.LatencyResult
     src = Path(timing_protocol.__file__).read_text()
     imports = {line.split()[1].split(".")[0] for line in src.splitlines() if line.startswith(("import ", "from "))}
-    assert imports <= {"__future__", "math", "time", "collections", "contextlib", "dataclasses", "torch"}
+    assert imports <= {"__future__", "math", "os", "time", "collections", "contextlib", "dataclasses", "torch"}
 
 
 def test_remote_profile_is_never_timed_or_predicted_locally():

@@ -46,7 +46,10 @@ def run(args) -> int:
         table = Table(title=f"{args.run_a} -> {args.run_b}: {len(changed)} of {len(diffs)} values changed beyond "
                             "the noise")
         for col in ("model", "metric", "A", "B", "B - A", "noise (2σ)", "", "noise from"):
-            table.add_column(col, justify="right" if col in ("A", "B", "B - A", "noise (2σ)") else "left")
+            # model names are never cut: the explanation column folds instead
+            table.add_column(col, justify="right" if col in ("A", "B", "B - A", "noise (2σ)") else "left",
+                             no_wrap=col == "model", min_width=max((len(d.model) for d in shown), default=5)
+                             if col == "model" else None, overflow="fold")
         for d in shown:
             table.add_row(d.model, d.metric, d.a, d.b, f"{d.delta:+.3g}", f"{d.noise:.3g}",
                           "[red]changed[/]" if d.changed else "same", d.why)

@@ -227,6 +227,10 @@ def run(args) -> int:
 
 
 def _execute(console: Console, plan, backends, executor, total: int) -> list[Outcome]:
+    import sys
+
+    if not sys.stdout.isatty():
+        return _execute_plain(plan, backends, executor, total)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
         overall = progress.add_task("models x seeds", total=total)
@@ -254,6 +258,17 @@ def _execute(console: Console, plan, backends, executor, total: int) -> list[Out
                     progress.remove_task(jobs.pop(key))
 
         return Runner(plan, backends, progress=progress, events=events, executor=executor).execute()
+
+
+def _execute_plain(plan, backends, executor, total: int) -> list[Outcome]:
+    """stdout is not a terminal: plain lines per epoch and per job instead of rich bars (that would not show)."""
+    import sys
+
+    from suite.run.plainlog import PlainProgress
+
+    print(f"progress: one line per epoch and per job here; the full log is {plan.run_dir / 'logs' / 'run.log'}",
+          flush=True)
+    return Runner(plan, backends, events=PlainProgress(sys.stdout, total), executor=executor).execute()
 
 
 def _fmt(v, digits: int = 2) -> str:

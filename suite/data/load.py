@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import warnings
+from pathlib import Path
 
 import torch
 
@@ -39,7 +41,7 @@ def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None, train_
     key = str(name).lower()
     if key not in dataset_names():
         raise unknown("dataset", name, dataset_names())
-    root = resolve_data_dir(data_dir)
+    root = dataset_parent(key, resolve_data_dir(data_dir))
     device = torch.device(device)
     if key == "imagenet":
         return load_imagenet(root, train_subset=train_subset, test_subset=test_subset, device=device,
@@ -55,6 +57,22 @@ def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None, train_
     if missing:
         raise _missing(spec, folder, missing, root, why)
     return load_arrays(spec, root, train_subset=train_subset, test_subset=test_subset, device=device)
+
+
+def dataset_parent(key: str, root: Path) -> Path:
+    """The data directory, or its parent when ``--data-dir`` names the data set's own folder (says so)."""
+    if key == "imagenet":
+        inside = root.name == IMAGENET_FOLDER and (root / "train").is_dir() and (root / "val").is_dir()
+        found = "train/ and val/"
+    else:
+        spec = SPECS[key]
+        inside = root.name == spec.folder and all((root / f.name).is_file() for f in spec.files)
+        found = f"{len(spec.files)} {spec.name} file(s)"
+    if not inside:
+        return root
+    warnings.warn(f"--data-dir {root} is the {key} folder itself (found {found} in it): using it from "
+                  f"{root.parent}", stacklevel=2)
+    return root.parent
 
 
 def _missing(spec, folder, missing: list[str], data_dir, why: str):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from suite.claims import ClaimResult, check
 from suite.errors import SuiteError
@@ -143,7 +143,16 @@ def _env(html: bool):
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, finalize=finalize)
     env.filters["mdcell"] = lambda v: str(v).replace("|", "\\|").replace("\n", " ")
     env.filters["vclass"] = lambda v: "v-" + str(v).split(" (")[0].replace(" ", "-")
+    env.filters["inline"] = inline_code
     return env
+
+
+def inline_code(text) -> Markup:
+    """Escaped text with Markdown's `code` spans rendered as <code> (the notes are written for both formats)."""
+    parts = str(text).split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: nothing to render, shown as written
+        return Markup(escape(str(text)))
+    return Markup("".join(f"<code>{escape(p)}</code>" if i % 2 else str(escape(p)) for i, p in enumerate(parts)))
 
 
 def write(reports: Reports | list[Report], out: Path) -> list[Path]:

@@ -13,9 +13,11 @@ def banner(td: TableData) -> str:
     if td.run is None or td.errors_meaningful:
         return ""
     m = td.run.manifest
+    what = ("a trend, not a reproduction: its errors show how the models rank after a short training, not the "
+            "paper's errors" if td.kind == "quick" else
+            "it checks the pipeline; its errors say nothing about the paper's. This is not a reproduction")
     return (f"{td.kind.upper()} RUN - {m.get('epochs') or 'reduced'} epoch(s) on {m.get('train_count', '?')} "
-            f"training / {m.get('test_count', '?')} test images. It checks the pipeline; its errors say nothing "
-            "about the paper's. This is not a reproduction.")
+            f"training images, errors measured on {m.get('test_count', '?')} test images: {what}.")
 
 
 def _latency_of(td: TableData, hw: str) -> dict:
@@ -99,9 +101,58 @@ def footnotes(td: TableData) -> list[str]:
         device = (td.run.manifest.get("provenance") or {}).get("device_name") or td.run.manifest.get("device")
         notes.append(f"Training time measured by the training engine on {device} ({td.run.manifest.get('device')}).")
     if spec.latency.note and any(METRICS[c].group == TIME for c in spec.columns):
-        notes.append(f"Timing: {spec.latency.note}.")
+        notes.append(_timing_note(td))
+    notes += busy_notes(td) + origin_notes(td)
     notes += [n if n.endswith(".") else n + "." for n in spec.notes]
     return notes
+
+
+def _timing_note(td: TableData) -> str:
+    """The table's stated timing choice, with the batch this run actually timed where the two differ."""
+    note = td.spec.latency.note
+    batches = sorted({int(rec["per_image_batch"]) for line in (td.run.lines if td.run is not None else [])
+                      for rec in (line.get("latency") or {}).values()
+                      if isinstance(rec, dict) and rec.get("per_image_batch") and not rec.get("predicted")})
+    if not td.spec.latency.per_image or not batches or all(f"batch of {b}" in note for b in batches):
+        return f"Timing: {note}."
+    used = ", ".join(str(b) for b in batches)
+    return (f"Timing: {note} for the full presets; this run's preset timed batches of {used} images and divided by "
+            f"{used}, as the hardware notes above say.")
+
+
+def busy_notes(td: TableData) -> list[str]:
+    """Which time cells were measured while other processes used the CPU (marked ‡; they never decide)."""
+    busy = {hw: [r.row for r in td.rows if hw in r.times and r.times[hw].busy] for hw in td.hardware}
+    out = []
+    for hw, rows in busy.items():
+        if not rows:
+            continue
+        loads = [rec.get("load") or {} for line in (td.run.lines if td.run is not None else [])
+                 for h, rec in (line.get("latency") or {}).items() if h == hw and isinstance(rec, dict)
+                 and rec.get("busy")]
+        others = [ld["other_cpu"] for ld in loads if ld.get("other_cpu") is not None]
+        seen = f" (other processes used up to {max(others):.0%} of the cores)" if others else ""
+        out.append(f"‡ {label(hw)} times of {', '.join(rows)} were measured while the machine was busy"
+                   f"{seen}: shown, never deciding a claim (their claim parts are 'inconclusive (busy machine)'). Time "
+                   "them again on a quiet machine.")
+    return out
+
+
+def origin_notes(td: TableData) -> list[str]:
+    """Say so when a table's lines came from different hosts (e.g. seeds appended on another machine)."""
+    if td.run is None:
+        return []
+    hosts: dict[str, list[str]] = {}
+    for line in td.run.lines:
+        worker = line.get("worker") or {}
+        host = (worker.get("time") or worker.get("train") or {}).get("host")
+        if host:
+            hosts.setdefault(str(host), []).append(f"{line.get('model')} seed {line.get('seed')}")
+    if len(hosts) < 2:
+        return []
+    parts = "; ".join(f"{h}: {', '.join(lines)}" for h, lines in sorted(hosts.items()))
+    return [f"This table's lines come from {len(hosts)} different hosts ({parts}): times measured on different "
+            "machines are not comparable with each other."]
 
 
 def misprints(td: TableData) -> list[dict]:

@@ -164,7 +164,7 @@ def time_stat(lines: pd.DataFrame, col: str, iqr_col: str | None, hw: str | None
     iqr = _first(lines, iqr_col) if iqr_col else None
     predicted = bool(_first(lines, f"{hw}_predicted")) if hw else False
     expected = _first(lines, f"{hw}_expected_error_pct") if hw else None
-    busy = hw is not None and f"{hw}_busy" in lines and any(v is True for v in lines[f"{hw}_busy"].tolist())
+    busy = hw is not None and f"{hw}_busy" in lines and bool(lines[f"{hw}_busy"].fillna(False).astype(bool).any())
     return Stat.of(values, fallback=float(iqr) / 1.349 if iqr else None, fallback_source="timing IQR (one run)",
                    predicted=predicted, expected_error_pct=expected, busy=busy,
                    dispersion=_dispersion(lines, col, iqr_col))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from suite.report.tables import LABELS, RowData, TableData
 from suite.stats import Stat, fmt_num, fmt_stat, time_digits
@@ -46,8 +46,10 @@ def _stat(s: Stat | None, digits: int | None = None, scale: float = 1.0) -> Cell
     if s is None:
         return Cell("—", "na")
     if scale != 1.0:
-        s = Stat(s.mean * scale, None if s.std is None else s.std * scale, s.n, s.sigma * scale, s.sigma_source,
-                 s.predicted, s.expected_error_pct)
+        s = replace(s, mean=s.mean * scale, std=None if s.std is None else s.std * scale, sigma=s.sigma * scale,
+                    values=tuple(v * scale for v in s.values))
+    if s.busy:  # measured on a busy machine: marked, and the footnote lists them
+        return Cell(fmt_stat(s, digits) + " ‡", "num busy")
     return Cell(fmt_stat(s, digits), "num pred" if s.predicted else "num")
 
 

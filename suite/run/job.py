@@ -258,8 +258,10 @@ def train_phase(ws: Workspace, task: Task, emit: Emit) -> dict:
     info = {"key": task.key, "model": job.model, "row": job.row, "seed": seed}
 
     def on_epoch(entry: dict) -> None:
+        seconds = entry.get("train_seconds")
         emit({"event": "epoch", **info, "epoch": entry.get("epoch"), "epochs": planned,
-              "test_error_pct": entry.get("test_error_pct")})
+              "test_error_pct": entry.get("test_error_pct"), "seconds": entry.get("seconds"),
+              "images_per_s": entry["train_images"] / seconds if seconds and entry.get("train_images") else None})
 
     failures: list[dict] = []
     record["train"] = None

@@ -13,7 +13,9 @@ slot and the timing of finished jobs waits until the slots drain (at the end, or
 from __future__ import annotations
 
 import logging
+import socket
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -48,7 +50,8 @@ def manifest_for(plan: Plan, previous: dict | None, executor: dict | None = None
     prev = previous or {}
     models = {m["model"]: m for m in prev.get("models", [])}
     models.update({j.model: asdict(j) for j in plan.jobs})
-    invocation = {"started": now(), "argv": list(cfg.argv), "models": [j.model for j in plan.jobs],
+    invocation = {"started": now(), "host": socket.gethostname(), "argv": list(cfg.argv),
+                  "models": [j.model for j in plan.jobs],
                   "seeds": list(cfg.seeds), "hardware": [p.name for p in plan.profiles],
                   "executor": executor or {"name": cfg.executor}}
     ds_meta = plan.dataset.meta
@@ -88,6 +91,17 @@ def manifest_for(plan: Plan, previous: dict | None, executor: dict | None = None
     }
 
 
+def host_change(previous: dict | None, host: str) -> str | None:
+    """A warning when this command appends to a run directory that earlier commands filled on other hosts."""
+    others = sorted({str(i["host"]) for i in (previous or {}).get("invocations", [])
+                     if i.get("host") and i["host"] != host})
+    if not others:
+        return None
+    return (f"appending to a run directory filled earlier on {', '.join(others)}; this is {host}: its lines "
+            "(times above all) come from a different machine, and the report says so. Use --run-name for a "
+            "separate run")
+
+
 class Runner:
     """Runs a Plan through an executor (default: local, in this process); appends each line as it finishes."""
 
@@ -119,7 +133,11 @@ class Runner:
         info = self._open()
         with self.store.driver_lock():
             try:
-                manifest = manifest_for(self.plan, self.store.manifest(), self.executor.describe())
+                previous = self.store.manifest()
+                changed = host_change(previous, socket.gethostname())
+                if changed:
+                    warnings.warn(changed, stacklevel=1)
+                manifest = manifest_for(self.plan, previous, self.executor.describe())
                 self.store.write_manifest(manifest)
             except OSError as exc:
                 if info["created"]:

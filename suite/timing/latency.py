@@ -13,6 +13,7 @@ On ``rpi4`` off a Raspberry Pi the latency is predicted by ``suite.timing.rpi4``
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -22,6 +23,8 @@ from suite.timing.hardware import HardwareProfile, get_profile
 from suite.timing.ondevice.timing_protocol import (  # noqa: F401 - re-exported: suite.timing.latency is the public entry point
     Clock,
     LatencyResult,
+    LoadSample,
+    LoadWindow,
     Measurement,
     Protocol,
     Sync,
@@ -29,9 +32,11 @@ from suite.timing.ondevice.timing_protocol import (  # noqa: F401 - re-exported:
     measuring_state,
     quantile,
     quantiles,
+    sample_load,
     sync_for,
     time_calls,
     time_model,
+    time_models,
 )
 
 _sync_for = sync_for  # the name this module used before the protocol moved
@@ -40,11 +45,13 @@ _sync_for = sync_for  # the name this module used before the protocol moved
 def measure_latency(model: nn.Module, profile: HardwareProfile | str, *, input_size=(3, 32, 32),
                     batch: int = 1, threads: int | None = None, per_image_batch: int | None = 100,
                     model_name: str | None = None, protocol: Protocol | None = None,
-                    clock: Clock = time.perf_counter, sync: Sync | None = None) -> LatencyResult:
+                    clock: Clock = time.perf_counter, sync: Sync | None = None,
+                    sampler: Callable[[], LoadSample] | None = None) -> LatencyResult:
     """Time ``model`` on ``profile`` (or predict it: rpi4 off a Pi); the protocol is ondevice/timing_protocol.py's.
 
-    ``sync`` defaults to ``torch.cuda.synchronize`` on CUDA; tests pass fakes for ``clock`` and ``sync``.
-    The model's train/eval flags, device and the process's thread count are left as they were.
+    ``sync`` defaults to ``torch.cuda.synchronize`` on CUDA; tests pass fakes for ``clock``, ``sync`` and
+    ``sampler`` (the machine-load reading behind ``busy``). The model's train/eval flags, device and the
+    process's thread count are left as they were.
     """
     if isinstance(profile, str):
         profile = get_profile(profile, threads=threads)
@@ -58,9 +65,38 @@ def measure_latency(model: nn.Module, profile: HardwareProfile | str, *, input_s
     protocol = protocol or Protocol()
     n_threads = threads or profile.threads
     m = time_model(model, input_size=input_size, batch=batch, threads=n_threads, per_image_batch=per_image_batch,
-                   protocol=protocol, device=profile.device, clock=clock, sync=sync)
+                   protocol=protocol, device=profile.device, clock=clock, sync=sync, sampler=sampler)
+    return _measured(name, profile, m, protocol, input_size, batch, n_threads, clock)
+
+
+def measure_latencies(models: dict[str, nn.Module], profile: HardwareProfile | str, *, rounds: int = 4,
+                      input_size=(3, 32, 32), batch: int = 1, threads: int | None = None,
+                      per_image_batch: int | None = 100, protocol: Protocol | None = None,
+                      clock: Clock = time.perf_counter, sync: Sync | None = None,
+                      sampler: Callable[[], LoadSample] | None = None) -> dict[str, LatencyResult]:
+    """Time models that are compared with each other interleaved (rounds A, B, A, B, ...; see the protocol)."""
+    if isinstance(profile, str):
+        profile = get_profile(profile, threads=threads)
+    input_size = tuple(int(s) for s in input_size)
+    if profile.is_remote or not profile.native:
+        return {name: measure_latency(m, profile, input_size=input_size, batch=batch, threads=threads,
+                                      per_image_batch=per_image_batch, model_name=name, protocol=protocol)
+                for name, m in models.items()}
+    protocol = protocol or Protocol()
+    n_threads = threads or profile.threads
+    ms = time_models(models, rounds=rounds, input_size=input_size, batch=batch, threads=n_threads,
+                     per_image_batch=per_image_batch, protocol=protocol, device=profile.device, clock=clock,
+                     sync=sync, sampler=sampler)
+    return {name: _measured(name, profile, m, protocol, input_size, batch, n_threads, clock,
+                            interleaved_with=sorted(set(models) - {name}), rounds=rounds)
+            for name, m in ms.items()}
+
+
+def _measured(name: str, profile: HardwareProfile, m: Measurement, protocol: Protocol, input_size, batch: int,
+              n_threads: int, clock: Clock, **extra) -> LatencyResult:
     prov = profile.provenance(threads=m.threads, protocol=protocol.to_dict(),
-                              clock=getattr(clock, "__qualname__", repr(clock)))
+                              clock=getattr(clock, "__qualname__", repr(clock)),
+                              load=m.load.to_dict() if m.load is not None else None, **extra)
     return LatencyResult(model=name, hardware=profile.name, device=str(torch.device(profile.device)),
                          input_size=input_size, batch=batch, threads=n_threads, provenance=prov,
                          **m.result_fields())

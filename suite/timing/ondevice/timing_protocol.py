@@ -23,6 +23,23 @@ CPU), so asynchronous kernels fall inside the interval they belong to; on CUDA t
 ``cudnn.benchmark`` autotune before anything is timed. Inputs are created once and moved to the device once.
 Clock and synchroniser are arguments so tests can run the protocol against fakes.
 
+**Busy machine.** The spread above is measured within one model's loops, so load that changes between models
+is invisible in it. Each measurement therefore also records what else used the CPU over its window
+(``LoadWindow``): other processes' CPU time (all CPU time in ``/proc/stat`` minus this process's own, as a
+fraction of the cores available), the 1-minute load average against the cores before and after, and the CPU
+frequency where readable. The rule (``BUSY_OTHER_CPU``, ``BUSY_LOAD_PER_CORE``): a measurement is ``busy`` when
+other processes used more than a quarter of the available cores over its window, or when the load average
+left for others (load minus the one runnable thread of ours) exceeded the cores before or after it. Where
+``/proc`` cannot be read (not Linux) ``busy`` is ``None``: unknown, never guessed. A busy value is reported
+with its numbers and never decides a claim. ``sample_load`` is the one place that reads the machine, so tests
+monkeypatch it to inject readings.
+
+**Interleaving.** Models that are compared are measured interleaved (``time_models``): the protocol's calls are
+split into ``rounds`` rounds and each round times every model in turn (A, B, A, B, ... in one process), so a
+load change during the measurement hits every model instead of the one being timed at that moment. One
+process rather than alternating processes: the models share the allocator and thread pool as they would in
+one test loop, and the cost of starting a process is not paid per round.
+
 Measurement rounds for speed claims: one round is one complete run of this protocol in its own process (a
 ``suite run`` job times its model once per seed, each job with its own warm-up), and a round's figure is its
 median (per-image or batch-1, as the table states). A claim "A is P % faster than B" is judged on the ratio
@@ -34,6 +51,7 @@ round flagged ``busy`` (the machine was loaded) decides nothing (``suite.claims.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -120,6 +138,8 @@ class LatencyResult:
     per_image_p90_ms: float | None = None  # p90 of batch time / batch
     stable: bool | None = None  # whether the batch-1 median settled (see the stability rule)
     per_image_stable: bool | None = None
+    busy: bool | None = None  # other processes used the CPU while this was timed (None: unknown)
+    load: dict | None = None  # the readings behind ``busy`` (LoadWindow.to_dict())
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -147,6 +167,129 @@ def settled(times: Sequence[float], window: int, tol: float) -> bool:
         return False
     now, before = quantile(times, 0.5), quantile(times[:-window], 0.5)
     return abs(now - before) <= tol * max(now, 1e-12)
+
+
+BUSY_OTHER_CPU = 0.25  # other processes' CPU time over the window, as a fraction of the available cores
+BUSY_LOAD_PER_CORE = 1.0  # load average left for others, per available core
+
+
+@dataclass(frozen=True)
+class LoadSample:
+    """One reading of the machine: cumulative CPU seconds of all processes and of this one, load, frequency."""
+
+    wall_s: float
+    system_cpu_s: float | None  # all CPUs' non-idle time from /proc/stat (None where unreadable)
+    own_cpu_s: float  # this process's user + system time
+    loadavg_1: float | None
+    cpu_mhz: float | None
+
+
+def _read_text(path: str) -> str | None:
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def _system_cpu_s() -> float | None:
+    text = _read_text("/proc/stat")
+    if not text or not text.startswith("cpu "):
+        return None
+    # user nice system idle iowait irq softirq steal ...: everything but idle and iowait is CPU use
+    ticks = [int(v) for v in text.split("\n", 1)[0].split()[1:]]
+    busy = sum(ticks[:3]) + sum(ticks[5:8])
+    hz = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    return busy / float(hz)
+
+
+def _cpu_mhz() -> float | None:
+    text = _read_text("/sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq")
+    if text and text.strip().isdigit():
+        return int(text.strip()) / 1000.0
+    for line in (_read_text("/proc/cpuinfo") or "").splitlines():
+        if line.lower().startswith("cpu mhz"):
+            try:
+                return float(line.split(":", 1)[1])
+            except ValueError:
+                return None
+    return None
+
+
+def sample_load() -> LoadSample:
+    """Read the machine now (standard library only; fields that cannot be read are None)."""
+    t = os.times()
+    try:
+        load1: float | None = os.getloadavg()[0]
+    except (OSError, AttributeError):
+        load1 = None
+    return LoadSample(time.monotonic(), _system_cpu_s(), t.user + t.system, load1, _cpu_mhz())
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its affinity where the OS tells it, else the CPU count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class LoadWindow:
+    """What else used the CPU between two samples, and the busy rule's verdict on it."""
+
+    seconds: float
+    cores: int
+    other_cpu: float | None  # other processes' CPU time / (window x cores)
+    load_before: float | None
+    load_after: float | None
+    cpu_mhz: float | None
+    busy: bool | None
+
+    @classmethod
+    def between(cls, before: LoadSample, after: LoadSample, cores: int | None = None) -> LoadWindow:
+        cores = cores or available_cores()
+        wall = max(after.wall_s - before.wall_s, 1e-9)
+        other = None
+        if before.system_cpu_s is not None and after.system_cpu_s is not None:
+            used = (after.system_cpu_s - before.system_cpu_s) - (after.own_cpu_s - before.own_cpu_s)
+            other = max(used, 0.0) / (wall * cores)
+        loads = [v for v in (before.loadavg_1, after.loadavg_1) if v is not None]
+        if other is None and not loads:
+            busy = None
+        else:
+            # our own runnable thread counts in the load average: leave one for it
+            busy = bool((other is not None and other > BUSY_OTHER_CPU)
+                        or any(v - 1.0 > BUSY_LOAD_PER_CORE * cores for v in loads))
+        return cls(wall, cores, other, before.loadavg_1, after.loadavg_1, before.cpu_mhz or after.cpu_mhz, busy)
+
+    @classmethod
+    def combine(cls, windows: Sequence[LoadWindow]) -> LoadWindow:
+        """Several windows of one model (its interleaved rounds) as one: CPU use time-weighted, loads extreme."""
+        total = sum(w.seconds for w in windows) or 1e-9
+        others = [w for w in windows if w.other_cpu is not None]
+        other = sum((w.other_cpu or 0.0) * w.seconds for w in others) / total if others else None
+        before = [w.load_before for w in windows if w.load_before is not None]
+        after = [w.load_after for w in windows if w.load_after is not None]
+        verdicts = [w.busy for w in windows if w.busy is not None]
+        mhz = [w.cpu_mhz for w in windows if w.cpu_mhz is not None]
+        return cls(total, windows[0].cores, other, max(before) if before else None, max(after) if after else None,
+                   min(mhz) if mhz else None, any(verdicts) if verdicts else None)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["rule"] = (f"busy: other processes > {BUSY_OTHER_CPU:.0%} of {self.cores} cores over the window, or "
+                     f"load average - 1 > {BUSY_LOAD_PER_CORE:g} x cores before or after")
+        return d
+
+    def describe(self) -> str:
+        parts = []
+        if self.other_cpu is not None:
+            parts.append(f"other processes used {self.other_cpu:.0%} of {self.cores} cores")
+        if self.load_before is not None or self.load_after is not None:
+            fmt = lambda v: "?" if v is None else f"{v:.1f}"  # noqa: E731
+            parts.append(f"load average {fmt(self.load_before)} -> {fmt(self.load_after)} on {self.cores} cores")
+        return ", ".join(parts) or "load unknown"
 
 
 def time_calls(fn: Callable[[], object], *, warmup: int, min_runs: int, max_runs: int, target_s: float,
@@ -240,11 +383,12 @@ class Measurement:
     per_image: Timing | None
     per_image_batch: int | None
     threads: int
+    load: LoadWindow | None = None
 
     def result_fields(self) -> dict:
         """The timing fields of a LatencyResult, in milliseconds."""
         ms, lat, per, n = 1000.0, self.latency, self.per_image, self.per_image_batch
-        out = {"median_ms": lat.quantile(0.5) * ms, "p90_ms": lat.quantile(0.9) * ms,
+        out: dict = {"median_ms": lat.quantile(0.5) * ms, "p90_ms": lat.quantile(0.9) * ms,
                "iqr_ms": (lat.quantile(0.75) - lat.quantile(0.25)) * ms, "runs": lat.runs,
                "min_ms": min(lat.times_s) * ms, "max_ms": max(lat.times_s) * ms, "warmup": lat.warmup,
                "stable": lat.stable, "per_image_batch": n or None, "per_image_runs": 0, "per_image_ms": None,
@@ -253,24 +397,79 @@ class Measurement:
             out.update(per_image_ms=per.quantile(0.5) * ms / n, per_image_runs=per.runs,
                        per_image_iqr_ms=(per.quantile(0.75) - per.quantile(0.25)) * ms / n,
                        per_image_p90_ms=per.quantile(0.9) * ms / n, per_image_stable=per.stable)
+        if self.load is not None:
+            out.update(busy=self.load.busy, load=self.load.to_dict())
         return out
 
 
 def time_model(model: nn.Module, *, input_size: Sequence[int] = (3, 32, 32), batch: int = 1, threads: int,
                per_image_batch: int | None = 100, protocol: Protocol | None = None, device: str = "cpu",
-               clock: Clock = time.perf_counter, sync: Sync | None = None) -> Measurement:
-    """Run both loops on ``model`` (state, device and threads restored afterwards); inputs from a fixed seed."""
+               clock: Clock = time.perf_counter, sync: Sync | None = None,
+               sampler: Callable[[], LoadSample] | None = None) -> Measurement:
+    """Run both loops on ``model`` (state, device and threads restored afterwards); inputs from a fixed seed.
+
+    The machine is read (``sampler``, default ``sample_load``) just before and just after the loops: the
+    window between the two readings is the measurement's ``load``.
+    """
     protocol = protocol or Protocol()
+    sampler = sampler or sample_load
     dev = torch.device(device)
     sync = sync or sync_for(dev)
     gen = torch.Generator().manual_seed(0)
     with measuring_state(model, threads, dev), torch.inference_mode():
         x = torch.randn(batch, *input_size, generator=gen).to(dev)  # moved once, reused by every call
+        before = sampler()
         lat = time_latency(model, x, protocol, clock=clock, sync=sync)
         per = None
         if per_image_batch:
             xb = torch.randn(per_image_batch, *input_size, generator=gen).to(dev)
             per = time_per_image(model, xb, protocol, clock=clock, sync=sync)
             del xb
+        after = sampler()
         in_force = torch.get_num_threads()
-    return Measurement(lat, per, per_image_batch or None, in_force)
+    return Measurement(lat, per, per_image_batch or None, in_force, LoadWindow.between(before, after))
+
+
+def _round_protocol(protocol: Protocol, rounds: int, first: bool) -> Protocol:
+    """One round's share of the protocol: 1/rounds of the timed calls and time; the warm-up in the first only."""
+    p = protocol
+    return Protocol(warmup=p.warmup if first else 1, min_runs=max(1, math.ceil(p.min_runs / rounds)),
+                    max_runs=max(1, p.max_runs // rounds), target_s=p.target_s / rounds,
+                    batch_warmup=p.batch_warmup if first else 1,
+                    batch_min_runs=max(1, math.ceil(p.batch_min_runs / rounds)),
+                    batch_max_runs=max(1, p.batch_max_runs // rounds), batch_target_s=p.batch_target_s / rounds,
+                    stable_tol=None)
+
+
+def _merge(parts: Sequence[Timing | None], tol: float | None, window: int) -> Timing | None:
+    if not parts or parts[0] is None:
+        return None
+    times = tuple(t for part in parts if part is not None for t in part.times_s)
+    stable = settled(times, window, tol) if tol is not None and window > 0 else None
+    return Timing(times, parts[0].warmup, parts[0].pilot_s, stable)
+
+
+def time_models(models: dict[str, nn.Module], *, rounds: int = 4, input_size: Sequence[int] = (3, 32, 32),
+                batch: int = 1, threads: int, per_image_batch: int | None = 100, protocol: Protocol | None = None,
+                device: str = "cpu", clock: Clock = time.perf_counter, sync: Sync | None = None,
+                sampler: Callable[[], LoadSample] | None = None) -> dict[str, Measurement]:
+    """Time several models interleaved: ``rounds`` rounds, each timing every model in turn with 1/rounds of the
+    protocol; per model the rounds' calls are pooled (median, spread and stability over all of them) and its
+    load is the combination of its own windows."""
+    protocol = protocol or Protocol()
+    rounds = max(1, rounds)
+    parts: dict[str, list[Measurement]] = {name: [] for name in models}
+    for r in range(rounds):
+        share = _round_protocol(protocol, rounds, r == 0)
+        for name, model in models.items():
+            parts[name].append(time_model(model, input_size=input_size, batch=batch, threads=threads,
+                                          per_image_batch=per_image_batch, protocol=share, device=device,
+                                          clock=clock, sync=sync, sampler=sampler))
+    out = {}
+    for name, ms in parts.items():
+        loads = [m.load for m in ms if m.load is not None]
+        out[name] = Measurement(
+            _merge([m.latency for m in ms], protocol.stable_tol, protocol.stable_window),  # type: ignore[arg-type]
+            _merge([m.per_image for m in ms], protocol.stable_tol, protocol.batch_stable_window),
+            ms[0].per_image_batch, ms[0].threads, LoadWindow.combine(loads) if loads else None)
+    return out

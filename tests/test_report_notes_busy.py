@@ -1,0 +1,27 @@
+"""Report words: inline code in HTML, busy cells, lines from several hosts, host in results."""
+
+from __future__ import annotations
+
+from suite import results
+from suite.report import inline_code
+from suite.run.runner import host_change
+
+
+def test_markdown_code_spans_render_as_html_code_and_are_escaped():
+    out = str(inline_code("run `suite bundle` on <pi> & `a<b`"))
+    assert "`" not in out
+    assert "<code>suite bundle</code>" in out and "&lt;pi&gt; &amp;" in out and "<code>a&lt;b</code>" in out
+    assert str(inline_code("one ` alone")) == "one ` alone"
+
+
+def test_host_comes_from_the_worker_or_the_manifest():
+    line = {"model": "m", "seed": 0, "worker": {"train": {"host": "box-a"}}}
+    assert results.flatten(line)["host"] == "box-a"
+    assert results.flatten({"model": "m"}, {"provenance": {"host": "box-b"}})["host"] == "box-b"
+
+
+def test_appending_from_another_host_is_said():
+    prev = {"invocations": [{"host": "laptop"}, {"host": "server"}]}
+    assert "laptop" in host_change(prev, "server")
+    assert host_change(prev | {"invocations": [{"host": "server"}]}, "server") is None
+    assert host_change(None, "server") is None
