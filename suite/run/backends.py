@@ -21,7 +21,8 @@ class Backends:
     dataset_names: Callable[[], list[str]]
     load_dataset: Callable[..., Any]  # (name, data_dir=, download=, train_subset=, test_subset=, device=)
     get_recipe: Callable[..., Any]  # (name, **overrides) -> recipe
-    train_and_evaluate: Callable[..., Any]  # (model, dataset, recipe, seed=, work_dir=, ...) -> result
+    # (model, dataset, recipe, seed=, work_dir=, ..., tensorboard_dir=) -> result
+    train_and_evaluate: Callable[..., Any]
     complexity: Callable[[str, int, tuple[int, int, int]], dict]  # (model, head, input) -> {convention: dict}
     parse_profiles: Callable[..., list]  # (text, threads=) -> [profile]
     latency: Callable[..., dict]  # (model, head, profile, threads=, protocol=, per_image_batch=) -> dict
@@ -62,6 +63,11 @@ def real_backends() -> Backends:
                 from suite.errors import SuiteError
 
                 raise SuiteError(f"--{flag}: this training engine (suite.train) has no {flag!r} option")
+        tensorboard_dir = kw.pop("tensorboard_dir", None)
+        if tensorboard_dir is not None and "events" in accepted:
+            from suite.train.events import TensorBoardEvents
+
+            kw["events"] = TensorBoardEvents(tensorboard_dir)
         kw = {k: v for k, v in kw.items() if k in accepted}
         return train.train_and_evaluate(model, dataset, recipe, **kw)
 
