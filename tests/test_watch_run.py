@@ -1,7 +1,10 @@
-"""Live TensorBoard curves: a tiny real run killed after its first epoch and resumed, read by a real server."""
+"""Watching a run: a tiny real run, seen by `suite status` while it trains, after a kill and once resumed to its end;
+its live TensorBoard curves served by a real server, with no step written twice."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import signal
@@ -77,16 +80,29 @@ def _raw_steps(tb_dir: Path, tag: str) -> list[int]:
     return steps
 
 
-@pytest.mark.timeout(600)
-def test_killed_and_resumed_run_serves_one_curve_per_job(cifar10_root, tmp_path):
+def _status(run_dir: Path) -> dict:
+    from suite.cli import main
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        assert main(["status", str(run_dir), "--json"]) == 0
+    (status,) = json.loads(buffer.getvalue())
+    return status
+
+
+@pytest.fixture(scope="module")
+def watched(cifar10_root, tmp_path_factory):
+    """The run killed once its last job finished epoch 1, then resumed; `suite status` at each stage."""
+    tmp_path = tmp_path_factory.mktemp("watch")
     out = tmp_path / "results"
     run_dir = out / "watch"
-    # the second model trains after the first; kill it once its first epoch (and checkpoint) is written
+    # the second model trains after the first; kill the driver once its first epoch (and checkpoint) is written
     last_job = run_dir / "work" / MODELS[-1] / "seed0"
     proc = subprocess.Popen(_command(cifar10_root, out), env=_env(), cwd=tmp_path, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, start_new_session=True)
     try:
         _poll(lambda: _epochs_done(last_job) >= 1 or proc.poll() is not None, 400, "the first epoch")
+        running = _status(run_dir)
         os.killpg(proc.pid, signal.SIGKILL)
     finally:
         if proc.poll() is None:
@@ -94,10 +110,43 @@ def test_killed_and_resumed_run_serves_one_curve_per_job(cifar10_root, tmp_path)
         proc.wait()
     assert _epochs_done(last_job) == 1, "the run finished before it could be killed"
     assert not (last_job / "result.json").exists()
+    killed = _status(run_dir)
 
     again = subprocess.run(_command(cifar10_root, out), env=_env(), cwd=tmp_path, capture_output=True, text=True,
                            timeout=400)
     assert again.returncode == 0, again.stderr[-3000:]
+    return {"run_dir": run_dir, "running": running, "killed": killed, "finished": _status(run_dir)}
+
+
+def _jobs(status: dict) -> dict[str, dict]:
+    return {j["model"]: j for j in status["jobs"]}
+
+
+def test_status_while_training_after_a_kill_and_at_the_end(watched):
+    running, killed, finished = watched["running"], watched["killed"], watched["finished"]
+    assert running["driver"] == "running"
+    first, last = (_jobs(running)[m] for m in MODELS)
+    assert first["state"] == "done" and first["remaining_s"] == 0.0
+    assert last["state"] == "training" and last["epochs_done"] == 1 and last["epochs"] == EPOCHS
+    assert last["text"] == f"training, epoch 2 of {EPOCHS}"
+    assert last["images_per_s"] > 0 and last["epoch_s"] > 0 and last["estimate"] is None
+    assert running["eta_s"] is not None and 0.0 <= running["eta_s"] <= last["epoch_s"]
+    assert running["eta_basis"].startswith("measured epochs")
+    assert running["counts"]["done"] == 1 and running["counts"]["training"] == 1
+
+    assert killed["driver"] == "stopped"
+    last = _jobs(killed)[MODELS[-1]]
+    assert last["state"] == "stopped" and last["epochs_done"] == 1
+    assert killed["eta_s"] == pytest.approx(last["epoch_s"]) and "driver is not running" in killed["eta_basis"]
+
+    assert finished["driver"] == "finished" and finished["eta_s"] == 0.0
+    assert {j["state"] for j in finished["jobs"]} == {"done"}
+    assert all(j["epochs_done"] == EPOCHS for j in finished["jobs"])
+
+
+@pytest.mark.timeout(600)
+def test_killed_and_resumed_run_serves_one_curve_per_job(watched):
+    run_dir = watched["run_dir"]
     lines = [json.loads(t) for t in (run_dir / "results.jsonl").read_text().splitlines() if t.strip()]
     assert {r["model"]: r["status"] for r in lines} == dict.fromkeys(MODELS, "ok")
     resumed = next(r for r in lines if r["model"] == MODELS[-1])
