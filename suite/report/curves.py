@@ -88,7 +88,7 @@ def learning_curves(td, data: list[dict] | None = None) -> str | None:
         ax.set_visible(False)
     for ax in axes[::cols]:
         ax.set_ylabel("test error (%)", fontsize=8)
-    for ax in axes[(rows - 1) * cols:]:
+    for ax in axes[max(0, len(data) - cols):len(data)]:  # the lowest panel of each column
         ax.set_xlabel("epoch", fontsize=8)
         ax.xaxis.set_tick_params(labelbottom=True)
     style = [(Line2D([], [], color="tab:blue", lw=1.2), "ours: mean over seeds (band: lowest to highest seed)"),
