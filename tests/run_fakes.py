@@ -64,7 +64,7 @@ class Fakes:
 
     def backends(self) -> Backends:
         def train(model, dataset, recipe, *, seed, work_dir, device, precision, channels_last, progress,
-                  on_epoch_end=None, fast=False, compile=False):
+                  on_epoch_end=None, fast=False, compile=False, tensorboard_dir=None):
             assert Path(work_dir).is_dir()
             self.trained.append((model, seed))
             if on_epoch_end is not None:

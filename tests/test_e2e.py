@@ -73,4 +73,6 @@ def test_smoke_run_then_report(cifar10_root, tmp_path):
     held = [r.row for r in get_table("threshnet-3").rows if r.model in calibrated]
     assert len(held) == 9 and f"{', '.join(held)}: calibration models" in md
     html = (reports / "threshnet-3.html").read_text()
-    assert html.count("<svg") == 2 and "<script" not in html
+    assert html.count("<svg") == 3 and "<script" not in html  # two plots and the learning curves
+    assert "![learning curves](threshnet-3_learning_curves.svg)" in md
+    assert [c["row"] for c in data["learning_curves"]] == rows

@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 from suite.claims import ClaimResult, check
 from suite.errors import SuiteError
 from suite.fileio import write_text_atomic
-from suite.report import plots
+from suite.report import curves, plots
 from suite.report.index import IndexEntry, index_entries
 from suite.report.measure import measurements
 from suite.report.notes import banner, footnotes, misprints, provenance_items
@@ -32,6 +32,8 @@ class Report:
     table: TableData
     claims: list[ClaimResult]
     plots: dict[str, str]  # name -> inline SVG
+    curves: list[dict] = field(default_factory=list)  # learning curves (suite.report.curves.curve_data)
+    curves_svg: str | None = None
 
     @property
     def stem(self) -> str:
@@ -86,7 +88,10 @@ def build(results: Path, *, run_name: str | None = None) -> Reports:
         context[tid] = complexity_table(get_table(tid))
     ms = {tid: measurements(td) for tid, td in context.items()}
     claims = {spec.id: check(spec, ms) for spec in TABLES.values() if spec.claims}
-    reports = [Report(td, claims.get(tid, []), _plots(td)) for tid, td in tables.items()]
+    reports = []
+    for tid, td in tables.items():
+        data = curves.curve_data(td)
+        reports.append(Report(td, claims.get(tid, []), _plots(td), data, curves.learning_curves(td, data)))
     reports.sort(key=lambda r: list(TABLES).index(r.table.id))
     notes = [] if runs else [f"no results under {results}: {HOW_TO}"]
     return Reports(reports, index_entries(tables, claims), notes)
@@ -110,6 +115,7 @@ def context(rep: Report) -> dict:
         "claims": [c.to_dict() for c in rep.claims], "claims_elsewhere": _claims_elsewhere(td),
         "inconsistencies": misprints(td), "plots": rep.plots, "stem": rep.stem,
         "has_errors": any(m in td.spec.columns for m in ("error_pct", "top1_acc_pct", "top5_acc_pct")),
+        "curves": rep.curves_svg is not None, "curve_rows": [c["row"] for c in rep.curves],
     }
 
 
@@ -123,7 +129,7 @@ def to_json(rep: Report) -> dict:
                                             "manifest": td.run.manifest, "ignored_runs": td.run.ignored},
         "hardware": td.hardware, "rows": [r.to_dict() for r in td.rows],
         "claims": [c.to_dict() for c in rep.claims], "inconsistencies": misprints(td),
-        "footnotes": footnotes(td), "plots": sorted(rep.plots),
+        "footnotes": footnotes(td), "plots": sorted(rep.plots), "learning_curves": rep.curves,
     }
 
 
@@ -170,8 +176,13 @@ def write(reports: Reports | list[Report], out: Path) -> list[Path]:
             path = out / f"{rep.stem}_{name}.svg"
             _write_text(path, svg)
             written.append(path)
+        if rep.curves_svg is not None:
+            path = out / f"{rep.stem}_learning_curves.svg"
+            _write_text(path, rep.curves_svg)
+            written.append(path)
         _write_text(out / f"{rep.stem}.md", md_t.render(ctx))
-        html_ctx = ctx | {"plots": {k: Markup(v) for k, v in rep.plots.items()}}  # our own SVG, trusted
+        html_ctx = ctx | {"plots": {k: Markup(v) for k, v in rep.plots.items()},  # our own SVG, trusted
+                          "curves": Markup(rep.curves_svg) if rep.curves_svg is not None else None}
         _write_text(out / f"{rep.stem}.html", html_t.render(html_ctx))
         write_json_atomic(out / f"{rep.stem}.json", to_json(rep))
         written += [out / f"{rep.stem}.{ext}" for ext in ("md", "html", "json")]

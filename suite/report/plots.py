@@ -280,6 +280,11 @@ def _svg(fig, prefix: str) -> str:
     return re.sub(r'xlink:href="#([^"]+)"', rf'xlink:href="#{prefix}-\1"', text)
 
 
+def inline_svg(fig, prefix: str) -> str:
+    """``fig`` as SVG text to inline in HTML (ids prefixed with ``prefix``); the figure is closed."""
+    return _svg(fig, prefix)
+
+
 def _stem(td) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "-", str(_field(td, "id", "table")))
 

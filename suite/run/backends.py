@@ -20,7 +20,8 @@ class Backends:
     dataset_names: Callable[[], list[str]]
     load_dataset: Callable[..., Any]  # (name, data_dir=, download=, train_subset=, test_subset=, device=)
     get_recipe: Callable[..., Any]  # (name, **overrides) -> recipe
-    train_and_evaluate: Callable[..., Any]  # (model, dataset, recipe, seed=, work_dir=, ...) -> result
+    # (model, dataset, recipe, seed=, work_dir=, ..., tensorboard_dir=) -> result
+    train_and_evaluate: Callable[..., Any]
     complexity: Callable[[str, int, tuple[int, int, int]], dict]  # (model, head, input) -> {convention: dict}
     parse_profiles: Callable[..., list]  # (text, threads=) -> [profile]
     latency: Callable[..., dict]  # (model, head, profile, threads=, protocol=, per_image_batch=) -> dict
@@ -52,10 +53,16 @@ def real_backends() -> Backends:
         return measure_latency(net, profile, input_size=tuple(input_size), threads=threads, protocol=proto,
                                per_image_batch=per_image_batch, batch=batch, model_name=model).to_dict()
 
+    def train_and_evaluate(model, dataset, recipe, *, tensorboard_dir=None, **kw):
+        from suite.train.events import TensorBoardEvents  # tensorboard is imported only by a job that trains
+
+        events = TensorBoardEvents(tensorboard_dir) if tensorboard_dir is not None else None
+        return train.train_and_evaluate(model, dataset, recipe, events=events, **kw)
+
     return Backends(
         reach_remote=identify_remote, model_names=zoo.list_models, dataset_names=data.dataset_names,
         load_dataset=data.load_dataset,
-        get_recipe=recipes.get_recipe, train_and_evaluate=train.train_and_evaluate, complexity=complexity,
+        get_recipe=recipes.get_recipe, train_and_evaluate=train_and_evaluate, complexity=complexity,
         parse_profiles=parse_profiles, latency=latency, time_train_step=time_train_step)
 
 

@@ -28,8 +28,9 @@ from suite.errors import DiskFullError, SuiteError
 from .backends import Backends, real_backends
 from .plan import NO_DATA, ModelJob, Plan, RunConfig, TimingInput
 from .presets import Preset
+from .progress import ProgressFile
 from .records import SCHEMA, as_dict, failure, join_reasons, now, result_key, train_summary
-from .store import MANIFEST, RunStore, job_lock, read_json, write_json_atomic
+from .store import MANIFEST, TENSORBOARD, RunStore, job_lock, read_json, write_json_atomic
 
 log = logging.getLogger("suite.run")
 Emit = Callable[[dict], None]
@@ -256,8 +257,10 @@ def train_phase(ws: Workspace, task: Task, emit: Emit) -> dict:
     t0 = time.perf_counter()
     planned = ws.epochs_planned(job.model)
     info = {"key": task.key, "model": job.model, "row": job.row, "seed": seed}
+    progress = ProgressFile(job_dir, attempt=task.attempt, model=job.model, seed=seed, epochs=planned)
 
     def on_epoch(entry: dict) -> None:
+        progress.epoch(entry)
         seconds = entry.get("train_seconds")
         emit({"event": "epoch", **info, "epoch": entry.get("epoch"), "epochs": planned,
               "test_error_pct": entry.get("test_error_pct"), "seconds": entry.get("seconds"),
@@ -267,10 +270,12 @@ def train_phase(ws: Workspace, task: Task, emit: Emit) -> dict:
     record["train"] = None
     if not isinstance(ws.dataset, TimingInput):  # a timing-only table: complexity and latency only
         try:
+            progress.start()
             result = ws.backends.train_and_evaluate(
                 job.model, ws.dataset, ws.recipe, seed=seed, work_dir=job_dir, device=ws.device,
                 precision=cfg.precision, channels_last=cfg.channels_last, progress=ws.progress,
-                on_epoch_end=on_epoch, fast=cfg.fast, compile=cfg.compile)
+                on_epoch_end=on_epoch, fast=cfg.fast, compile=cfg.compile,
+                tensorboard_dir=job_dir / TENSORBOARD)
             record["train"] = as_dict(result)
             status = record["train"].get("status", "ok")
             if status not in ("ok", "diverged"):  # the engine reports its own failures as a status

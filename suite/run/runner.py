@@ -13,6 +13,7 @@ slot and the timing of finished jobs waits until the slots drain (at the end, or
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import time
 import warnings
@@ -50,10 +51,10 @@ def manifest_for(plan: Plan, previous: dict | None, executor: dict | None = None
     prev = previous or {}
     models = {m["model"]: m for m in prev.get("models", [])}
     models.update({j.model: asdict(j) for j in plan.jobs})
-    invocation = {"started": now(), "host": socket.gethostname(), "argv": list(cfg.argv),
-                  "models": [j.model for j in plan.jobs],
-                  "seeds": list(cfg.seeds), "hardware": [p.name for p in plan.profiles],
-                  "executor": executor or {"name": cfg.executor}}
+    # host and pid: `suite status` tells a driver that is still running from one that was killed
+    invocation = {"started": now(), "host": socket.gethostname(), "pid": os.getpid(), "argv": list(cfg.argv),
+                  "models": [j.model for j in plan.jobs], "seeds": list(cfg.seeds),
+                  "hardware": [p.name for p in plan.profiles], "executor": executor or {"name": cfg.executor}}
     ds_meta = plan.dataset.meta
     return {
         "schema": SCHEMA,

@@ -4,6 +4,8 @@
         manifest.json                     provenance, command lines, recipe, preset, seeds, models (atomic)
         results.jsonl                     one line per finished attempt at a (model, dataset, seed); append-only
         work/<model>/seed<k>/             one job: the engine's epoch checkpoints, then
+            tb/                           its TensorBoard event files (live curves, `tensorboard --logdir <run>`)
+            progress.json                 epochs done so far, their seconds and images/s (`suite status`)
             trained.json                  the training half of the record (atomic), before timing
             result.json                   the whole record (atomic), written by whoever ran the job
         work/<model>/complexity.json      complexity of the model (weights and seed do not change it)
@@ -36,6 +38,7 @@ RESULT_JSON = "result.json"
 TRAINED_JSON = "trained.json"
 WORK = "work"
 LOCK = ".driver.lock"
+TENSORBOARD = "tb"
 HOW_TO = ("produce them with `python -m suite run --preset smoke` (minutes) or `python -m suite run` "
           "(the full recipe), then run `python -m suite report` again")
 

@@ -33,6 +33,7 @@ from suite.data.imagenet import StreamDataset, iterate
 from suite.errors import SuiteError, one_line
 from suite.provenance import provenance
 from suite.train import checkpoint as ckpt
+from suite.train.events import EpochEvents
 from suite.train.recipes import Recipe, get_recipe
 from suite.train.result import BEST_NOTE, DATASET_META_KEYS, TrainResult, summary_fields
 from suite.train.step_timing import StepTimer, StepTiming
@@ -78,6 +79,7 @@ class _Run:
     fast: bool = False  # --fast: cudnn.benchmark, TF32, non-deterministic kernels
     compile_model: bool = False  # --compile: torch.compile, eager where the model does not compile
     compiled: bool | None = None  # None: not asked for; False: fell back to eager
+    events: EpochEvents | None = None  # live curves (suite.train.events), written after each checkpoint
 
     @property
     def streamed(self) -> bool:
@@ -112,6 +114,8 @@ class _Run:
             self.resumed_at = [*state.get("resumed_at", []), int(state["epoch"])]
             self.start_epoch = int(state["epoch"]) + 1
         self.convert = Normalizer(self.recipe.normalize, self.device, self.channels_last)
+        if self.events is not None:
+            self.events.resume(self.history)
 
     def save(self, epoch: int, result: dict | None = None) -> None:
         state = {
@@ -235,12 +239,16 @@ class _Run:
                 bars.epoch(epoch, entry["test_error_pct"])
                 if epoch < total:
                     self.save(epoch)
+                    if self.events is not None:
+                        self.events.epoch(entry)
                     if self.on_epoch_end is not None:
                         self.on_epoch_end(dict(entry))
         finally:
             bars.close()
         result = self.result(status, diverged=diverged)
         self.save(len(self.history), result.to_dict())  # finished (or deterministically diverged): kept
+        if self.events is not None and self.history:
+            self.events.epoch(self.history[-1])
         if self.on_epoch_end is not None and status == "ok":
             self.on_epoch_end(dict(self.history[-1]))
         return result
@@ -326,7 +334,7 @@ def train_and_evaluate(model_name: str, dataset, recipe: Recipe | str, *, seed: 
                        precision: str = "fp32", channels_last: bool = False, progress=None,
                        epochs: int | None = None, on_epoch_end: Callable[[dict], None] | None = None,
                        timing: StepTiming | None = None, fast: bool = False,
-                       compile: bool = False) -> TrainResult:
+                       compile: bool = False, events: EpochEvents | None = None) -> TrainResult:
     """Train ``model_name`` on ``dataset`` with ``recipe`` and evaluate on its test set after every epoch.
 
     Configuration errors (precision, unknown model or recipe) raise SuiteError; so does a damaged data file met
@@ -339,7 +347,8 @@ def train_and_evaluate(model_name: str, dataset, recipe: Recipe | str, *, seed: 
     sets the step-timing warm-up and, for tests, the clock and CUDA event factory (suite.train.step_timing).
     ``fast`` turns on cudnn.benchmark, TF32 and non-deterministic kernels (what the authors ran); ``compile``
     wraps the model in torch.compile, eager with a one-line warning where it does not compile. Both are part
-    of the run identity (only when set, so that earlier checkpoints keep their names).
+    of the run identity (only when set, so that earlier checkpoints keep their names). ``events`` receives every
+    epoch's numbers after its checkpoint (suite.train.events.TensorBoardEvents: live TensorBoard curves).
     """
     device = torch.device(device)
     check_precision(precision, device)
@@ -373,7 +382,7 @@ def train_and_evaluate(model_name: str, dataset, recipe: Recipe | str, *, seed: 
         return TrainResult(**state["result"])  # finished before: no retraining
 
     run = _Run(model_name, dataset, recipe, int(seed), device, precision, bool(channels_last), path, identity,
-               on_epoch_end, timing or StepTiming(), fast=bool(fast), compile_model=bool(compile))
+               on_epoch_end, timing or StepTiming(), fast=bool(fast), compile_model=bool(compile), events=events)
     with fast_kernels() if fast else deterministic(device):
         try:
             run.build(state)
@@ -382,3 +391,6 @@ def train_and_evaluate(model_name: str, dataset, recipe: Recipe | str, *, seed: 
             raise
         except Exception as exc:  # noqa: BLE001 - one model's failure must not stop the suite
             return run.result("failed", reason=one_line(exc, 300))
+        finally:
+            if events is not None:
+                events.close()
