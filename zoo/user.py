@@ -137,6 +137,11 @@ def load(specs, *, base: Path | None = None) -> list[UserSource]:
     return sources
 
 
+def loaded_source(model: str) -> UserSource | None:
+    """The source a user model was loaded from in this process (None for the zoo's own models)."""
+    return next((src for src in reversed(list(_LOADED.values())) if model in src.models), None)
+
+
 def _drop_module(name: str) -> None:
     for key in [k for k in _LOADED if k.split(":")[0] == name]:
         _registry.unregister(_LOADED.pop(key).models)
