@@ -322,12 +322,12 @@ def test_the_same_run_under_ray(mine_file, cifar10_root, outside):
     out = outside / "RAY"
     env = dict(os.environ, PYTHONPATH=str(REPO), RAY_ADDRESS="", CUDA_VISIBLE_DEVICES="")
     cmd = [sys.executable, "-m", "suite", *map(str, _run_argv(mine_file, cifar10_root, out, "--executor", "ray",
-                                                               "--train-subset", "20", "--test-subset", "10"))]
+                                                               "--models", "mine"))]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=outside, env=env, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     (run_dir,) = out.iterdir()
     got = lines(run_dir)
-    assert got["mine"]["status"] == "ok" and got["mine"]["executor"] == "ray"
+    assert list(got) == ["mine"] and got["mine"]["status"] == "ok" and got["mine"]["executor"] == "ray"
     assert got["mine"]["user_model"]["path"] == str(mine_file)
 
 
