@@ -102,6 +102,8 @@ def flatten(line: dict, manifest: dict | None = None) -> dict:
     best, top5 = row["error_best_pct"], row["top5_error_at_best_pct"]
     row["top1_acc_pct"] = None if best is None else 100.0 - best
     row["top5_acc_pct"] = None if top5 is None else 100.0 - top5
+    user = line.get("user_model") or {}  # a user's model: the file it came from and its sha256
+    row.update(user_file=user.get("path") or user.get("module"), user_sha256=user.get("sha256"))
     comp = line.get("complexity") or {}
     row.update(_complexity("published", comp.get("published")))
     row.update(_complexity("trained", comp.get("trained")))

@@ -6,6 +6,7 @@
 'reference'
 """
 
+from zoo import user  # noqa: E402,F401  (registers the entry-point loader)
 from zoo._registry import (
     UnknownModelError,
     closest_names,

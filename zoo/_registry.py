@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import fnmatch
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 from torch import nn
@@ -15,6 +16,13 @@ Builder = Callable[..., nn.Module]
 
 _BUILDERS: dict[str, Builder] = {}
 _CARDS: dict[str, ModelCard] = {}
+_CAPTURES: list[tuple[str, list[str]]] = []  # (file, names registered) while a user file runs, innermost last
+_WHERE: dict[str, str] = {}  # name -> the user file or package that registered it
+_ON_MISS: list[Callable[[], int]] = []  # loaders tried when a name is not found (zoo.user: entry points)
+
+
+class ModelNameClash(ValueError):
+    """A name registered twice: the message names both registrants; the first one stays."""
 
 
 class UnknownModelError(KeyError):
@@ -32,13 +40,53 @@ def register_model(card: ModelCard) -> Callable[[Builder], Builder]:
     """Register ``builder`` under ``card.name``. Registering a name twice is an error."""
 
     def decorator(builder: Builder) -> Builder:
+        where = _CAPTURES[-1][0] if _CAPTURES else None
         if card.name in _BUILDERS:
-            raise ValueError(f"model {card.name!r} is already registered (by {_BUILDERS[card.name].__module__})")
+            raise ModelNameClash(f"model {card.name!r} of {where or registrant(card.name, builder)} is already "
+                                 f"registered by {registrant(card.name, _BUILDERS[card.name])}; rename one of them")
         _BUILDERS[card.name] = builder
         _CARDS[card.name] = card
+        if where is not None:
+            _CAPTURES[-1][1].append(card.name)
+            _WHERE[card.name] = where
         return builder
 
     return decorator
+
+
+def on_miss(loader: Callable[[], int]) -> None:
+    """Call ``loader`` (it returns how many models it registered) when a looked-up name is not registered."""
+    if loader not in _ON_MISS:
+        _ON_MISS.append(loader)
+
+
+def registrant(name: str, builder: Builder) -> str:
+    """Who registered a model, as a user reads it: the user's file or package, else the zoo's module."""
+    return _WHERE.get(name) or f"the zoo ({builder.__module__})"
+
+
+@contextlib.contextmanager
+def capture(where: str) -> Iterator[list[str]]:
+    """The names ``where`` (a user file) registers inside the block; on an exception they are unregistered
+    again, so that nothing stays half-loaded."""
+    frame: tuple[str, list[str]] = (where, [])
+    _CAPTURES.append(frame)
+    try:
+        yield frame[1]
+    except BaseException:
+        unregister(frame[1])
+        raise
+    finally:
+        _CAPTURES.remove(frame)
+
+
+def unregister(names) -> None:
+    """Forget user models (a user file reloaded after an edit); the zoo's own models are never removed."""
+    for name in list(names):
+        card = _CARDS.get(name)
+        if card is not None and card.origin == "user":
+            del _CARDS[name], _BUILDERS[name]
+            _WHERE.pop(name, None)
 
 
 def registered(name: str) -> tuple[Builder, ModelCard]:
@@ -67,6 +115,8 @@ def _lookup(name: str) -> str:
     _ensure_loaded()
     if name in _BUILDERS:
         return name
+    if any([load() for load in _ON_MISS]) and name in _BUILDERS:  # e.g. installed packages' models, lazily
+        return name
     hint = closest_names(name, list(_BUILDERS))
     suggestion = f"; did you mean {', '.join(hint)}?" if hint else "; see zoo.list_models()"
     raise UnknownModelError(f"unknown model {name!r}{suggestion}")
@@ -86,12 +136,24 @@ def create_model(name: str, *, num_classes: int | None = None, **kwargs) -> nn.M
     # The uniform interface every zoo model exposes (torchvision models do not carry these themselves).
     model.num_classes = n
     model.zoo_name = card.name
-    model.classifier_path = card.classifier
+    model.classifier_path = card.classifier if card.origin != "user" else user_classifier(model, card.classifier)
     return model
+
+
+def user_classifier(model: nn.Module, declared: str | None) -> str | None:
+    """A user model's final layer: the card's path when the model has it, else the last nn.Linear (None: none)."""
+    modules = dict(model.named_modules())
+    if declared and declared in modules:
+        return declared
+    linear = [name for name, m in modules.items() if isinstance(m, nn.Linear)]
+    return linear[-1] if linear else None
 
 
 def get_classifier(model: nn.Module) -> nn.Module:
     """The final (class-scoring) layer of a model built by ``create_model``."""
+    if model.classifier_path is None:
+        raise ValueError(f"model {model.zoo_name!r} has no nn.Linear and its card names no classifier; set "
+                         "classifier= on its ModelCard to the attribute path of its final layer")
     return model.get_submodule(model.classifier_path)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Origin = Literal["reference", "reconstructed", "torchvision"]
+Origin = Literal["reference", "reconstructed", "torchvision", "user"]  # user: loaded by zoo.user, never a paper's
 
 
 @dataclass(frozen=True)
@@ -19,8 +19,13 @@ class ModelCard:
     source: str  # reference code, or for reconstructions what they were built from
     input_size: tuple[int, int, int] = (3, 224, 224)  # input of the published complexity figures
     trained_input_size: tuple[int, int, int] | None = None  # input the paper trained at, if different
-    classifier: str = "classifier"  # attribute path of the final layer
+    # attribute path of the final layer; None (user models): the last nn.Linear, found when the model is built
+    classifier: str | None = "classifier"
     # Reconstructions: every choice the paper leaves open, and the error left against published figures.
     choices: tuple[str, ...] = ()
     residuals: dict[str, float] = field(default_factory=dict)  # metric -> relative error (0.01 = 1 %)
     notes: str = ""
+    # User models: the table rows they are compared with (row labels; empty = every row of the table), and the
+    # claims the report checks for them, e.g. "lower error than HarDNet68", "10 % faster than ThreshNet79 on rpi4".
+    competes_with: tuple[str, ...] = ()
+    claims: tuple[str, ...] = ()

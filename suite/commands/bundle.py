@@ -6,6 +6,7 @@ The folder needs only Python >= 3.9 and torch >= 1.11 there (see suite.device.bu
 
 from __future__ import annotations
 
+from suite import usermodels
 from suite.device.bundle import build_bundle, resolve_models
 from suite.errors import SuiteError, parse_size, unknown
 from suite.run.presets import PRESETS
@@ -17,6 +18,7 @@ def register(sub) -> None:
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--table", help="every row of this paper table (e.g. 3)")
     which.add_argument("--models", help="comma-separated zoo model names")
+    usermodels.add_argument(p)
     p.add_argument("--out", required=True, help="folder to write (created; an older bundle there is replaced)")
     p.add_argument("--input", help="input size CxHxW (default: the table's, 3x32x32 for CIFAR-10)")
     p.add_argument("--threads", type=int, help="intra-op threads on the device (default: its physical cores)")
@@ -38,6 +40,7 @@ def preset_protocol(name: str):
 
 
 def run(args) -> int:
+    sources = usermodels.load(args.models_from)
     models = [m for m in args.models.split(",")] if args.models is not None else None
     entries, facts = resolve_models(table=args.table, models=models, num_classes=args.num_classes)
     size = parse_size(args.input) if args.input else facts["input_size"]
@@ -50,6 +53,20 @@ def run(args) -> int:
     heads = sorted({m.num_classes for m in entries})
     print(f"bundle written to {out}: {len(entries)} model(s), head {'/'.join(map(str, heads))}, input "
           f"{'x'.join(map(str, size))}, per-image batch {per_image_batch or 'none'}, preset {args.preset}")
+    if args.table is not None and sources:  # the table's rows and, below them, the user's models
+        from suite.device.bundle import BundleModel
+
+        head = args.num_classes or entries[0].num_classes
+        entries += [BundleModel(name, head) for name in usermodels.user_models(sources)
+                    if name not in {m.name for m in entries}]
+    names = {m.name for m in entries}
+    for src in sources:
+        if not set(src.models) & names:
+            continue
+        print(f"shipped {src.display} (sha256 {src.short}) for {', '.join(sorted(set(src.models) & names))}")
+        needs = usermodels.third_party_imports(src)
+        if needs:
+            print(f"the device also needs {', '.join(needs)} (imported by {src.display}): install them there")
     tv = [m.name for m in entries if m.needs_torchvision]
     if tv:
         print(f"torchvision needed on the device for: {', '.join(tv)}")

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 import zoo
+from suite import usermodels
 from suite.complexity import CONVENTIONS, ComplexityReport, profile_all
 from suite.complexity.ptflops_count import count as ptflops_count
 from suite.errors import SuiteError, parse_size
@@ -15,6 +16,7 @@ from suite.errors import SuiteError, parse_size
 
 def register(sub) -> None:
     p = sub.add_parser("complexity", help="FLOPs, MAdd, Memory, MemR+W and #Params of a zoo model")
+    usermodels.add_argument(p)
     p.add_argument("model", help="zoo model name (see `suite models`)")
     p.add_argument("--num-classes", type=int, default=None,
                    help="classifier width (default: the paper's head)")
@@ -71,6 +73,7 @@ def _first_line(exc: Exception) -> str:
 
 def run(args) -> int:
     size = parse_size(args.input)
+    usermodels.load(args.models_from)
     try:
         model = zoo.create_model(args.model, num_classes=args.num_classes)
     except ValueError as exc:  # e.g. --num-classes 0

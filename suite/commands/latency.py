@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 import zoo
+from suite import usermodels
 from suite.device.remote import measure_remote
 from suite.errors import SuiteError, parse_size
 from suite.timing.hardware import REMOTE_FORMS, parse_profiles
@@ -17,6 +18,7 @@ from suite.timing.profiles import local_names
 
 def register(sub) -> None:
     p = sub.add_parser("latency", help="time a model (or predict its Raspberry Pi 4 time)")
+    usermodels.add_argument(p)
     p.add_argument("model", help="zoo model name")
     p.add_argument("--hardware", default="cpu",
                    help=f"one or more of {', '.join(local_names())}, {', '.join(REMOTE_FORMS)} (timed there "
@@ -48,6 +50,7 @@ def run(args) -> int:
     profiles = parse_profiles(args.hardware, threads=args.threads)  # validate all before any timing
     if args.num_classes is not None and args.num_classes < 1:
         raise SuiteError(f"--num-classes must be a positive integer, got {args.num_classes}")
+    usermodels.load(args.models_from)
     model = zoo.create_model(args.model, num_classes=args.num_classes)
     results = [_remote(args, p, size, model.num_classes) if p.is_remote else
                measure_latency(model, p, input_size=size, batch=args.batch, threads=args.threads,

@@ -11,14 +11,17 @@ from rich.console import Console
 from rich.table import Table
 
 import zoo
+from suite import usermodels
 from suite.errors import unknown
 from suite.tables import published_rows
+from zoo.user import ENTRY_POINT_ERRORS, load_entry_points, loaded_source
 
 COLUMNS = ("name", "family", "head", "origin", "paper")
 
 
 def register(sub) -> None:
     p = sub.add_parser("models", help="list zoo models or show a model card")
+    usermodels.add_argument(p)
     p.add_argument("pattern", nargs="?", help="shell-style filter, e.g. '*cifar' or 'threshnet*'")
     p.add_argument("--family", help="only this family")
     p.add_argument("--card", metavar="NAME", help="print one model's card")
@@ -39,10 +42,17 @@ def short_paper(paper: str) -> str:
     return f"{authors} 20{arxiv.group(1)}" if arxiv else authors
 
 
+def _source(name: str, declared: str) -> str:
+    src = loaded_source(name)
+    return src.display if src is not None else declared
+
+
 def models_table(names: list[str], *, wide: bool = False) -> Table:
     """One line per model: no column wraps; only the paper column may be elided (``wide``: never)."""
     cards = [zoo.model_card(n) for n in names]
-    rows = [(n, c.family, str(c.num_classes), c.origin, c.paper if wide else short_paper(c.paper))
+    # a user's model has no paper: its source (file or package) stands in that column
+    rows = [(n, c.family, str(c.num_classes), c.origin,
+             _source(n, c.source) if c.origin == "user" else c.paper if wide else short_paper(c.paper))
             for n, c in zip(names, cards, strict=True)]
     # one-space gaps, no side borders: name, family, head and origin keep their full width in 80 columns
     table = Table(title=f"{len(names)} models", box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 0))
@@ -57,6 +67,10 @@ def models_table(names: list[str], *, wide: bool = False) -> Table:
 
 def run(args) -> int:
     console = Console()
+    usermodels.load(args.models_from)
+    load_entry_points()  # installed packages' models (lightcnn_repro.models), listed with their origin
+    for name, why in sorted(ENTRY_POINT_ERRORS.items()):
+        console.print(f"[yellow]warning: entry point {name} did not load: {why}[/]")
     if args.card:
         card = zoo.model_card(args.card)
         data = asdict(card) | {"published_numbers": published_rows(card.name)}

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from suite import usermodels
 from suite.claims.decidable import Device, decidable
 from suite.data.common import WORKERS_ENV
 from suite.errors import SuiteError, unknown
@@ -46,6 +47,7 @@ def register(sub) -> None:
                                                 "default 3")
     p.add_argument("--models", help="comma-separated zoo models or row labels (default: every row of the "
                                     "table)")
+    usermodels.add_argument(p)
     p.add_argument("--dataset", help="dataset to train on (default: the table's)")
     p.add_argument("--recipe", help="training recipe (default: the table's, threshnet)")
     p.add_argument("--preset", default="paper",
@@ -127,7 +129,8 @@ def config_from_args(args, argv: tuple[str, ...] = ()) -> RunConfig:
         data_dir=args.data_dir, download=args.download, out=args.out, run_name=args.run_name, hardware=args.hardware,
         precision=args.precision.strip().lower(), channels_last=args.channels_last, device=args.device,
         threads=args.threads, fast=args.fast, compile=args.compile, executor=executor, gpus=_names(args.gpus),
-        jobs_per_gpu=args.jobs_per_gpu, max_attempts=args.max_attempts, ray_address=args.ray_address, argv=argv)
+        jobs_per_gpu=args.jobs_per_gpu, max_attempts=args.max_attempts, ray_address=args.ray_address, argv=argv,
+        models_from=usermodels.load(args.models_from))
 
 
 def preset_banner(plan) -> str:

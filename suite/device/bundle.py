@@ -28,6 +28,7 @@ from suite.timing.ondevice.timing_protocol import Protocol
 FORMAT = "suite-device-bundle"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+USER_DIR = "user"  # the user's model files (--models-from), as given
 ONDEVICE_DIR = Path(__file__).resolve().parents[1] / "timing" / "ondevice"
 # bundle file name -> source file in the suite; copied verbatim (tests compare the bytes)
 SHIPPED = {
@@ -123,7 +124,7 @@ def _prepare_out(out: Path) -> None:
         if any(out.iterdir()) and not _is_bundle(out):
             raise SuiteError(f"--out {out} is a non-empty folder that holds no bundle written by `suite bundle`; "
                              "choose an empty or new one")
-        for name in [*SHIPPED, "zoo", MANIFEST, "README.txt"]:  # an older bundle: replace only its own files
+        for name in [*SHIPPED, "zoo", USER_DIR, MANIFEST, "README.txt"]:  # an older bundle: replace only its own files
             path = out / name
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)
@@ -156,6 +157,8 @@ def build_bundle(out: str | Path, models: list[BundleModel] | list[tuple[str, in
     shutil.copytree(zoo_src, out / "zoo", ignore=skip)
     files = {name: _sha256(out / name) for name in SHIPPED}
     files.update({str(p.relative_to(out)): _sha256(p) for p in sorted((out / "zoo").rglob("*.py"))})
+    user = ship_user_files(out, [m.name for m in entries])
+    files.update({u["file"]: u["sha256"] for u in user})
     protocol = protocol or Protocol()
     created = datetime.now(UTC).isoformat(timespec="seconds")
     manifest = {
@@ -163,6 +166,7 @@ def build_bundle(out: str | Path, models: list[BundleModel] | list[tuple[str, in
         "suite_version": suite.__version__, "git_commit": git_commit(), "table": table,
         "models": [{"name": m.name, "num_classes": m.num_classes, "row": m.row,
                     "needs_torchvision": m.needs_torchvision} for m in entries],
+        "user_models": user,
         "input_size": [int(s) for s in input_size], "batch": batch,
         "per_image_batch": per_image_batch or None, "threads": threads, "protocol": protocol.to_dict(),
         "requires": {"python": ">=3.9", "torch": ">=1.11",
@@ -175,6 +179,31 @@ def build_bundle(out: str | Path, models: list[BundleModel] | list[tuple[str, in
         version=suite.__version__, commit=manifest["git_commit"], n=len(entries),
         tv=", ".join(manifest["requires"]["torchvision"]) or "none of these models"))
     return out
+
+
+def ship_user_files(out: Path, models: list[str]) -> list[dict]:
+    """Copy the files of the user models among ``models`` (loaded by --models-from) into ``user/``; the runner
+    loads each under a private module name with the bundled ``zoo.user``. A module installed here cannot be
+    shipped: one line says which the device needs."""
+    from zoo.user import loaded_source
+
+    shipped: dict[str, dict] = {}
+    for name in models:
+        src = loaded_source(name)
+        if src is None:
+            continue
+        if src.kind != "file":
+            raise SuiteError(f"{name} comes from the installed module {src.module}, which a bundle cannot ship: "
+                             "install it on the device, or give its .py file to --models-from")
+        key = f"{src.module}:{src.function or ''}"
+        if key not in shipped:
+            rel = f"{USER_DIR}/{src.module}.py"  # the private name: two files called mine.py never collide
+            (out / USER_DIR).mkdir(exist_ok=True)
+            (out / rel).write_text(src.text)
+            shipped[key] = {"file": rel, "sha256": _sha256(out / rel), "source": src.path, "function": src.function,
+                            "models": []}
+        shipped[key]["models"].append(name)
+    return list(shipped.values())
 
 
 def temporary_bundle(models: list[tuple[str, int]], **kw) -> tuple[tempfile.TemporaryDirectory, Path]:

@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 from suite.claims import ClaimResult, check
 from suite.errors import SuiteError
 from suite.fileio import write_text_atomic
-from suite.report import curves, plots
+from suite.report import curves, plots, usermodels
 from suite.report.index import IndexEntry, index_entries
 from suite.report.measure import measurements
 from suite.report.notes import banner, footnotes, misprints, provenance_items
@@ -111,7 +111,8 @@ def context(rep: Report) -> dict:
     td = rep.table
     return {
         "title": td.title, "id": td.id, "paper": PAPERS[td.spec.paper].citation, "banner": banner(td),
-        "kind": td.kind, "provenance": provenance_items(td), "sections": sections(td), "footnotes": footnotes(td),
+        "kind": td.kind, "provenance": provenance_items(td),
+        "sections": sections(td) + usermodels.sections(td), "footnotes": footnotes(td),
         "claims": [c.to_dict() for c in rep.claims], "claims_elsewhere": _claims_elsewhere(td),
         "inconsistencies": misprints(td), "plots": rep.plots, "stem": rep.stem,
         "has_errors": any(m in td.spec.columns for m in ("error_pct", "top1_acc_pct", "top5_acc_pct")),
@@ -130,6 +131,7 @@ def to_json(rep: Report) -> dict:
         "hardware": td.hardware, "rows": [r.to_dict() for r in td.rows],
         "claims": [c.to_dict() for c in rep.claims], "inconsistencies": misprints(td),
         "footnotes": footnotes(td), "plots": sorted(rep.plots), "learning_curves": rep.curves,
+        "user_models": [c.to_dict() for c in usermodels.comparisons(td)],
     }
 
 

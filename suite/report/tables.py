@@ -57,6 +57,7 @@ class RowData:
     trained_head: int | None = None
     trained_input: list[int] | None = None
     supplemented: dict[str, str] = field(default_factory=dict)  # metric key -> source of a supplemented cell
+    user: dict = field(default_factory=dict)  # a user's model (--models-from): file, sha256, card; else empty
 
     @property
     def measured(self) -> bool:
@@ -82,6 +83,7 @@ class RowData:
             "ptflops_as_trained": self.ptflops_trained,
             "trained_head": self.trained_head, "trained_input": self.trained_input,
             "supplemented": self.supplemented,
+            "user_model": self.user or None,
             "diff": self.diffs(),
         }
 
@@ -311,12 +313,40 @@ def build_table(spec: TableSpec, run) -> TableData:
             _fill(row, spec, lines, hardware)
         rows.append(row)
     extra = sorted(set(df["model"]) - {rs.model for rs in spec.rows}) if not df.empty else []
-    for model in extra:  # models run outside the table's rows
+    users = user_models(run)
+    for model in sorted(extra, key=lambda m: (m in users, m)):  # models outside the rows; the user's last
         row = RowData(model, model, False, {}, None, model, "not a row of the published table")
+        if model in users:
+            row.user = users[model]
+            row.row = f"{model} (yours)"
+            row.note = f"your model: {users[model]['file']} (sha256 {users[model]['sha256'][:8]})"
         _fill(row, spec, df[df["model"] == model], hardware)
         rows.append(row)
     kind, meaningful = run_kind(run)
     return TableData(spec, run, rows, hardware, meaningful, kind)
+
+
+def user_models(run) -> dict[str, dict]:
+    """Model -> where it came from, for the run's user models (--models-from): file, sha256, card, and what a
+    complexity counter could not count (from the line: the report never rebuilds a user's model)."""
+    out: dict[str, dict] = {}
+    for line in run.lines:
+        user = line.get("user_model")
+        if not user:
+            continue
+        model = line["model"]
+        card = (user.get("cards") or {}).get(model) or {}
+        trained = (line.get("complexity") or {}).get("trained") or {}
+        uncounted = {}
+        for conv in ("torchstat", "complete", "ptflops"):
+            rec = trained.get(conv) or {}
+            names = sorted({*(rec.get("unsupported_layers") or {}), *(rec.get("uncounted_ops") or {})})
+            if names:
+                uncounted[conv] = names
+        out[model] = {"file": user.get("path") or user.get("module"), "sha256": user.get("sha256") or "",
+                      "spec": user.get("spec"), "competes_with": list(card.get("competes_with") or []),
+                      "claims": list(card.get("claims") or []), "uncounted": uncounted}
+    return out
 
 
 def complexity_table(spec: TableSpec) -> TableData:

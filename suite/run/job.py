@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from suite import usermodels
 from suite.errors import DiskFullError, SuiteError
+from zoo.user import install
 
 from .backends import Backends, real_backends
 from .plan import NO_DATA, ModelJob, Plan, RunConfig, TimingInput
@@ -202,11 +204,15 @@ def _check_run_dir(context: JobContext) -> None:
 
 def base_record(ctx: JobContext, job: ModelJob, seed: int, device: str) -> dict:
     cfg = ctx.config
-    return {"schema": SCHEMA, "key": result_key(job.model, ctx.dataset_name, seed), "run": ctx.run_name,
-            "table": ctx.table_id, "row": job.row, "model": job.model, "dataset": ctx.dataset_name,
-            "seed": seed, "preset": ctx.preset.name, "recipe": ctx.recipe_name,
-            "train_subset": ctx.train_subset, "test_subset": ctx.test_subset, "precision": cfg.precision,
-            "device": device, "fast": cfg.fast, "compile": cfg.compile, "executor": ctx.executor}
+    record = {"schema": SCHEMA, "key": result_key(job.model, ctx.dataset_name, seed), "run": ctx.run_name,
+              "table": ctx.table_id, "row": job.row, "model": job.model, "dataset": ctx.dataset_name,
+              "seed": seed, "preset": ctx.preset.name, "recipe": ctx.recipe_name,
+              "train_subset": ctx.train_subset, "test_subset": ctx.test_subset, "precision": cfg.precision,
+              "device": device, "fast": cfg.fast, "compile": cfg.compile, "executor": ctx.executor}
+    user = usermodels.record(job.model, cfg.models_from)
+    if user is not None:  # a user's model: its file and sha256 in every line
+        record["user_model"] = user
+    return record
 
 
 def log_exception(run_dir: str | Path, job: ModelJob, seed: int | None, exc: BaseException) -> None:
@@ -234,10 +240,17 @@ def complexity(ws: Workspace, job: ModelJob) -> dict:
         profiled = job.profiled_model or job.model
         pub_head = job.published_head or head
         # "as published": the model whose figures the paper printed, at 224, with the head it printed
-        out = {"published": {"model": profiled, "num_classes": pub_head, "input_size": [3, 224, 224],
-                             **ws.backends.complexity(profiled, pub_head, (3, 224, 224))},
-               "trained": {"model": job.model, "num_classes": head, "input_size": list(shape),
+        out = {"trained": {"model": job.model, "num_classes": head, "input_size": list(shape),
                            **ws.backends.complexity(job.model, head, shape)}}
+        try:
+            out["published"] = {"model": profiled, "num_classes": pub_head, "input_size": [3, 224, 224],
+                                **ws.backends.complexity(profiled, pub_head, (3, 224, 224))}
+        except Exception as exc:
+            # a user's network may be built for the table's input only: nothing was published for it at 224
+            if usermodels.source_of(job.model, ws.context.config.models_from) is None:
+                raise
+            out["published"] = None
+            out["published_skipped"] = f"not profiled at 3x224x224: {type(exc).__name__}: {exc}"[:300]
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             write_json_atomic(path, out)
@@ -373,10 +386,11 @@ def execute(task: Task, emit: Emit, workspace: Workspace | None = None) -> Any:
         if task.fn is None:
             raise ValueError(f"a call task without its function: {task.id}")
         return task.fn(*task.args)
-    ws = workspace or Workspace.load(task.parts()[0])
+    ctx, job, seed = task.parts()
+    install(ctx.config.models_from)  # a worker without the user's file: loaded from the job's bytes
+    ws = workspace or Workspace.load(ctx)
     phases = {"train": train_phase, "time": time_phase}
     if task.phase not in phases:
         raise ValueError(f"unknown task phase {task.phase!r}")
-    ctx, job, seed = task.parts()
     with job_lock(ws.store.job_dir(job.model, ctx.dataset_name, seed)):
         return phases[task.phase](ws, task, emit)

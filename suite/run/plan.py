@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from suite import usermodels
 from suite.errors import SuiteError, unknown
 from suite.precision import PRECISIONS
 
@@ -96,6 +97,9 @@ class RunConfig:
     max_attempts: int = 3  # a job whose worker dies is run again up to this many times in all
     ray_address: str | None = None  # None: $RAY_ADDRESS, else a local Ray instance for the run
     argv: tuple[str, ...] = ()
+    # zoo.user.UserSource of --models-from, loaded: each carries its file's text, so that every worker (a Ray
+    # node without the file) loads the same bytes; their sha256 are part of the run's identity
+    models_from: tuple = ()
 
 
 @dataclass
@@ -146,15 +150,15 @@ def config_hash(identity: dict) -> str:
     return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:8]
 
 
-def _jobs(table, models: tuple[str, ...] | None, known: list[str]) -> list[ModelJob]:
+def _jobs(table, models: tuple[str, ...] | None, known: list[str], user: tuple[str, ...] | list[str] = ()) -> list[ModelJob]:
     by_model = {r.model: r for r in table.rows}
     by_label = {r.row.lower(): r for r in table.rows}
 
     def job(spec) -> ModelJob:
         return ModelJob(spec.row, spec.model, spec.published_head, spec.profiled_model)
 
-    if models is None:
-        chosen = [job(r) for r in table.rows]
+    if models is None:  # every row, and the user's own models below them
+        chosen = [job(r) for r in table.rows] + [ModelJob(None, m) for m in user]
     else:
         chosen = []
         for name in models:
@@ -255,6 +259,8 @@ def _identity(table, dataset_name: str, preset: Preset, recipe, train_subset, te
                 "channels_last": config.channels_last}
     # only when set, so that the runs without them keep their names
     identity.update({flag: True for flag, on in (("fast", config.fast), ("compile", config.compile)) if on})
+    if config.models_from:  # an edited model file starts a new run; the same file resumes
+        identity["user_models"] = [src.identity() for src in config.models_from]
     return identity
 
 
@@ -276,7 +282,7 @@ def prepare(config: RunConfig, backends: Backends) -> Plan:
     preset = PRESETS[config.preset]
     if config.executor not in EXECUTORS:
         raise unknown("executor", config.executor, EXECUTORS)
-    jobs = _jobs(table, config.models, list(backends.model_names()))
+    jobs = _jobs(table, config.models, list(backends.model_names()), usermodels.user_models(config.models_from))
     if not jobs:
         raise SuiteError("no models to run: --models is empty")
     dataset_name = (config.dataset or table.dataset or NO_DATA).lower()
@@ -318,6 +324,9 @@ def prepare(config: RunConfig, backends: Backends) -> Plan:
         if config.dataset:
             raise SuiteError(f"table {table.id} times models on random inputs: it takes no --dataset")
         dataset, train_subset, test_subset = TimingInput.of(table), None, None
+    if config.models_from:  # builds, has parameters, (batch, classes) at the table's input: before any write
+        usermodels.check([j.model for j in jobs], num_classes=dataset.num_classes,
+                         input_size=tuple(getattr(dataset, "image_shape", (3, 32, 32))), sources=config.models_from)
     digest = config_hash(_identity(table, dataset_name, preset, recipe, train_subset, test_subset, config))
     name = config.run_name or run_name(table, dataset_name, preset, recipe_name, digest)
     _check_same_config(out / name, digest)

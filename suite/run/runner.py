@@ -89,6 +89,7 @@ def manifest_for(plan: Plan, previous: dict | None, executor: dict | None = None
         "config_hash": plan.config_hash,
         "provenance": provenance("cpu" if plan.device in ("auto", "cuda") else plan.device),
         "invocations": [*prev.get("invocations", []), invocation],
+        **({"user_models": [src.provenance() for src in cfg.models_from]} if cfg.models_from else {}),
     }
 
 

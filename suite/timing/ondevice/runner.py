@@ -85,6 +85,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def load_user_models(entries: list) -> None:
+    """The user's own model files shipped in ``user/``: loaded by the bundled zoo under private module names,
+    from their bytes, with nothing added to sys.path (torch only, Python 3.9)."""
+    if not entries:
+        return
+    from zoo import user
+
+    for entry in entries:
+        path = os.path.join(HERE, entry["file"])
+        with open(path, "rb") as fh:
+            text = fh.read().decode("utf-8")
+        user.load_text(text, path, function=entry.get("function"))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     t_start = time.time()
@@ -153,8 +167,9 @@ def main(argv: list[str] | None = None) -> int:
 
         doc["bundle"]["zoo"] = os.path.abspath(zoo.__file__)
         zoo_error = None
+        load_user_models(manifest.get("user_models") or [])
     except Exception as exc:  # noqa: BLE001 - every model then fails with the same reason
-        zoo_error = f"cannot import the bundled zoo: {type(exc).__name__}: {exc}"
+        zoo_error = f"cannot import the bundled zoo or the user's models: {type(exc).__name__}: {exc}"
     doc["bundle"]["timing_protocol"] = os.path.abspath(tp.__file__)
     failed = 0
     for name in names:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
+import zoo
 from suite.timing.rpi4.calibration import CALIBRATION_INPUT, METHOD
 from suite.timing.rpi4.features import extract_features
 
@@ -49,6 +50,9 @@ def predict(model: nn.Module, input_size=(3, 32, 32), *, model_name: str | None 
         if not lo * (1 - RANGE_SLACK) <= v <= hi * (1 + RANGE_SLACK):
             notes.append(f"extrapolated: {name} = {v:.4g} is outside the calibration range "
                          f"[{lo:.4g}, {hi:.4g}]; expect a larger error than the LOO figure")
+    if model_name is not None and _is_user_model(model_name):
+        notes.append("extrapolated: a user's own network, not one of the calibration models' architectures; "
+                     "expect a larger error than the LOO figure (measure it: `suite bundle` or rpi4@host)")
     if held_out:
         notes.append(f"{model_name} is a calibration model: predicted by the form and fit selected without its "
                      f"own published times (held out, {cal.loo_error_pct[model_name]:.1f} % error on them); the "
@@ -57,3 +61,10 @@ def predict(model: nn.Module, input_size=(3, 32, 32), *, model_name: str | None 
     vector = {n: scaled[n] for n in form}
     return Prediction(ms, cal.expected_error_pct, METHOD, feats.to_dict() | {"fit_vector": vector}, info,
                       held_out=held_out is not None)
+
+
+def _is_user_model(name: str) -> bool:
+    try:
+        return zoo.model_card(name).origin == "user"
+    except zoo.UnknownModelError:
+        return False
