@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import pickle
+import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -156,3 +161,139 @@ def data_builders():
 def _no_dataset_downloads(monkeypatch):
     """Tests never download a data set: a missing one fails with its one-line message (a test may override)."""
     monkeypatch.setenv("SUITE_DOWNLOAD", "0")
+
+
+# --- one end-to-end session: every runnable table once, into one results folder, one report ------------------
+
+def build_svhn(root: Path, *, n_train: int = 120, n_test: int = 60, seed: int = 5) -> Path:
+    """`train_32x32.mat` / `test_32x32.mat` as torchvision's SVHN reads them: X (32, 32, 3, N), y labels 1..10."""
+    import scipy.io
+
+    rng = np.random.default_rng(seed)
+    root.mkdir(parents=True, exist_ok=True)
+    for name, n in (("train_32x32.mat", n_train), ("test_32x32.mat", n_test)):
+        x = rng.integers(0, 256, (32, 32, 3, n), dtype=np.uint8)
+        y = (np.arange(n) % 10 + 1).astype(np.uint8).reshape(n, 1)  # 10 stands for the digit 0
+        scipy.io.savemat(root / name, {"X": x, "y": y})
+    return root
+
+
+# table -> (data fixture, extra arguments) of the in-process runs; dpnet-7 times on random inputs only
+E2E_TABLES = {
+    "threshnet-2": ("cifar10_root", ()),
+    "threshnet-4": ("svhn_root", ()),
+    "thresholdnet-6": ("cifar10_root", ()),
+    "thresholdnet-7": ("stl10_root", ()),
+    "triplenet": ("cifar10_root", ()),
+    "dpnet-2": ("cifar100_root", ()),
+    "dpnet-3": ("imagefolder_root", ("--workers", "2")),
+    "dpnet-4": ("cifar100_root", ()),
+    "dpnet-5": ("cifar10_root", ()),
+    "dpnet-6": ("imagefolder_root", ("--workers", "2")),
+    "dpnet-7": (None, ()),
+}
+# the README's Table III command, in a real process; then three of its models again with another seed
+MAIN_RUN = ("run", "--table", "3", "--preset", "smoke", "--hardware", "cpu,rpi4", "--threads", "1")
+SECOND_SEED_MODELS = "threshnet79,ghostnet,mobilenetv2_cifar"
+
+
+@dataclass(frozen=True)
+class Output:
+    """What one CLI call gave: exit code, standard output and standard error."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+
+@dataclass(frozen=True)
+class EndToEnd:
+    """The session's end-to-end results, shared by every end-to-end, report, browser and results test.
+
+    ``results`` holds one run folder per table (named for the table: ``threshnet-3`` is the README's Table III
+    smoke run on cpu + rpi4, made in a real ``python -m suite`` process; ``threshnet-3-seed1`` repeats three of
+    its models with seed 1); ``reports`` is one ``suite report`` over all of them. ``outputs`` maps a name
+    (``"main"``, ``"again"`` for the repeated main command, ``"seed1"``, a table id, ``"report"``) to its
+    :class:`Output`. Tests read, never write, these folders.
+    """
+
+    root: Path
+    results: Path
+    reports: Path
+    data: dict[str, Path]
+    outputs: dict[str, Output]
+
+    def run_dir(self, table_id: str) -> Path:
+        """The run folder of a table (or of ``threshnet-3-seed1``)."""
+        return self.results / table_id
+
+    def lines(self, table_id: str) -> list[dict]:
+        """The parsed ``results.jsonl`` lines of a table's run."""
+        text = (self.run_dir(table_id) / "results.jsonl").read_text()
+        return [json.loads(t) for t in text.splitlines() if t.strip()]
+
+    def report_json(self, table_id: str) -> dict:
+        return json.loads((self.reports / f"{table_id}.json").read_text())
+
+    def report_text(self, table_id: str, ext: str = "md") -> str:
+        return (self.reports / f"{table_id}.{ext}").read_text()
+
+
+def suite_process(*args: str, cwd: Path, timeout: float = 3000) -> Output:
+    """``python -m suite ARGS`` in a real process (this checkout first on the path)."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.run([sys.executable, "-m", "suite", *args], capture_output=True, text=True, cwd=cwd, env=env,
+                          timeout=timeout)
+    return Output(proc.returncode, proc.stdout, proc.stderr)
+
+
+def suite_in_process(*args: str) -> Output:
+    """``suite.cli.main(ARGS)`` in this process, its outputs captured; torch's thread count is put back after."""
+    import torch
+
+    from suite.cli import main
+
+    threads, out, err = torch.get_num_threads(), io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(args))
+    finally:
+        torch.set_num_threads(threads)
+    return Output(code, out.getvalue(), err.getvalue())
+
+
+def _ok(name: str, output: Output) -> Output:
+    assert output.code == 0 and "Traceback" not in output.stderr, f"{name}:\n{output.stderr[-4000:]}"
+    return output
+
+
+@pytest.fixture(scope="session")
+def svhn_root(tmp_path_factory) -> Path:
+    """A data directory holding an SVHN stand-in (120 train, 60 test) in torchvision's `.mat` layout."""
+    return build_svhn(tmp_path_factory.mktemp("data-svhn") / "svhn")
+
+
+@pytest.fixture(scope="session")
+def e2e(request, tmp_path_factory, cifar10_root) -> EndToEnd:
+    """Every runnable table once (smoke preset) into one results folder, then one report: see :class:`EndToEnd`."""
+    root = tmp_path_factory.mktemp("e2e")
+    results, reports = root / "results", root / "reports"
+    data = {"cifar10_root": cifar10_root}
+    outputs: dict[str, Output] = {}
+    main_args = (*MAIN_RUN, "--data-dir", str(cifar10_root), "--out", str(results), "--run-name", "threshnet-3")
+    outputs["main"] = _ok("main", suite_process(*main_args, cwd=root))
+    # the same command again finds the run and skips every finished line
+    outputs["again"] = _ok("again", suite_in_process(*main_args))
+    outputs["seed1"] = _ok("seed1", suite_in_process(
+        *MAIN_RUN, "--data-dir", str(cifar10_root), "--out", str(results), "--run-name", "threshnet-3-seed1",
+        "--models", SECOND_SEED_MODELS, "--seeds", "1"))
+    for table, (fixture, extra) in E2E_TABLES.items():
+        where: tuple[str, ...] = ()
+        if fixture:
+            data[fixture] = request.getfixturevalue(fixture)
+            where = ("--data-dir", str(data[fixture]))
+        outputs[table] = _ok(table, suite_in_process(
+            "run", "--table", table, "--preset", "smoke", "--out", str(results), "--run-name", table,
+            "--threads", "1", *where, *extra))
+    outputs["report"] = _ok("report", suite_in_process("report", "--results", str(results), "--out", str(reports)))
+    return EndToEnd(root, results, reports, data, outputs)

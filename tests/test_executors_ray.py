@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -60,7 +59,7 @@ def test_ray_gives_the_same_lines_as_local(cifar10_root, tmp_path):
     from suite.timing.hardware import physical_cores
 
     threads = physical_cores()
-    common = ("--models", PARITY_MODELS, "--preset", "smoke", "--hardware", "cpu", "--data-dir", str(cifar10_root))
+    common = ("--models", PARITY_MODELS, *TINY, "--hardware", "cpu", "--data-dir", str(cifar10_root))
     local = _suite(*common, "--executor", "local", "--out", str(tmp_path / "local"), cwd=tmp_path)
     assert local.returncode == 0, local.stderr[-3000:]
     remote = _suite(*common, "--executor", "ray", "--out", str(tmp_path / "ray"), cwd=tmp_path)
@@ -91,9 +90,34 @@ def _snapshot(out: Path) -> dict[str, str]:
     return found
 
 
+def _ray_workers_of(session: int) -> list[int]:
+    """The processes still alive in a killed driver's session (its Ray workers notice their raylet is gone)."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[3]) == session and fields[0] != "Z":  # session id, state: zombies are gone already
+            alive.append(int(stat.parent.name))
+    return alive
+
+
+def _poll(condition, proc: subprocess.Popen | None, timeout: float = 600) -> bool:
+    """Wait until ``condition()`` holds (True), or the process ends or the time is up (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        if proc is not None and proc.poll() is not None:
+            return condition()
+        time.sleep(0.05)
+    return False
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(2400)
-def test_driver_killed_five_times_then_finishing_gives_one_line_per_key(cifar10_root, tmp_path):
+def test_driver_killed_mid_training_and_after_a_result_then_finishing_gives_one_line_per_key(cifar10_root, tmp_path):
     import torch
 
     from suite.run import RunConfig, Runner, prepare, real_backends
@@ -113,23 +137,17 @@ def test_driver_killed_five_times_then_finishing_gives_one_line_per_key(cifar10_
     reference = {r["key"]: r for r in _lines(tmp_path / "reference")}
 
     out = tmp_path / "ray"
-    rng = random.Random(11)
     kept: dict[str, str] = {}  # result.json that existed before a kill: must end up as the key's line
-    for kill in range(5):
+    # two kills at fixed points: mid-training (a first epoch's checkpoint on disk), then after a finished job
+    for point in (lambda: any(out.glob("*/work/*/seed*/*.pt")), lambda: bool(_snapshot(out))):
         proc = subprocess.Popen([sys.executable, "-m", "suite", "run", *args, "--executor", "ray", "--out",
                                  str(out)], cwd=tmp_path, env=_env(), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
-        if kill < 4:
-            time.sleep(rng.uniform(3.0, 30.0))
-        else:  # the last kill waits for a finished job, so that one is sure to predate a kill
-            deadline = time.monotonic() + 600
-            while not _snapshot(out) and proc.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.2)
+        assert _poll(point, proc), "the driver ended before the kill point"
         kept.update(_snapshot(out))
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)  # the driver and its local Ray instance, all at once
+        os.killpg(proc.pid, signal.SIGKILL)  # the driver and its local Ray instance, all at once
         proc.wait(timeout=60)
-        time.sleep(1.0)  # Ray's workers notice their raylet is gone
+        _poll(lambda session=proc.pid: not _ray_workers_of(session), None, timeout=30)
     assert kept, "no job had finished before the last kill"
     final = _suite(*args, "--executor", "ray", "--out", str(out), cwd=tmp_path)
     assert final.returncode == 0, final.stderr[-3000:]

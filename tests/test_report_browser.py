@@ -1,6 +1,7 @@
 """The Table III report as a reader sees it: rendered by a real headless Chromium (Debian's package).
 
-The report comes from the README's commands on real CIFAR-10 (a smoke run on cpu + rpi4, then `suite report`).
+The report is the session's `e2e` report: the README's commands on real CIFAR-10 (a smoke run on cpu + rpi4,
+then `suite report`).
 Chromium is driven by Playwright's Python package with the system browser (``executable_path``): nothing is
 downloaded and the browser runs with networking features off in a fresh profile. The screenshot is written
 under the test's tmp path (its path printed) and copied to ``$SUITE_TEST_ARTIFACTS`` when that is set.
@@ -10,16 +11,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]
-NAMES = ("threshnet-3.html", "table3.html")  # the report's file name, before and after the table registry
 WIDE, NARROW = 1280, 820  # viewport widths: a laptop, and one where the wide tables must scroll in their boxes
 
 
@@ -30,23 +27,11 @@ def _chromium() -> str:
     return found
 
 
-def _suite(*args: str, cwd: Path) -> None:
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = subprocess.run([sys.executable, "-m", "suite", *args], capture_output=True, text=True, cwd=cwd, env=env,
-                          timeout=3300)
-    assert proc.returncode == 0, f"suite {' '.join(args)}:\n{proc.stderr[-4000:]}"
-
-
 @pytest.fixture(scope="module")
-def report_html(cifar10_root, tmp_path_factory) -> Path:
-    work = tmp_path_factory.mktemp("browser")
-    results, out = work / "R", work / "O"
-    _suite("run", "--table", "3", "--preset", "smoke", "--hardware", "cpu,rpi4", "--data-dir", str(cifar10_root),
-           "--out", str(results), cwd=work)
-    _suite("report", "--results", str(results), "--out", str(out), cwd=work)
-    found = [out / n for n in NAMES if (out / n).is_file()]
-    assert found, f"no {' or '.join(NAMES)} in {sorted(p.name for p in out.iterdir())}"
-    return found[0]
+def report_html(e2e) -> Path:
+    html = e2e.reports / "threshnet-3.html"
+    assert html.is_file(), sorted(p.name for p in e2e.reports.iterdir())
+    return html
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +81,6 @@ def _ink(png: Path) -> tuple[float, int]:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(3600)  # the smoke run behind the report takes minutes on an idle 2-core machine
 def test_report_reads_well_in_chromium(report_html, browser_context, tmp_path, record_property):
     page, problems = _open(browser_context, report_html, WIDE)
     assert page.title() and "Table III" in page.inner_text("h1")

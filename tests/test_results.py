@@ -3,46 +3,37 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from suite import results
+from suite.cli import main
 from suite.compare import differences
 from suite.tables import get_table
+from tests.conftest import SECOND_SEED_MODELS
 
-REPO = Path(__file__).resolve().parents[1]
-THREE = "threshnet79,ghostnet,mobilenetv2_cifar"
+THREE = SECOND_SEED_MODELS
+A, B = "threshnet-3", "threshnet-3-seed1"  # the session's Table III smoke run (seed 0) and three models, seed 1
 
 
-def suite(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = subprocess.run([sys.executable, "-m", "suite", *args], capture_output=True, text=True, cwd=cwd, env=env,
-                          timeout=3000)
-    if check:
-        assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc
+def cli(capsys, *args: str, code: int = 0) -> tuple[str, str]:
+    """`suite ARGS` in process: (stdout, stderr), the exit code checked."""
+    capsys.readouterr()
+    got = main(list(args))
+    out, err = capsys.readouterr()
+    assert got == code, err[-3000:]
+    return out, err
 
 
 @pytest.fixture(scope="module")
-def runs(cifar10_root, tmp_path_factory) -> Path:
-    """Table III smoke run (14 models, seed 0) and a second run of three models with seed 1."""
-    out = tmp_path_factory.mktemp("results")
-    common = ("--table", "3", "--preset", "smoke", "--hardware", "cpu,rpi4", "--data-dir", str(cifar10_root),
-              "--out", str(out), "--threads", "1")
-    suite("run", *common, "--run-name", "a", cwd=out)
-    suite("run", *common, "--run-name", "b", "--models", THREE, "--seeds", "1", cwd=out)
-    return out
+def runs(e2e):
+    return e2e.results
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(3600)
 def test_load_gives_one_flat_row_per_model(runs):
-    df = results.load(runs / "a")
+    df = results.load(runs / A)
     assert len(df) == 14 and sorted(df["row"]) == sorted(r.row for r in get_table("threshnet-3").rows)
     for col in ("status", "error_best_pct", "error_final_pct", "top5_acc_pct", "published_torchstat_params_m",
                 "trained_torchstat_flops_g", "trained_complete_macs_g", "cpu_per_image_ms", "cpu_p90_ms",
@@ -54,47 +45,45 @@ def test_load_gives_one_flat_row_per_model(runs):
     hardnet = df[df["model"] == "hardnet68"].iloc[0]
     assert hardnet["published_torchstat_params_m"] == pytest.approx(17.57, abs=0.005)  # the published head, 224
     everything = results.load(runs)
-    assert len(everything) == 17 and set(everything["run"]) == {"a", "b"}
+    table3 = everything[everything["run"].isin([A, B])]
+    assert len(table3) == 17 and set(everything["run"]) >= {A, B} and len(everything) > 17
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(3600)
-def test_export_csv_reads_back_equal(runs, tmp_path):
+def test_export_csv_reads_back_equal(runs, tmp_path, capsys):
     path = tmp_path / "a.csv"
-    suite("export", "a", "--results", str(runs), "--format", "csv", "--out", str(path), cwd=tmp_path)
+    cli(capsys, "export", A, "--results", str(runs), "--format", "csv", "--out", str(path))
     back = pd.read_csv(path)
-    df = results.load(runs / "a")
+    df = results.load(runs / A)
     assert list(back.columns) == list(df.columns) and len(back) == len(df)
     numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])]
     pd.testing.assert_frame_equal(back[numeric].astype(float), df[numeric].astype(float), check_exact=False, rtol=1e-9)
     assert list(back["model"]) == list(df["model"])
-    records = json.loads(suite("export", str(runs / "a"), "--format", "json", cwd=tmp_path).stdout)
+    records = json.loads(cli(capsys, "export", str(runs / A), "--format", "json")[0])
     assert len(records) == 14 and {r["model"] for r in records} == set(df["model"])
-    md = suite("export", str(runs / "a"), "--format", "markdown", cwd=tmp_path).stdout
+    md = cli(capsys, "export", str(runs / A), "--format", "markdown")[0]
     assert md.count("\n") == 16 and "threshnet79" in md
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(3600)
-def test_compare_two_runs_with_different_seeds(runs, tmp_path):
-    a, b = results.load(runs / "a"), results.load(runs / "b")
+def test_compare_two_runs_with_different_seeds(runs, capsys):
+    a, b = results.load(runs / A), results.load(runs / B)
     diffs = differences(a, b)
     assert {d.model for d in diffs} == set(THREE.split(","))
     errors = [d for d in diffs if d.metric == "best error %"]
     assert len(errors) == 3 and all(d.noise > 0 and "test-set size" in d.why for d in errors)
     params = [d for d in diffs if d.metric == "#params M (224)"]
     assert all(d.delta == 0 and not d.changed for d in params)  # the same models: exact and equal
-    proc = suite("compare", "a", "b", "--results", str(runs), "--json", cwd=tmp_path)
-    data = json.loads(proc.stdout)
+    data = json.loads(cli(capsys, "compare", A, B, "--results", str(runs), "--json")[0])
     assert data["changed"] == sum(d.changed for d in diffs) and len(data["only_in_a"]) == 11
-    strict = suite("compare", "a", "b", "--results", str(runs), "--fail-on-change", cwd=tmp_path, check=False)
-    assert strict.returncode == (1 if data["changed"] else 0), strict.stderr
-    assert "changed beyond the noise" in strict.stdout
+    out, _ = cli(capsys, "compare", A, B, "--results", str(runs), "--fail-on-change",
+                 code=1 if data["changed"] else 0)
+    assert "changed beyond the noise" in out
 
 
-def test_compare_bad_run_is_one_line(tmp_path):
-    proc = suite("compare", "nope", "nada", "--results", str(tmp_path), cwd=tmp_path, check=False)
-    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "no run 'nope'" in proc.stderr
+def test_compare_bad_run_is_one_line(tmp_path, capsys):
+    _, err = cli(capsys, "compare", "nope", "nada", "--results", str(tmp_path), code=2)
+    assert err.count("\n") == 1 and "no run 'nope'" in err
 
 
 def test_flatten_reads_every_convention_and_profile():

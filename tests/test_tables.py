@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import zoo
+from suite.cli import main
 from suite.errors import SuiteError
 from suite.tables import ALIASES, COMPLEXITY, METRICS, PAPERS, TABLES, TIMED, TRAINED, get_table
 from suite.tables.needs import here, needs
@@ -86,26 +85,28 @@ def test_needs_and_what_this_machine_can_do(tmp_path):
     assert here(get_table("thresholdnet-6"), data_dir=tmp_path, cuda=False, pi=None)[0] == "yes"
 
 
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(REPO), COLUMNS="120")
-    return subprocess.run([sys.executable, "-m", "suite", "tables", *args], capture_output=True, text=True,
-                          cwd=cwd, env=env, timeout=300)
+def _cli(capsys, monkeypatch, *args: str) -> tuple[int, str, str]:
+    monkeypatch.setenv("COLUMNS", "120")
+    capsys.readouterr()
+    code = main(["tables", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
-def test_cli_lists_every_table(tmp_path):
-    proc = _cli("--data-dir", str(tmp_path), "--json", cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    data = json.loads(proc.stdout)
+def test_cli_lists_every_table(tmp_path, capsys, monkeypatch):
+    code, out, err = _cli(capsys, monkeypatch, "--data-dir", str(tmp_path), "--json")
+    assert code == 0, err
+    data = json.loads(out)
     assert {d["id"] for d in data} == EXPECTED
     dp7 = next(d for d in data if d["id"] == "dpnet-7")
     assert dp7["kind"] == "timed" and dp7["claims"] == ["D3"] and "Raspberry Pi 3B" in dp7["needs"]
-    text = _cli("--data-dir", str(tmp_path), cwd=tmp_path)
-    assert text.returncode == 0 and all(t in text.stdout for t in EXPECTED)
-    one = _cli("thresholdnet-7", "--data-dir", str(tmp_path), cwd=tmp_path)
-    assert one.returncode == 0 and "ResNet18: resnet18" in one.stdout and "stl10 not found" in one.stdout
+    code, out, _ = _cli(capsys, monkeypatch, "--data-dir", str(tmp_path))
+    assert code == 0 and all(t in out for t in EXPECTED)
+    code, out, _ = _cli(capsys, monkeypatch, "thresholdnet-7", "--data-dir", str(tmp_path))
+    assert code == 0 and "ResNet18: resnet18" in out and "stl10 not found" in out
 
 
-def test_cli_unknown_table_is_one_line(tmp_path):
-    proc = _cli("dpnet-9", cwd=tmp_path)
-    assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert proc.stderr.count("\n") == 1 and "did you mean" in proc.stderr and "dpnet-" in proc.stderr
+def test_cli_unknown_table_is_one_line(capsys, monkeypatch):
+    code, _, err = _cli(capsys, monkeypatch, "dpnet-9")
+    assert code == 2 and "Traceback" not in err
+    assert err.count("\n") == 1 and "did you mean" in err and "dpnet-" in err

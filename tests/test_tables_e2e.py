@@ -1,57 +1,26 @@
-"""Every runnable table end to end: `suite run --table ID --preset smoke` on real CIFAR-10 or a fixture in the
-official layout, then one `suite report`: ID.md/.html/.json with every published row, measured beside published,
-and the index. (threshnet-3 has its own end-to-end test, tests/test_e2e.py.)"""
+"""Every runnable table end to end: the session's `e2e` fixture ran `suite run --table ID --preset smoke` for each
+on real CIFAR-10 or a fixture in the official layout, then one `suite report`: ID.md/.html/.json with every
+published row, measured beside published, and the index. (threshnet-3 has its own checks, tests/test_e2e.py.)"""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from suite.tables import get_table
+from tests.conftest import E2E_TABLES
 
-REPO = Path(__file__).resolve().parents[1]
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(5400)]
-
-# table -> (data fixture, extra arguments): the data set each table trains on; dpnet-7 times on random inputs
-RUNS = {
-    "threshnet-2": ("cifar10_root", ()),
-    "thresholdnet-6": ("cifar10_root", ()),
-    "thresholdnet-7": ("stl10_root", ()),
-    "triplenet": ("cifar10_root", ()),
-    "dpnet-2": ("cifar100_root", ()),
-    "dpnet-3": ("imagefolder_root", ("--workers", "2")),
-    "dpnet-4": ("cifar100_root", ()),
-    "dpnet-5": ("cifar10_root", ()),
-    "dpnet-6": ("imagefolder_root", ("--workers", "2")),
-    "dpnet-7": (None, ()),
-}
-
-
-def suite(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = subprocess.run([sys.executable, "-m", "suite", *args], capture_output=True, text=True, cwd=cwd, env=env,
-                          timeout=5000)
-    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-4000:]
-    return proc
+pytestmark = [pytest.mark.slow]
+RUNS = E2E_TABLES
 
 
 @pytest.fixture(scope="module")
-def reports(request, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("tables")
-    for table, (fixture, extra) in RUNS.items():
-        data = ("--data-dir", str(request.getfixturevalue(fixture))) if fixture else ()
-        suite("run", "--table", table, "--preset", "smoke", "--out", str(out / "results"), "--threads", "1", *data,
-              *extra, cwd=out)
-    suite("report", "--results", str(out / "results"), "--out", str(out / "reports"), cwd=out)
-    return out / "reports"
+def reports(e2e):
+    return e2e.reports
 
 
-def _json(reports: Path, table: str) -> dict:
+def _json(reports, table: str) -> dict:
     return json.loads((reports / f"{table}.json").read_text())
 
 

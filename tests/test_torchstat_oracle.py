@@ -63,6 +63,7 @@ def oracle_runs() -> dict[str, subprocess.CompletedProcess]:
         return dict(zip([c[0] for c in cases], pool.map(lambda c: _run_oracle(*c), cases), strict=True))
 
 
+@pytest.mark.slow
 @pytest.mark.oracle
 @pytest.mark.parametrize(("name", "head", "size"), CASES, ids=[c[0] for c in CASES])
 def test_equals_torchstat(name, head, size, oracle_runs):
