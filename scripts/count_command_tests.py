@@ -2,8 +2,9 @@
 
 A test exercises a command when its body, a fixture it requests (transitively), a module-level helper it calls
 or a module-level constant it names holds a CLI argument list for that command: the command's name as the first
-positional argument of a call, the first element of a list or tuple literal, or the element after ``"suite"``
-(``[python, "-m", "suite", "run", ...]``). Counts are per collected test item (parametrized cases each count).
+string among a call's positional arguments, the first element of a list or tuple literal, or the element after
+``"suite"`` (``[python, "-m", "suite", "run", ...]``). Counts are per collected test item (each parametrized
+case counts).
 
     python scripts/count_command_tests.py [TESTS_DIR]
 """
@@ -24,22 +25,28 @@ def _const(node: ast.AST) -> str | None:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
+def _is_mktemp(call: ast.Call) -> bool:
+    # tmp_path_factory.mktemp("tables") names a folder, not a command
+    return isinstance(call.func, ast.Attribute) and call.func.attr == "mktemp"
+
+
 def _direct(node: ast.AST) -> tuple[set[str], set[str]]:
     """(commands named directly, names referenced) inside ``node``."""
     found, names = set(), set()
     for sub in ast.walk(node):
-        seqs = []
-        if isinstance(sub, ast.Call) and sub.args:
-            seqs.append(sub.args)
+        heads: list[str | None] = []  # the string that would be the command, per argument list
+        seqs: list[list[str | None]] = []
+        if isinstance(sub, ast.Call) and sub.args and not _is_mktemp(sub):
+            values = [_const(e) for e in sub.args]
+            heads.append(next((v for v in values if v is not None), None))  # main(["x"]) or cli(capsys, "x")
+            seqs.append(values)
         if isinstance(sub, (ast.List, ast.Tuple)) and sub.elts:
-            seqs.append(sub.elts)
-        for seq in seqs:
-            values = [_const(e) for e in seq]
-            if values[0] in COMMANDS:
-                found.add(values[0])
-            for a, b in zip(values, values[1:], strict=False):
-                if a == "suite" and b in COMMANDS:
-                    found.add(b)
+            values = [_const(e) for e in sub.elts]
+            heads.append(values[0])
+            seqs.append(values)
+        found.update(h for h in heads if h in COMMANDS)
+        for values in seqs:  # [python, "-m", "suite", "run", ...]
+            found.update(b for a, b in zip(values, values[1:], strict=False) if a == "suite" and b in COMMANDS)
         if isinstance(sub, ast.Name):
             names.add(sub.id)
         if isinstance(sub, ast.arg):
@@ -68,7 +75,7 @@ def read(tests: Path) -> tuple[dict[str, tuple[set, set]], dict[tuple[str, str],
                 for key in keys:
                     entry = _direct(n)
                     local[(path.stem, key)] = entry
-                    if path.stem in ("conftest", "run_fakes") or not key.startswith("test"):
+                    if path.stem in ("conftest", "run_fakes"):
                         shared.setdefault(key, entry)
     return shared, local
 
