@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import replace
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -132,20 +133,32 @@ def _duration(seconds: float) -> str:
 
 
 def _estimate(console: Console, plan, backends, executor) -> None:
-    console.print("estimating the training time (one timed step per model, where the jobs run)...")
-    estimates = estimate_seconds(plan, backends, timer=executor.call)
-    if not estimates:
+    from suite.run import estimate
+
+    console.print(f"estimating the training time (one timed step per model, at most {estimate.BUDGET_S:.0f} s)...")
+    threads = plan.config.threads or torch_threads()
+
+    def one(model: str) -> float | None:
+        found = estimate_seconds(replace(plan, jobs=[j for j in plan.jobs if j.model == model]), backends,
+                                 timer=executor.call)
+        return found.get(model)
+
+    est = estimate.measure(list(dict.fromkeys(j.model for j in plan.jobs)), one, threads=threads)
+    if not est.per_model_s:
         return
-    serial = sum(estimates.values())
-    longest = max(estimates, key=estimates.get)
-    wall = estimate_wall(estimates, executor.slots, len(plan.config.seeds))
-    console.print(f"estimated total: about {_duration(serial)} of training, one job after another (longest: "
-                  f"{longest}, {_duration(estimates[longest])}); finished lines are skipped on resume")
-    console.print(f"on {executor.slots_text()}: about {_duration(wall)} wall time (the total divided by "
-                  f"{executor.slots} slot(s), never less than the longest job)")
+    wall = estimate_wall(est.per_model_s, executor.slots, len(plan.config.seeds))
+    for line in estimate.describe(est, wall_s=wall, slots_text=executor.slots_text(), preset=plan.preset.name,
+                                  fmt=_duration):
+        console.print(line)
     if wall > 24 * 3600:
         console.print("[yellow]more than a day: consider more GPUs (--executor gpus / ray), fewer --models, "
                       "or --preset quick for a first look[/]")
+
+
+def torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
 
 
 def run(args) -> int:
