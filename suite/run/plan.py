@@ -8,11 +8,10 @@ another machine, through another executor) can add to the same run.
 
 from __future__ import annotations
 
-import time
-
 import hashlib
 import json
 import os
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
