@@ -1,7 +1,8 @@
 """The time estimate `suite run` prints: measured quickly, corrected for the load it saw, stated as a range.
 
-One timed training step per model (``plan.estimate_seconds``), at most ``BUDGET_S`` seconds of them: models
-left untimed when the budget ran out are estimated from the timed ones' median and named. Around the timing
+One timed training step per model (``plan.estimate_seconds``), at most ``BUDGET_S`` seconds of them (a model is
+not started when it would likely end past the budget; the first one is always timed): models left untimed are
+estimated from the timed ones' median and named. Around the timing
 the machine's load is read (``suite.timing.ondevice.timing_protocol.sample_load``). When other processes
 used the CPU, our step competed for the cores: the time is divided by the contention ``(ours + others) /
 cores`` (at least 1), and both figures are stated. The range is ``RANGE`` x the estimate: one step of each
@@ -53,10 +54,14 @@ def measure(models: list[str], time_model: Callable[[str], float | None], *, thr
     t0 = time.perf_counter()
     before = sampler()
     measured: dict[str, float] = {}
+    longest = 0.0
     for name in models:
-        if measured and time.perf_counter() - t0 > budget_s:
+        # stop before a model that would likely run past the budget (as long as the longest one so far)
+        if measured and time.perf_counter() - t0 + longest > budget_s:
             break
+        t1 = time.perf_counter()
         value = time_model(name)
+        longest = max(longest, time.perf_counter() - t1)
         if value is not None:
             measured[name] = value
     window = LoadWindow.between(before, sampler())
