@@ -422,7 +422,11 @@ def test_cli_ptflops_table(monkeypatch, capsys):
     assert _cli(monkeypatch, argv) == 0
     out = capsys.readouterr().out
     assert "ptflops totals at 3x32x32" in out and "MACs" in out and "Memory n/a" in out
-    assert "GMac" in out  # ptflops' own per-layer printout
+    assert "GMac" in out  # the convention's note names ptflops' unit
+    assert "MMac" not in out  # ptflops' module tree only on request
+    assert _cli(monkeypatch, [*argv, "--layers"]) == 0
+    out = capsys.readouterr().out
+    assert out.index("ptflops totals") < out.index("MMac")  # ptflops' own per-layer printout, after the totals
 
 
 @pytest.mark.parametrize("argv", [["complexity", "resnt50"], ["complexity", "resnet50", "--input", "3x2"],

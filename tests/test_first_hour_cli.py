@@ -36,3 +36,19 @@ def test_imagenet_folder_holding_train_and_val_is_accepted(tmp_path):
     with pytest.warns(UserWarning, match="found train/ and val/"):
         assert dataset_parent("imagenet", folder) == tmp_path
     assert dataset_parent("imagenet", tmp_path) == tmp_path
+
+
+def test_complexity_prints_the_summary_first_and_layers_on_request(monkeypatch, capsys):
+    import suite.cli as cli
+
+    monkeypatch.setattr(cli, "command_modules", lambda: ["complexity"])
+    monkeypatch.setenv("COLUMNS", "80")
+    argv = ["complexity", "resnet18", "--input", "3x32x32"]
+    assert cli.main(argv) == 0
+    short = capsys.readouterr().out
+    assert "torchstat totals" in short and "--layers prints them" in short and "layer1.0.conv1" not in short
+    assert all(len(line) <= 80 for line in short.splitlines())
+    assert cli.main([*argv, "--layers"]) == 0
+    full = capsys.readouterr().out
+    assert full.index("torchstat totals") < full.index("layer1.0.co")
+    assert all(len(line) <= 80 for line in full.splitlines())

@@ -25,3 +25,20 @@ def test_appending_from_another_host_is_said():
     assert "laptop" in host_change(prev, "server")
     assert host_change(prev | {"invocations": [{"host": "server"}]}, "server") is None
     assert host_change(None, "server") is None
+
+
+def test_index_does_not_show_verdicts_of_an_unrun_table_as_measured():
+    from types import SimpleNamespace
+
+    from suite.claims import ClaimResult
+    from suite.claims.verdicts import REPRODUCED, SUPPORTED, Check
+    from suite.report.index import index_entries
+    from suite.tables import COMPLEXITY, TABLES
+
+    spec = next(s for s in TABLES.values() if s.kind != COMPLEXITY)
+    claim = SimpleNamespace(id="X1", text="fewer parameters")
+    entries = index_entries({}, {spec.id: [ClaimResult(claim, Check(REPRODUCED), Check(SUPPORTED))]})
+    entry = next(e for e in entries if e.id == spec.id)
+    assert entry.status == "not run yet" and entry.report is None
+    assert entry.claims[0]["measured"] == "reproduced, from parameter counts only"
+    assert "parameter counts only; run the table for the rest" in entry.detail

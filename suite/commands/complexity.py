@@ -25,21 +25,36 @@ def register(sub) -> None:
     p.add_argument("--counter", "--convention", dest="convention", choices=CONVENTIONS, default="torchstat",
                    help="torchstat: as the papers measured (default); complete: every call and functional op; "
                         "ptflops: ptflops' own get_model_complexity_info (MACs)")
+    p.add_argument("--layers", action="store_true",
+                   help="also print the per-layer table (ptflops: its module tree) after the totals")
     p.add_argument("--json", action="store_true",
                    help="one JSON object with the counter's totals (torchstat's with the complete count nested)")
     p.set_defaults(func=run)
 
 
-def _table(report: ComplexityReport, title: str) -> Table:
+def _si(value: float) -> str:
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(value) >= scale:
+            return f"{value / scale:.2f}{unit}"
+    return f"{value:g}"
+
+
+def _table(report: ComplexityReport, title: str, wide: bool) -> Table:
+    """The per-layer table: every column on a wide terminal; on 80 columns the essentials, numbers in K/M/G."""
     table = Table(title=title)
-    for col in ("layer", "type", "input", "output", "params", "FLOPs", "MAdd", "Memory MB", "MemR+W MB",
-                "calls"):
-        table.add_column(col, justify="left" if col in ("layer", "type") else "right")
+    cols = (("layer", "type", "input", "output", "params", "FLOPs", "MAdd", "Memory MB", "MemR+W MB", "calls")
+            if wide else ("layer", "type", "output", "params", "FLOPs", "MemR+W MB"))
+    for col in cols:
+        table.add_column(col, justify="left" if col in ("layer", "type") else "right",
+                         overflow="fold", no_wrap=col not in ("layer", "type"))
+    num = (lambda v: f"{v:,}") if wide else _si
     for row in report.layers:
-        table.add_row(row.name, row.type + ("" if row.supported else " *"),
-                      "x".join(map(str, row.input_shape)), "x".join(map(str, row.output_shape)),
-                      f"{row.params:,}", f"{row.flops:,}", f"{row.madd:,}", f"{row.memory_bytes / 2**20:.2f}",
-                      f"{row.memrw_bytes / 2**20:.2f}", str(row.calls))
+        cells = {"layer": row.name, "type": row.type + ("" if row.supported else " *"),
+                 "input": "x".join(map(str, row.input_shape)), "output": "x".join(map(str, row.output_shape)),
+                 "params": num(row.params), "FLOPs": num(row.flops), "MAdd": num(row.madd),
+                 "Memory MB": f"{row.memory_bytes / 2**20:.2f}", "MemR+W MB": f"{row.memrw_bytes / 2**20:.2f}",
+                 "calls": str(row.calls)}
+        table.add_row(*(cells[c] for c in cols))
     return table
 
 
@@ -82,7 +97,7 @@ def run(args) -> int:
     per_layer = ""
     try:
         if args.convention == "ptflops":
-            counted = ptflops_count(model, size, per_layer=not args.json)
+            counted = ptflops_count(model, size, per_layer=args.layers and not args.json)
             reports, per_layer = {"ptflops": counted.report}, counted.per_layer
         else:
             reports = profile_all(model, size, conventions=wanted)
@@ -97,9 +112,13 @@ def run(args) -> int:
         print(json.dumps(data))
         return 0
     console = Console()
-    if per_layer:  # ptflops' own per-layer view: the model's repr with its figures
+    console.print(f"{args.model} (head {head}), {args.convention} convention")
+    console.print(_totals(report))  # the summary first: the per-layer view is long and only on request
+    if not args.layers:
+        console.print(f"[dim]{len(report.layers)} layers: --layers prints them[/dim]")
+    elif per_layer:  # ptflops' own per-layer view: the model's repr with its figures
         console.print(per_layer, markup=False, highlight=False)
     else:
-        console.print(_table(report, f"{args.model} (head {head}), {args.convention} convention"))
-    console.print(_totals(report))
+        console.print(_table(report, f"{args.model} (head {head}), {args.convention} convention",
+                             wide=console.width >= 140))
     return 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import replace
 
 import torch
 from rich.console import Console
@@ -154,17 +155,23 @@ def _duration(seconds: float) -> str:
 
 
 def _estimate(console: Console, plan, backends, executor) -> None:
-    console.print("estimating the training time (one timed step per model, where the jobs run)...")
-    estimates = estimate_seconds(plan, backends, timer=executor.call)
-    if not estimates:
+    from suite.run import estimate
+
+    console.print(f"estimating the training time (one timed step per model, at most {estimate.BUDGET_S:.0f} s)...")
+    threads = plan.config.threads or torch_threads()
+
+    def one(model: str) -> float | None:
+        found = estimate_seconds(replace(plan, jobs=[j for j in plan.jobs if j.model == model]), backends,
+                                 timer=executor.call)
+        return found.get(model)
+
+    est = estimate.measure(list(dict.fromkeys(j.model for j in plan.jobs)), one, threads=threads)
+    if not est.per_model_s:
         return
-    serial = sum(estimates.values())
-    longest = max(estimates, key=estimates.get)
-    wall = estimate_wall(estimates, executor.slots, len(plan.config.seeds))
-    console.print(f"estimated total: about {_duration(serial)} of training, one job after another (longest: "
-                  f"{longest}, {_duration(estimates[longest])}); finished lines are skipped on resume")
-    console.print(f"on {executor.slots_text()}: about {_duration(wall)} wall time (the total divided by "
-                  f"{executor.slots} slot(s), never less than the longest job)")
+    wall = estimate_wall(est.per_model_s, executor.slots, len(plan.config.seeds))
+    for line in estimate.describe(est, wall_s=wall, slots_text=executor.slots_text(), preset=plan.preset.name,
+                                  fmt=_duration):
+        console.print(line)
     if wall > 24 * 3600:
         console.print("[yellow]more than a day: consider more GPUs (--executor gpus / ray), fewer --models, "
                       "or --preset quick for a first look[/]")
@@ -182,11 +189,14 @@ def _decidable(console: Console, plan) -> None:
         console.print(f"  {line}", markup=False)
 
 
+def torch_threads() -> int:
+    return torch.get_num_threads()
+
+
 def run(args) -> int:
     console = Console(stderr=True, width=None if sys.stderr.isatty() else 140)  # logs: no 80-column wrap
     config = config_from_args(args, tuple(sys.argv[1:]))
     if getattr(args, "workers", None) is not None:  # read by suite.data where the dataset is loaded
-
         if args.workers < 0:
             raise SuiteError(f"--workers must be 0 or more, got {args.workers}")
         os.environ[WORKERS_ENV] = str(args.workers)
@@ -230,8 +240,6 @@ def run(args) -> int:
 
 
 def _execute(console: Console, plan, backends, executor, total: int) -> list[Outcome]:
-    import sys
-
     if not sys.stdout.isatty():
         return _execute_plain(plan, backends, executor, total)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -265,8 +273,6 @@ def _execute(console: Console, plan, backends, executor, total: int) -> list[Out
 
 def _execute_plain(plan, backends, executor, total: int) -> list[Outcome]:
     """stdout is not a terminal: plain lines per epoch and per job instead of rich bars (that would not show)."""
-    import sys
-
     from suite.run.plainlog import PlainProgress
 
     print(f"progress: one line per epoch and per job here; the full log is {plan.run_dir / 'logs' / 'run.log'}",

@@ -82,8 +82,8 @@ def footnotes(td: TableData) -> list[str]:
         m = METRICS[c]
         if m.group == TIME and m.hardware not in td.hardware and td.run is not None:
             paper = spec.published_devices.get(m.hardware, "the paper's device")
-            spec = PROFILES.get(m.hardware or "")
-            how = spec.how() if spec else f"add `--hardware {m.hardware}`"
+            profile = PROFILES.get(m.hardware or "")
+            how = profile.how() if profile else f"add `--hardware {m.hardware}`"
             notes.append(f"{label(m.hardware or '')}: not measured - {how} (the paper: {paper}).")
     sources = sorted({src for r in td.rows for src in r.supplemented.values()})
     for src in sources:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -344,10 +345,12 @@ def _check_same_config(run_dir: Path, digest: str) -> None:
 
 # --- the time estimate --------------------------------------------------------------------------------------
 
-def estimate_seconds(plan: Plan, backends: Backends, *, batch: int = 16, timer=None) -> dict[str, float]:
+def estimate_seconds(plan: Plan, backends: Backends, *, batch: int = 16, timer=None,
+                     budget_s: float | None = None) -> dict[str, float]:
     """Rough serial time per model: one timed training step, scaled to epochs x images x seeds (+ tests).
 
     ``timer`` runs ``time_train_step`` where the jobs will run (an executor's worker); default: here.
+    ``budget_s``: once the timed steps took this long, the models left are not timed (absent from the result).
     """
     step = backends.time_train_step
     if step is None or not plan.table.trainable:
@@ -356,7 +359,10 @@ def estimate_seconds(plan: Plan, backends: Backends, *, batch: int = 16, timer=N
     shape = tuple(ds.image_shape)
     device = plan.device  # "auto": the worker decides (backends.time_train_step)
     estimates = {}
+    t0 = time.perf_counter()
     for job in plan.jobs:
+        if budget_s is not None and estimates and time.perf_counter() - t0 > budget_s:
+            break
         epochs = int(plan.recipe.resolve(job.model, plan.dataset_name).epochs or 1)
         args = (job.model, ds.num_classes, shape, batch, device)
         per_image = timer(step, *args) if timer is not None else step(*args)
