@@ -86,11 +86,10 @@ class Doctor:
         self.echo(check)
         return check
 
-    def attempt(self, group: str, name: str, fn: Callable[[], tuple[str, str, dict] | tuple[str, str]]) -> Check:
+    def attempt(self, group: str, name: str, fn: Callable[[], tuple[str, str, dict]]) -> Check:
         t0 = time.perf_counter()
         try:
-            out = fn()
-            status, detail, data = (*out, {}) if len(out) == 2 else out
+            status, detail, data = fn()
         except Exception as exc:  # noqa: BLE001 - a broken check is that check's failure, never a traceback
             status, detail, data = FAIL, " ".join(f"{type(exc).__name__}: {exc}".split())[:400], {}
         check = Check(group, name, status, detail, data, round(time.perf_counter() - t0, 2))
