@@ -175,7 +175,8 @@ class Doctor:
 
         steps, batch = (2, 8) if self.options.quick else (10, 64)
         if not any(d.type == "cuda" for d in devices["train"]):
-            self.add("train", "cuda (every mode)", SKIP, no_cuda_reason())
+            self.add("train", "cuda (every mode)", SKIP, no_cuda_reason() if not torch.cuda.is_available()
+                     else "not requested (--hardware gpu)")
         for device in devices["train"]:
             for model in MODELS:
                 authors = self.attempt("train", f"{device} {model} authors' loop",
