@@ -194,6 +194,7 @@ class Doctor:
 
     def timing(self, devices: dict) -> None:
         import zoo
+        from suite.timing.hardware import parse_remote
         from suite.timing.latency import measure_latency
         from suite.timing.ondevice.timing_protocol import Protocol
 
@@ -219,8 +220,6 @@ class Doctor:
         for profile in devices["profiles"]:
             self.attempt("timing", profile.name, lambda p=profile: one(p))
         for name in self.options.hardware:
-            from suite.timing.hardware import parse_remote
-
             if parse_remote(name) is not None:
                 self.add("timing", name, SKIP, "a remote device times a bundle there (`suite latency --hardware "
                          f"{name}`); the doctor only reaches it and reads its torch")
