@@ -27,12 +27,13 @@ def reports(tmp_path):
             lines.append(rec)
     make_run(tmp_path / "results", "curves", lines)
     out = tmp_path / "reports"
-    write(build(tmp_path / "results"), out)
+    write(build(tmp_path / "results", run_name="curves"), out)
     return out
 
 
 def test_curve_data_per_model_with_seed_band_best_epoch_and_published_error(reports):
-    data = json.loads((reports / "threshnet-3.json").read_text())["learning_curves"]
+    report = json.loads((reports / "threshnet-3.json").read_text())
+    data = report["learning_curves"]
     assert [c["row"] for c in data] == [r.row for r in ROWS]  # every model of the table, in its order
     for k, curve in enumerate(data):
         assert curve["epochs"] == list(range(1, EPOCHS + 1)) and sorted(curve["seeds"]) == ["0", "1"]
@@ -41,13 +42,9 @@ def test_curve_data_per_model_with_seed_band_best_epoch_and_published_error(repo
         assert curve["mean"] == pytest.approx([(lo + hi) / 2 for lo, hi in zip(curve["low"], curve["high"],
                                                                                   strict=True)])
         assert curve["best_epoch"] == 4 and curve["best_error_pct"] == pytest.approx(40.0 + k + 1.0)
-    threshnet28 = data[0]
-    assert threshnet28["published_error_pct"] == pytest.approx(next(
-        r.published for r in build_rows(reports) if r.row == "ThreshNet28")["error_pct"])
-
-
-def build_rows(reports):
-    return build(reports.parent / "results")[0].table.rows
+    for curve, row in zip(data, report["rows"], strict=True):
+        assert curve["published_error_pct"] == pytest.approx(row["published"]["error_pct"])
+        assert curve["published_error_pct"] is not None
 
 
 def test_markdown_links_the_image_and_html_inlines_it(reports):

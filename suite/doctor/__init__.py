@@ -86,11 +86,10 @@ class Doctor:
         self.echo(check)
         return check
 
-    def attempt(self, group: str, name: str, fn: Callable[[], tuple[str, str, dict] | tuple[str, str]]) -> Check:
+    def attempt(self, group: str, name: str, fn: Callable[[], tuple[str, str, dict]]) -> Check:
         t0 = time.perf_counter()
         try:
-            out = fn()
-            status, detail, data = (*out, {}) if len(out) == 2 else out
+            status, detail, data = fn()
         except Exception as exc:  # noqa: BLE001 - a broken check is that check's failure, never a traceback
             status, detail, data = FAIL, " ".join(f"{type(exc).__name__}: {exc}".split())[:400], {}
         check = Check(group, name, status, detail, data, round(time.perf_counter() - t0, 2))
@@ -176,7 +175,8 @@ class Doctor:
 
         steps, batch = (2, 8) if self.options.quick else (10, 64)
         if not any(d.type == "cuda" for d in devices["train"]):
-            self.add("train", "cuda (every mode)", SKIP, no_cuda_reason())
+            self.add("train", "cuda (every mode)", SKIP, no_cuda_reason() if not torch.cuda.is_available()
+                     else "not requested (--hardware gpu)")
         for device in devices["train"]:
             for model in MODELS:
                 authors = self.attempt("train", f"{device} {model} authors' loop",
@@ -194,6 +194,7 @@ class Doctor:
 
     def timing(self, devices: dict) -> None:
         import zoo
+        from suite.timing.hardware import parse_remote
         from suite.timing.latency import measure_latency
         from suite.timing.ondevice.timing_protocol import Protocol
 
@@ -219,8 +220,6 @@ class Doctor:
         for profile in devices["profiles"]:
             self.attempt("timing", profile.name, lambda p=profile: one(p))
         for name in self.options.hardware:
-            from suite.timing.hardware import parse_remote
-
             if parse_remote(name) is not None:
                 self.add("timing", name, SKIP, "a remote device times a bundle there (`suite latency --hardware "
                          f"{name}`); the doctor only reaches it and reads its torch")

@@ -44,9 +44,9 @@ def curve_data(td) -> list[dict]:
         for line in lines:
             if line.get("model") != row.model:
                 continue
-            points = {int(h["epoch"]): _finite(h.get("test_error_pct")) for h in line["train"].get("history") or []
-                      if isinstance(h, dict) and h.get("epoch") is not None}
-            points = {e: v for e, v in points.items() if v is not None}
+            raw = {int(h["epoch"]): _finite(h.get("test_error_pct")) for h in line["train"].get("history") or []
+                   if isinstance(h, dict) and h.get("epoch") is not None}
+            points = {e: v for e, v in raw.items() if v is not None}
             if points:
                 seeds[int(line.get("seed", 0))] = points
         if not seeds:

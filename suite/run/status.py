@@ -242,8 +242,8 @@ def find_run_dirs(runs: list[str], results: str | os.PathLike) -> list[Path]:
         return out
     if not results.is_dir():
         raise SuiteError(f"no results folder {results}; pass --results DIR or a run directory")
-    found = sorted({p.parent for p in results.rglob(MANIFEST) if (p.parent / RESULTS).exists()
+    every = sorted({p.parent for p in results.rglob(MANIFEST) if (p.parent / RESULTS).exists()
                     or (p.parent / "work").is_dir()})
-    if not found:
+    if not every:
         raise SuiteError(f"no run directories under {results}")
-    return found
+    return every

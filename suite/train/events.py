@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 # (tag, history key): what the curves show; images/s is derived from the epoch's images and seconds
 SCALARS = (
@@ -59,7 +59,7 @@ class TensorBoardEvents:
 
     def __init__(self, log_dir: str | os.PathLike):
         self.log_dir = Path(log_dir)
-        self._writer = None
+        self._writer: Any = None  # a SummaryWriter once opened
 
     def _open(self, purge_step: int):
         # Imported here: the tensorboard package is only needed once a job actually trains.
