@@ -6,7 +6,6 @@ The folder needs only Python >= 3.9 and torch >= 1.11 there (see suite.device.bu
 
 from __future__ import annotations
 
-from suite.device.bundle import build_bundle, resolve_models
 from suite.errors import SuiteError, parse_size, unknown
 from suite.run.presets import PRESETS
 from suite.timing.ondevice.timing_protocol import Protocol
@@ -38,6 +37,9 @@ def preset_protocol(name: str):
 
 
 def run(args) -> int:
+    # loaded when this command runs: building the CLI (every command's parser) stays light
+    from suite.device.bundle import build_bundle, resolve_models
+
     models = [m for m in args.models.split(",")] if args.models is not None else None
     entries, facts = resolve_models(table=args.table, models=models, num_classes=args.num_classes)
     size = parse_size(args.input) if args.input else facts["input_size"]

@@ -8,7 +8,6 @@ from rich.console import Console
 from rich.table import Table
 
 import zoo
-from suite.device.remote import measure_remote
 from suite.errors import SuiteError, parse_size
 from suite.timing.hardware import REMOTE_FORMS, parse_profiles
 from suite.timing.latency import measure_latency
@@ -40,6 +39,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+
     if args.batch < 1 or args.per_image_batch < 0:
         raise SuiteError("--batch must be >= 1 and --per-image-batch >= 0")
     size = parse_size(args.input)
@@ -60,6 +60,8 @@ def run(args) -> int:
 
 def _remote(args, profile, size, head: int) -> dict:
     """Time the model on a remote device over SSH; its failure there is this command's one-line error."""
+    # loaded when this command runs: building the CLI (every command's parser) stays light
+    from suite.device.remote import measure_remote
 
     out = measure_remote(profile, [(args.model, head)], input_size=size, threads=args.threads,
                          per_image_batch=args.per_image_batch or None, batch=args.batch,

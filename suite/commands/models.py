@@ -11,7 +11,6 @@ from rich.console import Console
 from rich.table import Table
 
 import zoo
-from suite.tables import published_rows
 
 COLUMNS = ("name", "family", "head", "origin", "paper")
 
@@ -58,6 +57,8 @@ def run(args) -> int:
     console = Console()
     if args.card:
         card = zoo.model_card(args.card)
+        from suite.tables import published_rows  # the table registry, loaded for a card only
+
         data = asdict(card) | {"published_numbers": published_rows(card.name)}
         console.print_json(json.dumps(data, default=str)) if not args.json else print(json.dumps(data, default=str))
         return 0

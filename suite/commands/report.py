@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from suite.report import build, write
-
 
 def register(sub) -> None:
     p = sub.add_parser("report", help="tables, claim verdicts, plots and an index from the results of `suite run`",
@@ -18,6 +16,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    # loaded when this command runs: building the CLI (every command's parser) stays light
+    from suite.report import build, write
+
     reports = build(args.results, run_name=args.run_name)
     written = write(reports, args.out)
     console = Console(stderr=True)

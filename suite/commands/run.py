@@ -12,12 +12,10 @@ import argparse
 import os
 import sys
 
-import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from suite.data.common import WORKERS_ENV
 from suite.errors import SuiteError, unknown
 from suite.run import (
     EXECUTORS,
@@ -33,7 +31,6 @@ from suite.run import (
     real_backends,
 )
 from suite.run.executors import make_executor
-from suite.timing.hardware import physical_cores
 
 RECIPE_FLAGS = {"lr": float, "batch_size": int, "weight_decay": float}  # shortcuts for common overrides
 
@@ -118,6 +115,7 @@ def _names(text: str | None) -> tuple[str, ...] | None:
 def config_from_args(args, argv: tuple[str, ...] = ()) -> RunConfig:
     executor = str(getattr(args, "executor", "local") or "local").strip().lower()
     if executor not in EXECUTORS:
+
         raise unknown("executor", executor, EXECUTORS)
     return RunConfig(
         table=str(args.table).strip(), models=_names(args.models), dataset=args.dataset, recipe=args.recipe,
@@ -153,9 +151,13 @@ def _estimate(console: Console, plan, backends, executor) -> None:
 
 
 def run(args) -> int:
+    # loaded when this command runs: building the CLI (every command's parser) stays light
+    import torch
+
     console = Console(stderr=True, width=None if sys.stderr.isatty() else 140)  # logs: no 80-column wrap
     config = config_from_args(args, tuple(sys.argv[1:]))
     if getattr(args, "workers", None) is not None:  # read by suite.data where the dataset is loaded
+        from suite.data.common import WORKERS_ENV
 
         if args.workers < 0:
             raise SuiteError(f"--workers must be 0 or more, got {args.workers}")
@@ -163,6 +165,8 @@ def run(args) -> int:
     backends = real_backends()
     plan = prepare(config, backends)  # everything validated and the dataset loaded before any write
     if config.executor == "local":
+        from suite.timing.hardware import physical_cores
+
         # Stated, never torch's implicit default: one per physical core unless --threads, the ray executor's
         # rule too, so that both train to the same weights (the count changes CPU results).
         torch.set_num_threads(config.threads or physical_cores())
