@@ -7,7 +7,6 @@ The folder needs only Python >= 3.9 and torch >= 1.11 there (see suite.device.bu
 from __future__ import annotations
 
 from suite import usermodels
-from suite.device.bundle import build_bundle, resolve_models
 from suite.errors import SuiteError, parse_size, unknown
 from suite.run.presets import PRESETS
 from suite.timing.ondevice.timing_protocol import Protocol
@@ -40,6 +39,9 @@ def preset_protocol(name: str):
 
 
 def run(args) -> int:
+    # loaded when this command runs: building the CLI (every command's parser) stays light
+    from suite.device.bundle import build_bundle, resolve_models
+
     sources = usermodels.load(args.models_from)
     models = [m for m in args.models.split(",")] if args.models is not None else None
     entries, facts = resolve_models(table=args.table, models=models, num_classes=args.num_classes)

@@ -8,7 +8,6 @@ from rich.console import Console
 from rich.table import Table
 
 from suite.errors import unknown
-from suite.timing import rpi4
 
 CALIBRATIONS = ("rpi4",)
 
@@ -21,6 +20,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    # loaded when this command runs: building the CLI (every command's parser) stays light
+    from suite.timing import rpi4
+
     if args.device not in CALIBRATIONS:
         raise unknown("calibration", args.device, CALIBRATIONS)
     cal = rpi4.calibration().to_dict()

@@ -12,8 +12,6 @@ import json
 from rich.console import Console
 from rich.table import Table
 
-from suite import results
-from suite.compare import differences, only_in
 from suite.errors import SuiteError
 
 
@@ -30,6 +28,10 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    # loaded when this command runs: building the CLI (every command's parser) stays light
+    from suite import results
+    from suite.compare import differences, only_in
+
     a = results.load(results.resolve_run(args.run_a, args.results))
     b = results.load(results.resolve_run(args.run_b, args.results))
     diffs = differences(a, b)

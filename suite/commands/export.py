@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 
-from suite import results
 from suite.errors import SuiteError, unknown
 
 FORMATS = ("csv", "json", "markdown")
@@ -49,6 +48,9 @@ def _markdown(df) -> str:
 
 
 def run(args) -> int:
+    # loaded when this command runs: building the CLI (every command's parser) stays light
+    from suite import results
+
     fmt = args.format.strip().lower()
     if fmt not in FORMATS:
         raise unknown("format", fmt, FORMATS)

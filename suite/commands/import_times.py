@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from suite.run.importer import import_times
-
 
 def register(sub) -> None:
     p = sub.add_parser("import-times", help="add the times a bundle measured on a device to a run")
@@ -16,6 +14,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    # loaded when this command runs: building the CLI (every command's parser) stays light
+    from suite.run.importer import import_times
+
     s = import_times(args.file, args.results, dry_run=args.dry_run)
     verb = "would add" if args.dry_run else "added"
     replaced = f"; replaced the predicted {s.profile} time of {', '.join(s.replaced_predictions)}" \

@@ -9,7 +9,6 @@ from rich.table import Table
 
 import zoo
 from suite import usermodels
-from suite.device.remote import measure_remote
 from suite.errors import SuiteError, parse_size
 from suite.timing.hardware import REMOTE_FORMS, parse_profiles
 from suite.timing.latency import measure_latency
@@ -65,6 +64,8 @@ def run(args) -> int:
 
 def _remote(args, profile, size, head: int) -> dict:
     """Time the model on a remote device over SSH; its failure there is this command's one-line error."""
+    # loaded when this command runs: building the CLI (every command's parser) stays light
+    from suite.device.remote import measure_remote
 
     out = measure_remote(profile, [(args.model, head)], input_size=size, threads=args.threads,
                          per_image_batch=args.per_image_batch or None, batch=args.batch,

@@ -13,7 +13,6 @@ from rich.table import Table
 import zoo
 from suite import usermodels
 from suite.errors import unknown
-from suite.tables import published_rows
 from zoo.user import ENTRY_POINT_ERRORS, load_entry_points, loaded_source
 
 COLUMNS = ("name", "family", "head", "origin", "paper")
@@ -73,6 +72,8 @@ def run(args) -> int:
         console.print(f"[yellow]warning: entry point {name} did not load: {why}[/]")
     if args.card:
         card = zoo.model_card(args.card)
+        from suite.tables import published_rows  # the table registry, loaded for a card only
+
         data = asdict(card) | {"published_numbers": published_rows(card.name)}
         console.print_json(json.dumps(data, default=str)) if not args.json else print(json.dumps(data, default=str))
         return 0

@@ -7,7 +7,6 @@ from pathlib import Path
 from rich.console import Console
 
 from suite.errors import SuiteError, closest
-from suite.report import build, write
 from suite.run.store import find_runs
 
 REPORT_MARKERS = ("index.md", "index.html")  # what `suite report` writes in every --out
@@ -53,6 +52,10 @@ def check_replaces_only_with_results(results: str, out: str) -> None:
 def run(args) -> int:
     check_results_folder(args.results)
     check_replaces_only_with_results(args.results, args.out)
+
+    # loaded when this command runs: building the CLI (every command's parser) stays light
+    from suite.report import build, write
+
     reports = build(args.results, run_name=args.run_name)
     written = write(reports, args.out)
     console = Console(stderr=True)

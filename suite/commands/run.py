@@ -13,14 +13,11 @@ import os
 import sys
 from dataclasses import replace
 
-import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from suite import usermodels
-from suite.claims.decidable import Device, decidable
-from suite.data.common import WORKERS_ENV
 from suite.errors import SuiteError, unknown
 from suite.run import (
     EXECUTORS,
@@ -36,7 +33,6 @@ from suite.run import (
     real_backends,
 )
 from suite.run.executors import make_executor
-from suite.timing.hardware import physical_cores
 
 RECIPE_FLAGS = {"lr": float, "batch_size": int, "weight_decay": float}  # shortcuts for common overrides
 
@@ -122,6 +118,7 @@ def _names(text: str | None) -> tuple[str, ...] | None:
 def config_from_args(args, argv: tuple[str, ...] = ()) -> RunConfig:
     executor = str(getattr(args, "executor", "local") or "local").strip().lower()
     if executor not in EXECUTORS:
+
         raise unknown("executor", executor, EXECUTORS)
     return RunConfig(
         table=str(args.table).strip(), models=_names(args.models), dataset=args.dataset, recipe=args.recipe,
@@ -179,6 +176,8 @@ def _estimate(console: Console, plan, backends, executor) -> None:
 
 def _decidable(console: Console, plan) -> None:
     """Which of the table's claims this run's seeds, hardware and budget can decide (literature seed spread)."""
+    from suite.claims.decidable import Device, decidable
+
     if not plan.table.claims:
         return
     cfg = plan.config
@@ -190,19 +189,28 @@ def _decidable(console: Console, plan) -> None:
 
 
 def torch_threads() -> int:
+    import torch
+
     return torch.get_num_threads()
 
 
 def run(args) -> int:
+    # loaded when this command runs: building the CLI (every command's parser) stays light
+    import torch
+
     console = Console(stderr=True, width=None if sys.stderr.isatty() else 140)  # logs: no 80-column wrap
     config = config_from_args(args, tuple(sys.argv[1:]))
     if getattr(args, "workers", None) is not None:  # read by suite.data where the dataset is loaded
+        from suite.data.common import WORKERS_ENV
+
         if args.workers < 0:
             raise SuiteError(f"--workers must be 0 or more, got {args.workers}")
         os.environ[WORKERS_ENV] = str(args.workers)
     backends = real_backends()
     plan = prepare(config, backends)  # everything validated and the dataset loaded before any write
     if config.executor == "local":
+        from suite.timing.hardware import physical_cores
+
         # Stated, never torch's implicit default: one per physical core unless --threads, the ray executor's
         # rule too, so that both train to the same weights (the count changes CPU results).
         torch.set_num_threads(config.threads or physical_cores())

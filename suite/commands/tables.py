@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import json
 
-import torch
 from rich.console import Console
 from rich.table import Table
-
-from suite.data import resolve_data_dir
-from suite.tables import METRICS, PAPERS, TABLES, get_table
-from suite.tables.needs import here, needs
-from suite.timing.hardware import raspberry_pi4_model
 
 
 def register(sub) -> None:
@@ -24,6 +18,10 @@ def register(sub) -> None:
 
 
 def _describe(spec, data_dir, cuda: bool, pi: str | None) -> dict:
+    # loaded when this command runs: building the CLI (every command's parser) stays light
+    from suite.tables import METRICS, PAPERS
+    from suite.tables.needs import here, needs
+
     verdict, reasons = here(spec, data_dir=data_dir, cuda=cuda, pi=pi)
     return {"id": spec.id, "aliases": list(spec.aliases), "paper": PAPERS[spec.paper].short, "title": spec.title,
             "kind": spec.kind, "dataset": spec.dataset, "recipe": spec.recipe,
@@ -36,6 +34,13 @@ def _describe(spec, data_dir, cuda: bool, pi: str | None) -> dict:
 
 
 def run(args) -> int:
+    # loaded when this command runs: building the CLI (every command's parser) stays light
+    import torch
+
+    from suite.data import resolve_data_dir
+    from suite.tables import TABLES, get_table
+    from suite.timing.hardware import raspberry_pi4_model
+
     specs = [get_table(args.table)] if args.table else list(TABLES.values())
     data_dir, cuda = resolve_data_dir(args.data_dir), torch.cuda.is_available()
     pi = "rpi4" if raspberry_pi4_model() else None

@@ -151,7 +151,8 @@ def config_hash(identity: dict) -> str:
     return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:8]
 
 
-def _jobs(table, models: tuple[str, ...] | None, known: list[str], user: tuple[str, ...] | list[str] = ()) -> list[ModelJob]:
+def _jobs(table, models: tuple[str, ...] | None, known: list[str],
+          user: tuple[str, ...] | list[str] = ()) -> list[ModelJob]:
     by_model = {r.model: r for r in table.rows}
     by_label = {r.row.lower(): r for r in table.rows}
 
