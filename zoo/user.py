@@ -113,10 +113,10 @@ def load(specs, *, base: Path | None = None) -> list[UserSource]:
     for spec in specs:
         target, _ = split_spec(spec)
         if is_file_spec(target):
-            path = Path(target).expanduser()
-            keep.append(str((base / path if base is not None and not path.is_absolute() else path).resolve()))
-    for path in [p for p in _ACTIVE_FILES if p not in keep]:
-        _drop_module(_ACTIVE_FILES.pop(path))
+            given = Path(target).expanduser()
+            keep.append(str((base / given if base is not None and not given.is_absolute() else given).resolve()))
+    for stale in [p for p in _ACTIVE_FILES if p not in keep]:
+        _drop_module(_ACTIVE_FILES.pop(stale))
     sources = []
     for spec in specs:
         target, function = split_spec(spec)
@@ -177,7 +177,9 @@ def load_text(text: str, path: str, *, function: str | None = None, spec: str = 
             code = compile(text, path, "exec")
         except SyntaxError as exc:
             raise UserModelError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
-        module = importlib.util.module_from_spec(importlib.util.spec_from_loader(name, loader=None, origin=path))
+        module_spec = importlib.util.spec_from_loader(name, loader=None, origin=path)
+        assert module_spec is not None  # a loader-less spec is always made
+        module = importlib.util.module_from_spec(module_spec)
         module.__file__ = path
         sys.modules[name] = module  # under the private name only: dataclasses and pickling look it up there
         try:
@@ -281,7 +283,7 @@ def imports_of(text: str) -> list[str]:
     """Top-level module names a file imports (absolute imports only), sorted."""
     import ast
 
-    names = set()
+    names: set[str] = set()
     for node in ast.walk(ast.parse(text)):
         if isinstance(node, ast.Import):
             names.update(a.name.split(".")[0] for a in node.names)

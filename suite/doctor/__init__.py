@@ -86,10 +86,10 @@ class Doctor:
         self.echo(check)
         return check
 
-    def attempt(self, group: str, name: str, fn: Callable[[], tuple[str, str, dict]]) -> Check:
+    def attempt(self, group: str, name: str, fn: Callable[..., tuple[str, str, dict]], *args: Any) -> Check:
         t0 = time.perf_counter()
         try:
-            status, detail, data = fn()
+            status, detail, data = fn(*args)
         except Exception as exc:  # noqa: BLE001 - a broken check is that check's failure, never a traceback
             status, detail, data = FAIL, " ".join(f"{type(exc).__name__}: {exc}".split())[:400], {}
         check = Check(group, name, status, detail, data, round(time.perf_counter() - t0, 2))
@@ -141,9 +141,9 @@ class Doctor:
         for name in names:
             remote = parse_remote(name)
             if remote is not None:
-                self.attempt("device", name, lambda n=name: self._remote(n))
+                self.attempt("device", name, self._remote, name)
                 continue
-            check = self.attempt("device", name.lower(), lambda n=name: self._local(n, get_profile(n.lower())))
+            check = self.attempt("device", name.lower(), self._local_named, name)
             if check.status == PASS:
                 profile = get_profile(name.lower())
                 found["profiles"].append(profile)
@@ -156,6 +156,11 @@ class Doctor:
         how = "measured natively" if profile.native else "predicted (suite.timing.rpi4), not measured"
         return PASS, f"{profile.device_name} ({profile.device}, {profile.threads} threads; {how})", {
             "device": profile.device, "device_name": profile.device_name, "native": profile.native}
+
+    def _local_named(self, name: str) -> tuple[str, str, dict]:
+        from suite.timing.hardware import get_profile
+
+        return self._local(name, get_profile(name.lower()))
 
     def _remote(self, name: str) -> tuple[str, str, dict]:
         from suite.device.remote import identify_remote
@@ -177,11 +182,16 @@ class Doctor:
         if not any(d.type == "cuda" for d in devices["train"]):
             self.add("train", "cuda (every mode)", SKIP, no_cuda_reason() if not torch.cuda.is_available()
                      else "not requested (--hardware gpu)")
+
+        def authors_loop(model: str, device: torch.device) -> tuple[str, str, dict]:
+            return _throughput(tr.authors_steps(model, device, batch=batch, steps=steps))
+
+        def suite_loop(model: str, device: torch.device, mode: str, base: float | None) -> tuple[str, str, dict]:
+            return _throughput(tr.suite_steps(model, device, mode, batch=batch, steps=steps), base)
+
         for device in devices["train"]:
             for model in MODELS:
-                authors = self.attempt("train", f"{device} {model} authors' loop",
-                                       lambda d=device, m=model: _throughput(tr.authors_steps(m, d, batch=batch,
-                                                                                              steps=steps)))
+                authors = self.attempt("train", f"{device} {model} authors' loop", authors_loop, model, device)
                 base = authors.data.get("images_per_s") if authors.status == PASS else None
                 for mode in tr.MODES:
                     why = tr.mode_unavailable(mode, device, quick=self.options.quick)
@@ -189,8 +199,7 @@ class Doctor:
                     if why is not None:
                         self.add("train", label, SKIP, why)
                         continue
-                    self.attempt("train", label, lambda d=device, m=model, mo=mode, b=base: _throughput(
-                        tr.suite_steps(m, d, mo, batch=batch, steps=steps), b))
+                    self.attempt("train", label, suite_loop, model, device, mode, base)
 
     def timing(self, devices: dict) -> None:
         import zoo
@@ -218,7 +227,7 @@ class Doctor:
                 "median_ms": ms, "per_image_ms": per_image, "predicted": not profile.native}
 
         for profile in devices["profiles"]:
-            self.attempt("timing", profile.name, lambda p=profile: one(p))
+            self.attempt("timing", profile.name, one, profile)
         for name in self.options.hardware:
             if parse_remote(name) is not None:
                 self.add("timing", name, SKIP, "a remote device times a bundle there (`suite latency --hardware "
@@ -286,7 +295,7 @@ class Doctor:
             try:
                 resources = ray.cluster_resources()
                 nodes = [n for n in ray.nodes() if n.get("Alive")]
-                square = ray.get(ray.remote(lambda v: v * v).remote(7), timeout=120)
+                square = ray.get(ray.remote(_square).remote(7), timeout=120)
             finally:
                 ray.shutdown()
             ok = square == 49
@@ -322,3 +331,8 @@ def _nvidia_driver() -> str | None:
 
 def run_checks(options: Options, *, echo: Callable[[Check], None] | None = None) -> list[Check]:
     return Doctor(options, echo=echo).run()
+
+
+def _square(value: int) -> int:
+    """The task the doctor sends to a Ray worker: its answer proves the round trip."""
+    return value * value

@@ -359,7 +359,7 @@ def estimate_seconds(plan: Plan, backends: Backends, *, batch: int = 16, timer=N
     ds = plan.dataset
     shape = tuple(ds.image_shape)
     device = plan.device  # "auto": the worker decides (backends.time_train_step)
-    estimates = {}
+    estimates: dict[str, float] = {}
     t0 = time.perf_counter()
     for job in plan.jobs:
         if budget_s is not None and estimates and time.perf_counter() - t0 > budget_s:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
+from typing import Any
 
 from .records import now
 from .store import read_json, write_json_atomic
@@ -28,9 +29,10 @@ class ProgressFile:
                  epochs: int | None):
         self.path = Path(job_dir) / PROGRESS_JSON
         previous = read_json(self.path) or {}
-        self.state = {"attempt": attempt, "model": model, "seed": seed, "epochs": epochs, "started": now(),
-                      "updated": now(), "host": socket.gethostname(), "pid": os.getpid(),
-                      "history": [e for e in previous.get("history", []) if isinstance(e, dict)]}
+        self.state: dict[str, Any] = {
+            "attempt": attempt, "model": model, "seed": seed, "epochs": epochs, "started": now(), "updated": now(),
+            "host": socket.gethostname(), "pid": os.getpid(),
+            "history": [e for e in previous.get("history", []) if isinstance(e, dict)]}
 
     def start(self) -> None:
         self._write()

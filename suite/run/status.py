@@ -79,6 +79,8 @@ class RunStatus:
 
 
 def _seconds_since(stamp: str | None, now: datetime) -> float | None:
+    if stamp is None:
+        return None
     try:
         return max(0.0, (now - datetime.fromisoformat(stamp)).total_seconds())
     except (TypeError, ValueError):
@@ -180,8 +182,8 @@ def _fill_estimates(run: RunStatus, planned: int | None,
         elif measured:
             job.remaining_s = left * sum(measured) / len(measured)
             job.estimate = "the run's mean epoch (other models)"
-        elif job.state == "training" and progress_started.get((job.model, job.seed)) is not None:
-            job.remaining_s = epochs * progress_started[(job.model, job.seed)]
+        elif job.state == "training" and (running := progress_started.get((job.model, job.seed))) is not None:
+            job.remaining_s = epochs * running
             job.estimate = "lower bound: the first epoch has run this long"
 
 
@@ -207,16 +209,16 @@ def run_status(run_dir: str | os.PathLike, *, now: datetime | None = None) -> Ru
         started[(model, seed)] = _seconds_since(progress.get("started"), now)
     planned = manifest.get("epochs") or (manifest.get("recipe") or {}).get("epochs")
     _fill_estimates(run, planned, started)
-    training = [j for j in run.jobs if j.state == "training" and j.images_per_s]
-    run.images_per_s = sum(j.images_per_s for j in training) if training else None
+    training = [j.images_per_s for j in run.jobs if j.state == "training" and j.images_per_s]
+    run.images_per_s = sum(training) if training else None
     pending = [j for j in run.jobs if j.state not in ("done", "failed")]
     if not pending:
         run.eta_s, run.eta_basis = 0.0, "finished"
     elif any(j.remaining_s is None for j in pending):
         run.eta_basis = "no epoch measured yet"
     else:
-        total = sum(j.remaining_s for j in pending)
-        run.eta_s = max(total / max(slots, 1), max(j.remaining_s for j in pending))
+        remaining = [j.remaining_s for j in pending if j.remaining_s is not None]
+        run.eta_s = max(sum(remaining) / max(slots, 1), max(remaining))
         estimated = any(j.estimate for j in pending)
         run.eta_basis = ("measured epochs, with estimates for jobs not yet started" if estimated
                          else "measured epochs") + (f", {slots} slots" if slots > 1 else "")
