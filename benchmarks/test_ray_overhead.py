@@ -9,7 +9,7 @@ wall-time ratio serial / parallel for CPU-bound smoke jobs on 2 Ray CPU slots (o
 
 Full mode: 4 models of Table III, the smoke preset (100 training / 50 test images, 1 epoch), hardware cpu; then
 the same 4 models on 1,000 training images x 2 epochs, where the per-job overhead weighs less. Quick mode: 2 small
-models on 20 training images; it checks the printed lines, not the speed.
+models on 20 training images and one overhead probe; it checks the printed lines, not the speed.
 """
 
 from __future__ import annotations
@@ -86,7 +86,8 @@ def test_ray_startup_overhead_and_two_slot_speedup(benchmark, quick, cifar10_dir
     try:
         assert ex.slots == 2
         per_job, inside = [], []
-        for _ in range(len(models)):  # one at a time: a fresh worker each (max_calls=1), as every job gets
+        probes = 1 if quick else len(models)
+        for _ in range(probes):  # one at a time: a fresh worker each (max_calls=1), as every job gets
             t1 = time.perf_counter()
             inside.append(ex.call(_job_start, str(cifar10_dir), smoke.get("train_subset", 100),
                                   smoke.get("test_subset", 50)))
@@ -99,7 +100,7 @@ def test_ray_startup_overhead_and_two_slot_speedup(benchmark, quick, cifar10_dir
     serial, wall = benchmark.pedantic(_serial_and_parallel, args=(tmp_path, "smoke", cifar10_dir, models, smoke,
                                                                   backends), rounds=1, iterations=1)
     report_line(f"RAY start-up: {startup:.1f} s (local instance, 2 CPUs); per-job overhead: {overhead:.1f} s "
-                f"(median of {len(models)}: a fresh worker process, its imports and reading the dataset; "
+                f"(median of {probes}: a fresh worker process, its imports and reading the dataset; "
                 f"{reading:.1f} s of it inside the worker)")
     benchmark.extra_info.update(ray_startup_s=startup, ray_per_job_overhead_s=overhead, serial_s=serial,
                                 parallel_s=wall, models=list(models), threads_per_job=1)

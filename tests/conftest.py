@@ -157,6 +157,16 @@ def data_builders():
                            stl10_arrays=stl10_arrays, imagefolder=build_imagefolder)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_profile_cache(tmp_path_factory):
+    """The report's profile cache lives in the session's temporary folder, never in the user's ~/.cache: the
+    first report of the session fills it (as on a fresh machine), later ones and subprocesses reuse it."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("SUITE_CACHE_DIR", str(tmp_path_factory.mktemp("profile-cache")))
+    yield
+    patch.undo()
+
+
 @pytest.fixture(autouse=True)
 def _no_dataset_downloads(monkeypatch):
     """Tests never download a data set: a missing one fails with its one-line message (a test may override)."""
@@ -178,22 +188,28 @@ def build_svhn(root: Path, *, n_train: int = 120, n_test: int = 60, seed: int = 
     return root
 
 
-# table -> (data fixture, extra arguments) of the in-process runs; dpnet-7 times on random inputs only
+# table -> (data fixture, extra arguments) of the in-process runs; dpnet-7 times on random inputs only. These
+# tables check the pipeline, not the numbers: 20 training / 10 test images each, one thread per physical core.
+FEW = ("--train-subset", "20", "--test-subset", "10")
+# ImageNet-layout tables train at 224 px: two images per class, one per class to test, two loader workers
+FEWER_AT_224 = ("--workers", "2", "--train-subset", "8", "--test-subset", "4")
 E2E_TABLES = {
-    "threshnet-2": ("cifar10_root", ()),
-    "threshnet-4": ("svhn_root", ()),
-    "thresholdnet-6": ("cifar10_root", ()),
-    "thresholdnet-7": ("stl10_root", ()),
-    "triplenet": ("cifar10_root", ()),
-    "dpnet-2": ("cifar100_root", ()),
-    "dpnet-3": ("imagefolder_root", ("--workers", "2")),
-    "dpnet-4": ("cifar100_root", ()),
-    "dpnet-5": ("cifar10_root", ()),
-    "dpnet-6": ("imagefolder_root", ("--workers", "2")),
+    "threshnet-2": ("cifar10_root", FEW),
+    "threshnet-4": ("svhn_root", FEW),
+    "thresholdnet-6": ("cifar10_root", FEW),
+    "thresholdnet-7": ("stl10_root", FEW),
+    "triplenet": ("cifar10_root", FEW),
+    "dpnet-2": ("cifar100_root", FEW),
+    "dpnet-3": ("imagefolder_root", FEWER_AT_224),
+    "dpnet-4": ("cifar100_root", FEW),
+    "dpnet-5": ("cifar10_root", FEW),
+    "dpnet-6": ("imagefolder_root", FEWER_AT_224),
     "dpnet-7": (None, ()),
 }
-# the README's Table III command, in a real process; then three of its models again with another seed
-MAIN_RUN = ("run", "--table", "3", "--preset", "smoke", "--hardware", "cpu,rpi4", "--threads", "1")
+# the README's Table III command, in a real process; then three of its models (two of claim T1's comparisons)
+# again with another seed, timed on this CPU only
+MAIN_RUN = ("run", "--table", "3", "--preset", "smoke", "--hardware", "cpu,rpi4")
+CPU_ONLY_RUN = ("run", "--table", "3", "--preset", "smoke", "--hardware", "cpu", "--threads", "1")
 SECOND_SEED_MODELS = "threshnet79,ghostnet,mobilenetv2_cifar"
 
 
@@ -212,14 +228,16 @@ class EndToEnd:
 
     ``results`` holds one run folder per table (named for the table: ``threshnet-3`` is the README's Table III
     smoke run on cpu + rpi4, made in a real ``python -m suite`` process; ``threshnet-3-seed1`` repeats three of
-    its models with seed 1); ``reports`` is one ``suite report`` over all of them. ``outputs`` maps a name
-    (``"main"``, ``"again"`` for the repeated main command, ``"seed1"``, a table id, ``"report"``) to its
-    :class:`Output`. Tests read, never write, these folders.
+    its models with seed 1, timed on the CPU only); ``reports`` is one ``suite report`` over all of them,
+    ``cpu_reports`` the report of ``threshnet-3-seed1`` alone (``suite report --run``). ``outputs`` maps a name
+    (``"main"``, ``"again"`` for the repeated main command, ``"seed1"``, a table id, ``"report"``,
+    ``"report-cpu"``) to its :class:`Output`. Tests read, never write, these folders.
     """
 
     root: Path
     results: Path
     reports: Path
+    cpu_reports: Path
     data: dict[str, Path]
     outputs: dict[str, Output]
 
@@ -285,7 +303,7 @@ def e2e(request, tmp_path_factory, cifar10_root) -> EndToEnd:
     # the same command again finds the run and skips every finished line
     outputs["again"] = _ok("again", suite_in_process(*main_args))
     outputs["seed1"] = _ok("seed1", suite_in_process(
-        *MAIN_RUN, "--data-dir", str(cifar10_root), "--out", str(results), "--run-name", "threshnet-3-seed1",
+        *CPU_ONLY_RUN, "--data-dir", str(cifar10_root), "--out", str(results), "--run-name", "threshnet-3-seed1",
         "--models", SECOND_SEED_MODELS, "--seeds", "1"))
     for table, (fixture, extra) in E2E_TABLES.items():
         where: tuple[str, ...] = ()
@@ -294,6 +312,9 @@ def e2e(request, tmp_path_factory, cifar10_root) -> EndToEnd:
             where = ("--data-dir", str(data[fixture]))
         outputs[table] = _ok(table, suite_in_process(
             "run", "--table", table, "--preset", "smoke", "--out", str(results), "--run-name", table,
-            "--threads", "1", *where, *extra))
+            *where, *extra))
     outputs["report"] = _ok("report", suite_in_process("report", "--results", str(results), "--out", str(reports)))
-    return EndToEnd(root, results, reports, data, outputs)
+    cpu_reports = root / "reports-cpu"
+    outputs["report-cpu"] = _ok("report-cpu", suite_in_process(
+        "report", "--results", str(results), "--run", "threshnet-3-seed1", "--out", str(cpu_reports)))
+    return EndToEnd(root, results, reports, cpu_reports, data, outputs)

@@ -179,7 +179,9 @@ def test_model_untouched_when_forward_fails():
     assert _snapshot(model) == before
 
 
-def test_value_dependent_model_falls_back_to_a_real_pass():
+def test_value_dependent_model_falls_back_to_a_real_pass(monkeypatch):
+    from suite.complexity import profiler
+
     class Gate(nn.Module):
         def __init__(self):
             super().__init__()
@@ -189,8 +191,19 @@ def test_value_dependent_model_falls_back_to_a_real_pass():
             y = self.conv(x)
             return y if float(y.sum()) > -1e9 else -y  # reads a value: no FakeTensor pass possible
 
+    monkeypatch.setattr(profiler, "FAKE_ABOVE_MACS", 0.0)  # the FakeTensor pass is tried first, and fails
     r = profile(Gate(), (3, 8, 8))
     assert r.flops == 27 * 4 * 36 + 4 * 36
+
+
+def test_large_networks_at_224_trace_fake_and_small_inputs_real():
+    from suite.complexity import profiler
+
+    big = zoo.create_model("wide_resnet50_2", num_classes=10)
+    assert profiler._mac_bound(big, (3, 224, 224)) > profiler.FAKE_ABOVE_MACS
+    assert profiler._mac_bound(big, (3, 32, 32)) <= profiler.FAKE_ABOVE_MACS
+    assert profiler._mac_bound(zoo.create_model("ghostnet", num_classes=10), (3, 224, 224)) <= \
+        profiler.FAKE_ABOVE_MACS
 
 
 def test_fake_pass_equals_real_pass():

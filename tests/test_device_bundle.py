@@ -172,7 +172,7 @@ def test_bundle_for_a_table_uses_the_datasets_head(tmp_path, capsys):
     m = json.loads((tmp_path / "b" / "manifest.json").read_text())
     assert rc == 0 and "2 model(s)" in out
     assert [(e["name"], e["num_classes"]) for e in m["models"]] == [("threshnet79", 7), ("ghostnet", 7)]
-    assert m["input_size"] == [3, 40, 40] and m["per_image_batch"] == 20  # the smoke preset's protocol
+    assert m["input_size"] == [3, 40, 40] and m["per_image_batch"] == 4  # the smoke preset's protocol
     assert m["protocol"]["min_runs"] == 3
 
 

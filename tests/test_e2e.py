@@ -3,6 +3,8 @@ real process, from the session's `e2e` fixture), the same command again, and `su
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from suite.tables import get_table
@@ -51,6 +53,10 @@ def test_report_of_the_smoke_run(e2e):
     # predicted Pi times never decide: T1's Pi parts stay "inconclusive (predicted)"
     t1 = next(c for c in data["claims"] if c["id"] == "T1")["measured"]
     assert {p["verdict"] for p in t1["parts"] if p["what"].endswith("on rpi4")} == {"inconclusive (predicted)"}
+    # each claim judged within its scope: what a cpu + rpi4 smoke run can and cannot say
+    assert {c["id"]: c["measured"]["verdict"] for c in data["claims"]} == {
+        "T1": "inconclusive (predicted)", "T2": "reproduced", "T3": "inconclusive",
+        "T4": "not testable here (needs gpu)", "T5": "not testable here (needs gpu)", "T6": "reproduced"}
     md = e2e.report_text("threshnet-3")
     assert "SMOKE RUN" in md and "(paper)" in md and "(ours)" in md and "*" in md and "not measured" in md
     # the rpi4 predictor's calibration rows are predicted out of sample, and the report says so
@@ -61,3 +67,12 @@ def test_report_of_the_smoke_run(e2e):
     assert html.count("<svg") == 3 and "<script" not in html  # two plots and the learning curves
     assert "![learning curves](threshnet-3_learning_curves.svg)" in md
     assert [c["row"] for c in data["learning_curves"]] == rows
+
+
+def test_cpu_only_run_leaves_t1_not_testable_with_the_cpu_comparison_as_context(e2e):
+    data = json.loads((e2e.cpu_reports / "threshnet-3.json").read_text())
+    t1 = next(c for c in data["claims"] if c["id"] == "T1")["measured"]
+    assert t1["verdict"] == "not testable here (needs gpu, rpi4)"
+    assert "on this CPU ThreshNet79 is" in t1["note"] and "GhostNet: the claim does not carry over" in t1["note"]
+    md = (e2e.cpu_reports / "threshnet-3.md").read_text()
+    assert "not testable here (needs gpu, rpi4)" in md

@@ -1,4 +1,4 @@
-"""`suite run --executor ray` on real CIFAR-10: the same lines as local, driver kills, a lost node.
+"""`suite run --executor ray` on real CIFAR-10: driver kills end in the lines of a local run; a lost node.
 
 Ray is a test dependency (pyproject's [test] extra pulls in [ray]); each test starts its own small Ray
 instance (2 CPUs, or a head and one worker node) and sizes its jobs to a few images and epochs, so that the
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,8 +23,7 @@ import pytest
 ray = pytest.importorskip("ray", reason="Ray is not installed: pip install -e \".[ray]\"")
 
 REPO = Path(__file__).resolve().parents[1]
-PARITY_MODELS = "threshnet79,ghostnet,mobilenetv2_cifar"
-KILL_MODELS = "squeezenet_cifar,shufflenetv2_cifar,ghostnet"
+KILL_MODELS = "squeezenet_cifar,shufflenetv2_cifar,ghostnet,tinynet"  # tinynet: a user's model file (examples/)
 TINY = ("--preset", "smoke", "--epochs", "2", "--train-subset", "20", "--test-subset", "10")
 
 
@@ -50,32 +50,6 @@ def _numbers(line: dict) -> dict:
     return {"status": line["status"], "summary": line["summary"], "weights": train.get("weights_sha256"),
             "error_final_pct": train.get("error_final_pct"), "error_best_pct": train.get("error_best_pct"),
             "history": history}
-
-
-@pytest.mark.slow
-@pytest.mark.timeout(2400)
-def test_ray_gives_the_same_lines_as_local(cifar10_root, tmp_path):
-    # No --threads: both executors default to one thread per physical core, so they train to the same weights.
-    from suite.timing.hardware import physical_cores
-
-    threads = physical_cores()
-    common = ("--models", PARITY_MODELS, *TINY, "--hardware", "cpu", "--data-dir", str(cifar10_root))
-    local = _suite(*common, "--executor", "local", "--out", str(tmp_path / "local"), cwd=tmp_path)
-    assert local.returncode == 0, local.stderr[-3000:]
-    remote = _suite(*common, "--executor", "ray", "--out", str(tmp_path / "ray"), cwd=tmp_path)
-    assert remote.returncode == 0, remote.stderr[-3000:]
-    slots = max(1, (os.cpu_count() or 1) // threads)
-    assert "Traceback" not in remote.stderr and f"executor ray: {slots} slot(s)" in remote.stderr
-    a = {r["key"]: r for r in _lines(tmp_path / "local")}
-    b = {r["key"]: r for r in _lines(tmp_path / "ray")}
-    assert sorted(a) == sorted(b) and len(a) == 3
-    for key in a:
-        assert _numbers(a[key]) == _numbers(b[key]), key
-        assert a[key]["train"]["weights_sha256"]
-        assert b[key]["executor"] == "ray" and b[key]["worker"]["train"]["threads"] == threads
-        assert b[key]["latency"]["cpu"]["context"]["executor"] == "ray"
-    # the run directory is named for the numbers, not for the executor
-    assert [p.name for p in (tmp_path / "local").iterdir()] == [p.name for p in (tmp_path / "ray").iterdir()]
 
 
 def _snapshot(out: Path) -> dict[str, str]:
@@ -117,24 +91,34 @@ def _poll(condition, proc: subprocess.Popen | None, timeout: float = 600) -> boo
 
 @pytest.mark.slow
 @pytest.mark.timeout(2400)
-def test_driver_killed_mid_training_and_after_a_result_then_finishing_gives_one_line_per_key(cifar10_root, tmp_path):
+def test_ray_after_two_driver_kills_gives_the_local_lines_one_per_key(cifar10_root, tmp_path):
+    """Ray, killed mid-training and after a finished job, then run to the end, gives exactly the lines of an
+    uninterrupted local run (the training numbers and weights), a user's model file included."""
     import torch
 
+    from suite import usermodels
     from suite.run import RunConfig, Runner, prepare, real_backends
 
-    args = ("--models", KILL_MODELS, *TINY, "--hardware", "cpu", "--threads", "1", "--data-dir", str(cifar10_root))
-    # the uninterrupted reference: the same jobs in this process, one thread
+    outside = tmp_path / "elsewhere"  # the user's file outside the repository, as a researcher keeps it
+    outside.mkdir()
+    mine = outside / "my_models.py"
+    shutil.copyfile(REPO / "examples" / "my_models.py", mine)
+    args = ("--models-from", str(mine), "--models", KILL_MODELS, *TINY, "--hardware", "cpu", "--threads", "1",
+            "--data-dir", str(cifar10_root))
+    # the uninterrupted reference: the local executor in this process, one thread
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         cfg = RunConfig(models=tuple(KILL_MODELS.split(",")), preset="smoke", epochs=2, train_subset=20,
                         test_subset=10, hardware="cpu", threads=1, data_dir=str(cifar10_root),
-                        out=str(tmp_path / "reference"))
+                        out=str(tmp_path / "reference"), models_from=usermodels.load([str(mine)]))
         backends = real_backends()
         Runner(prepare(cfg, backends), backends).execute()
     finally:
         torch.set_num_threads(threads)
+        usermodels.load([])  # forget the file in this process
     reference = {r["key"]: r for r in _lines(tmp_path / "reference")}
+    assert len(reference) == 4 and all(r["executor"] == "local" for r in reference.values())
 
     out = tmp_path / "ray"
     kept: dict[str, str] = {}  # result.json that existed before a kill: must end up as the key's line
@@ -151,14 +135,24 @@ def test_driver_killed_mid_training_and_after_a_result_then_finishing_gives_one_
     assert kept, "no job had finished before the last kill"
     final = _suite(*args, "--executor", "ray", "--out", str(out), cwd=tmp_path)
     assert final.returncode == 0, final.stderr[-3000:]
+    slots = os.cpu_count() or 1  # one thread per job
+    assert "Traceback" not in final.stderr and f"executor ray: {slots} slot(s)" in final.stderr
     lines = _lines(out)
     finished = [r for r in lines if r["status"] in ("ok", "diverged")]
     assert sorted(r["key"] for r in finished) == sorted(reference)  # exactly one finished line per key
     assert len({r["attempt"] for r in lines}) == len(lines)  # never two lines for one attempt
     for r in finished:
         assert _numbers(r) == _numbers(reference[r["key"]]), r["key"]
+        assert r["train"]["weights_sha256"]
+        assert r["executor"] == "ray" and r["worker"]["train"]["threads"] == 1
+        assert r["latency"]["cpu"]["context"]["executor"] == "ray"
         if r["key"] in kept:  # harvested (or already appended), never trained or timed again
             assert r["attempt"] == kept[r["key"]], r["key"]
+    (user,) = [r for r in finished if r["model"] == "tinynet"]
+    assert user["user_model"]["path"] == str(mine)
+    assert user["user_model"]["sha256"] == reference[user["key"]]["user_model"]["sha256"]
+    # the run directory is named for the numbers, not for the executor
+    assert [p.name for p in out.iterdir()] == [p.name for p in (tmp_path / "reference").iterdir()]
 
 
 @pytest.mark.slow

@@ -110,6 +110,30 @@ def test_report_reads_well_in_chromium(report_html, browser_context, tmp_path, r
         svg.screenshot(path=str(shot))
         plot_ink, _ = _ink(shot)
         assert plot_ink > 0.02, f"plot {i} looks empty ({plot_ink:.1%} inked)"
+    # the learning curves: a section with its heading and one drawn SVG
+    assert page.locator("h2#learning-curves").count() == 1
+    curves = page.locator(".curves svg")
+    assert curves.count() == 1
+    curves.scroll_into_view_if_needed()
+    shot = tmp_path / "curves.png"
+    curves.screenshot(path=str(shot))
+    assert _ink(shot)[0] > 0.02, "the learning curves look empty"
+    assert problems == [], problems
+    page.close()
+
+
+@pytest.mark.slow
+def test_tables_fit_and_no_markdown_leaks_at_1400px(report_html, browser_context):
+    page, problems = _open(browser_context, report_html, 1400)
+    found = page.evaluate("""() => ({
+        win: window.innerWidth, doc: document.documentElement.scrollWidth,
+        wide: [...document.querySelectorAll('table')]
+              .filter(t => t.getBoundingClientRect().right > window.innerWidth + 1).length,
+        tables: document.querySelectorAll('table').length,
+        backticks: (document.body.innerText.match(/`/g) || []).length})""")
+    assert found["tables"] >= 3, found
+    assert found["doc"] <= found["win"] and found["wide"] == 0, found  # no table sticks out of the page
+    assert found["backticks"] == 0, found  # markdown code marks are rendered, never shown literally
     assert problems == [], problems
     page.close()
 

@@ -1,4 +1,5 @@
-"""Your own network in a paper's table: a model file outside the repository, run, reported, bundled, on Ray.
+"""Your own network in a paper's table: a model file outside the repository, run, reported, bundled (its run
+under Ray is in tests/test_executors_ray.py).
 
 One smoke run (in process) of a user file's model beside ThreshNet79 feeds the report, resume and provenance
 tests; the bad inputs each give one line and exit 2 with nothing written.
@@ -312,23 +313,6 @@ def test_bundle_names_the_modules_the_device_needs(outside, capsys):
     assert rc == 0, err
     (line,) = [t for t in stdout.splitlines() if "also needs" in t]
     assert "numpy" in line and "json" not in line
-
-
-# ---- Ray ------------------------------------------------------------------------------------------------------
-
-@pytest.mark.slow
-def test_the_same_run_under_ray(mine_file, cifar10_root, outside):
-    pytest.importorskip("ray")
-    out = outside / "RAY"
-    env = dict(os.environ, PYTHONPATH=str(REPO), RAY_ADDRESS="", CUDA_VISIBLE_DEVICES="")
-    cmd = [sys.executable, "-m", "suite", *map(str, _run_argv(mine_file, cifar10_root, out, "--executor", "ray",
-                                                               "--models", "mine"))]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=outside, env=env, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    (run_dir,) = out.iterdir()
-    got = lines(run_dir)
-    assert list(got) == ["mine"] and got["mine"]["status"] == "ok" and got["mine"]["executor"] == "ray"
-    assert got["mine"]["user_model"]["path"] == str(mine_file)
 
 
 # ---- Python -------------------------------------------------------------------------------------------------

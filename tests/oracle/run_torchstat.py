@@ -1,8 +1,9 @@
-"""Run the real torchstat 0.0.7 on one zoo model and print its totals as JSON (last line of stdout).
+"""Run the real torchstat 0.0.7 on zoo models and print each one's totals as a JSON line.
 
-    python tests/oracle/run_torchstat.py MODEL HEAD [CxHxW]
+    python tests/oracle/run_torchstat.py MODEL HEAD CxHxW [MODEL HEAD CxHxW ...]
 
-Runs in its own process because torchstat patches module classes globally and adds buffers to the model.
+Each model is measured in a forked child because torchstat patches module classes globally and adds buffers to
+the model.
 torchstat 0.0.7 calls DataFrame.append, removed in pandas 2: a shim restores it in this process only.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import re
 import sys
 
@@ -59,16 +61,38 @@ def _printed(summary: str) -> dict[str, str]:
     return {k: m.group(1) for k, rx in keys.items() if (m := re.search(rx, summary))}
 
 
-def main(argv: list[str]) -> int:
-    name, head = argv[0], int(argv[1])
-    size = tuple(int(s) for s in (argv[2] if len(argv) > 2 else "3x224x224").split("x"))
+def _one(name: str, head: int, size_text: str) -> dict:
+    size = tuple(int(s) for s in size_text.split("x"))
     model = zoo.create_model(name, num_classes=head)
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
         ts_stats.stat(model, size)
-    result = {"model": name, "head": head, "input": list(size), **_raw, "printed": _printed(buf.getvalue())}
-    print(json.dumps(result))
-    return 0
+    return {"model": name, "head": head, "input": list(size), **_raw, "printed": _printed(buf.getvalue())}
+
+
+def main(argv: list[str]) -> int:
+    """One JSON line per MODEL HEAD SIZE triple, each measured in a forked child: torchstat's class patches
+    die with the child, and torch is imported once."""
+    failed = 0
+    for i in range(0, len(argv), 3):
+        name, head, size_text = argv[i], int(argv[i + 1]), argv[i + 2] if i + 2 < len(argv) else "3x224x224"
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: measure, write one line, leave without running the parent's cleanup
+            os.close(read)
+            try:
+                line, code = json.dumps(_one(name, head, size_text)), 0
+            except BaseException as exc:  # noqa: BLE001 - reported to the parent as the case's line
+                line, code = json.dumps({"model": name, "error": f"{type(exc).__name__}: {exc}"}), 1
+            os.write(write, line.encode() + b"\n")
+            os._exit(code)
+        os.close(write)
+        with os.fdopen(read, "rb") as fh:
+            out = fh.read().decode()
+        _, status = os.waitpid(pid, 0)
+        failed += status != 0
+        print(out.strip() or json.dumps({"model": name, "error": f"child ended with status {status}"}), flush=True)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
