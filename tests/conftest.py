@@ -189,27 +189,28 @@ def build_svhn(root: Path, *, n_train: int = 120, n_test: int = 60, seed: int = 
 
 
 # table -> (data fixture, extra arguments) of the in-process runs; dpnet-7 times on random inputs only. These
-# tables check the pipeline, not the numbers: 20 training / 10 test images each, one thread per physical core.
+# tables check the pipeline, not the numbers: a few images each, one thread per physical core.
 FEW = ("--train-subset", "20", "--test-subset", "10")
+ONE_PER_CLASS = ("--train-subset", "10", "--test-subset", "10")  # the 10-class data sets
 # ImageNet-layout tables train at 224 px: two images per class, one per class to test, two loader workers
 FEWER_AT_224 = ("--workers", "2", "--train-subset", "8", "--test-subset", "4")
 E2E_TABLES = {
-    "threshnet-2": ("cifar10_root", FEW),
-    "threshnet-4": ("svhn_root", FEW),
-    "thresholdnet-6": ("cifar10_root", FEW),
-    "thresholdnet-7": ("stl10_root", FEW),
-    "triplenet": ("cifar10_root", FEW),
+    "threshnet-2": ("cifar10_root", ONE_PER_CLASS),
+    "threshnet-4": ("svhn_root", ONE_PER_CLASS),
+    "thresholdnet-6": ("cifar10_root", ONE_PER_CLASS),
+    "thresholdnet-7": ("stl10_root", ONE_PER_CLASS),
+    "triplenet": ("cifar10_root", ONE_PER_CLASS),
     "dpnet-2": ("cifar100_root", FEW),
     "dpnet-3": ("imagefolder_root", FEWER_AT_224),
     "dpnet-4": ("cifar100_root", FEW),
-    "dpnet-5": ("cifar10_root", FEW),
+    "dpnet-5": ("cifar10_root", ONE_PER_CLASS),
     "dpnet-6": ("imagefolder_root", FEWER_AT_224),
     "dpnet-7": (None, ()),
 }
-# the README's Table III command, in a real process; then three of its models (two of claim T1's comparisons)
-# again with another seed, timed on this CPU only
-MAIN_RUN = ("run", "--table", "3", "--preset", "smoke", "--hardware", "cpu,rpi4")
-CPU_ONLY_RUN = ("run", "--table", "3", "--preset", "smoke", "--hardware", "cpu", "--threads", "1")
+# the README's Table III smoke command (on 20 / 10 images), in a real process; then three of its models (two of
+# claim T1's comparisons) again with another seed, timed on this CPU only
+MAIN_RUN = ("run", "--table", "3", "--preset", "smoke", "--hardware", "cpu,rpi4", *FEW)
+CPU_ONLY_RUN = ("run", "--table", "3", "--preset", "smoke", "--hardware", "cpu", "--threads", "1", *FEW)
 SECOND_SEED_MODELS = "threshnet79,ghostnet,mobilenetv2_cifar"
 
 
