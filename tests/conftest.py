@@ -158,11 +158,17 @@ def data_builders():
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _session_profile_cache(tmp_path_factory):
-    """The report's profile cache lives in the session's temporary folder, never in the user's ~/.cache: the
-    first report of the session fills it (as on a fresh machine), later ones and subprocesses reuse it."""
+def _session_profile_cache(request, tmp_path_factory):
+    """The report's profile cache never lives in the user's ~/.cache: it is kept in pytest's own cache folder
+    (so the edit-test loop profiles the zoo once per change of the zoo or the counter, which key the cache), or in
+    the session's temporary folder under ``-p no:cacheprovider``, as on a fresh clone; later reports and
+    subprocesses reuse it."""
+    if request.config.pluginmanager.has_plugin("cacheprovider"):
+        folder = request.config.cache.mkdir("profile-cache")
+    else:
+        folder = tmp_path_factory.mktemp("profile-cache")
     patch = pytest.MonkeyPatch()
-    patch.setenv("SUITE_CACHE_DIR", str(tmp_path_factory.mktemp("profile-cache")))
+    patch.setenv("SUITE_CACHE_DIR", str(folder))
     yield
     patch.undo()
 

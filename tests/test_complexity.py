@@ -199,11 +199,12 @@ def test_value_dependent_model_falls_back_to_a_real_pass(monkeypatch):
 def test_large_networks_at_224_trace_fake_and_small_inputs_real():
     from suite.complexity import profiler
 
-    big = zoo.create_model("wide_resnet50_2", num_classes=10)
+    big = zoo.create_structure("wide_resnet101_2", num_classes=10)
     assert profiler._mac_bound(big, (3, 224, 224)) > profiler.FAKE_ABOVE_MACS
     assert profiler._mac_bound(big, (3, 32, 32)) <= profiler.FAKE_ABOVE_MACS
-    assert profiler._mac_bound(zoo.create_model("ghostnet", num_classes=10), (3, 224, 224)) <= \
-        profiler.FAKE_ABOVE_MACS
+    for small in ("ghostnet", "densenet161"):
+        assert profiler._mac_bound(zoo.create_structure(small, num_classes=10), (3, 224, 224)) <= \
+            profiler.FAKE_ABOVE_MACS
 
 
 def test_fake_pass_equals_real_pass():
@@ -390,7 +391,7 @@ def test_reconcile_survives_a_broken_builder(monkeypatch):
         raise RuntimeError("half-written model")
 
     monkeypatch.setattr(rec.zoo, "list_models", lambda *a, **k: ["hardnet68"])
-    monkeypatch.setattr(rec.zoo, "create_model", broken)
+    monkeypatch.setattr(rec.zoo, "create_structure", broken)
     records = reconcile(["8"], as_trained=False)
     hardnet = [r for r in records if r["row"] == "HarDNet68"]
     assert hardnet and all(r["status"].startswith("profile failed") for r in hardnet)

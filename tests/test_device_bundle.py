@@ -213,6 +213,7 @@ def test_the_shim_blocks_what_python_I_alone_still_finds(outside):
     assert shimmed.returncode != 0 and "blocked by the test shim: suite" in shimmed.stderr
 
 
+@pytest.mark.slow
 def test_runner_times_three_models_without_the_suite(host_times, bundle3):
     out, proc, modules = host_times
     assert proc.returncode == 0, proc.stderr
@@ -236,6 +237,7 @@ def test_runner_times_three_models_without_the_suite(host_times, bundle3):
     assert "threshnet79:" in proc.stderr  # progress lines
 
 
+@pytest.mark.slow
 def test_runner_records_a_failing_model_and_times_the_others(outside):
     bundle = build_bundle(outside / "bad", [("threshnet79", 10), BundleModel("ghostnet", 0)], protocol=FAST,
                           per_image_batch=0, threads=1)
@@ -251,6 +253,7 @@ def test_runner_records_a_failing_model_and_times_the_others(outside):
     assert doc["files_modified"] == ["zoo/layers.py"]
 
 
+@pytest.mark.slow
 def test_runner_label_override_is_recorded(bundle3, outside):
     out = outside / "override.json"
     proc, _ = run_isolated(bundle3, out, "--identify", "--label", "rpi4", cwd=outside)
@@ -262,6 +265,7 @@ def test_runner_label_override_is_recorded(bundle3, outside):
     assert json.loads((outside / "expect.json").read_text())["status"] == "wrong-device"
 
 
+@pytest.mark.slow
 def test_injected_device_model_labels_the_runner_rpi4(pi_times):
     doc = json.loads(pi_times.read_text())
     assert doc["label"] == "rpi4" and doc["label_override"] is False
@@ -283,6 +287,7 @@ def test_runner_on_old_python_and_torch(bundle3, outside):
 
 # ---- importing
 
+@pytest.mark.slow
 def test_import_times_adds_measured_host_times(host_times, run_copy, capsys):
     before = (run_copy / "results.jsonl").read_bytes()
     rc, out, err = cli(["import-times", str(host_times[0]), "--results", str(run_copy)], capsys)
@@ -299,6 +304,7 @@ def test_import_times_adds_measured_host_times(host_times, run_copy, capsys):
         assert line["status"] == "ok" and line["train"] is not None  # the rest of the line is kept
 
 
+@pytest.mark.slow
 def test_import_of_pi4_times_replaces_the_predictions(pi_times, run_copy, capsys):
     predicted = {m: line["latency"]["rpi4"] for m, line in latest(run_copy).items()}
     assert all(r["predicted"] for r in predicted.values())
@@ -318,6 +324,7 @@ def _write(path: Path, doc) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_import_errors_are_one_line_and_write_nothing(host_times, run_copy, tmp_path, capsys):
     good = json.loads(host_times[0].read_text())
     extra = json.loads(json.dumps(good))
@@ -346,6 +353,7 @@ def test_import_errors_are_one_line_and_write_nothing(host_times, run_copy, tmp_
     assert (run_copy / "results.jsonl").read_bytes() == before
 
 
+@pytest.mark.slow
 def test_import_of_a_partly_failed_device_run(host_times, run_copy, tmp_path, capsys):
     doc = json.loads(host_times[0].read_text())
     doc["models"]["ghostnet"] = {"model": "ghostnet", "num_classes": 10, "status": "failed",
@@ -357,6 +365,7 @@ def test_import_of_a_partly_failed_device_run(host_times, run_copy, tmp_path, ca
     assert HOST_LABEL in lines["threshnet79"]["latency"] and HOST_LABEL not in lines["ghostnet"]["latency"]
 
 
+@pytest.mark.slow
 def test_import_waits_for_a_run_that_is_writing(host_times, run_copy, capsys):
     from suite.run import store
     before = (run_copy / "results.jsonl").read_bytes()

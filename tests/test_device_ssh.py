@@ -108,6 +108,7 @@ def error_lines(err: str) -> list[str]:
     return [ln for ln in err.splitlines() if ln.strip()]
 
 
+@pytest.mark.slow
 def test_ssh_latency_returns_measured_times_with_the_remotes_provenance(sshd, capsys, monkeypatch):
     rc, out, err = latency(["--hardware", f"ssh://127.0.0.1:{sshd['port']}", "--json", "--remote-python",
                             sys.executable, "--threads", "1", "--per-image-batch", "4"], sshd["good"], capsys,
@@ -162,6 +163,7 @@ def test_missing_interpreter_is_one_line(sshd, capsys, monkeypatch):
     assert rc == 2 and len(error_lines(err)) == 1 and "has no interpreter '/nonexistent/py3'" in err
 
 
+@pytest.mark.slow
 def test_rpi4_target_that_is_no_pi_is_refused_and_override_is_recorded(sshd, capsys, monkeypatch):
     target = f"rpi4@{USER}@127.0.0.1:{sshd['port']}"
     rc, out, err = latency(["--hardware", target, "--json", "--remote-python", sys.executable], sshd["good"], capsys,
@@ -176,6 +178,7 @@ def test_rpi4_target_that_is_no_pi_is_refused_and_override_is_recorded(sshd, cap
     assert d["provenance"]["label_override"] is True and d["provenance"]["label_detected"] == HOST_LABEL
 
 
+@pytest.mark.slow
 def test_model_failing_on_the_device_is_one_line(sshd, capsys, monkeypatch):
     rc, _, err = latency(["--hardware", f"ssh://127.0.0.1:{sshd['port']}", "--remote-python", sys.executable,
                           "--input", "3x1x1", "--per-image-batch", "0"], sshd["good"], capsys, monkeypatch)
@@ -190,6 +193,7 @@ def test_overall_timeout_is_one_line(sshd, capsys, monkeypatch):
     assert rc == 2 and len(error_lines(err)) == 1 and "no result within the overall timeout of 1 s" in err
 
 
+@pytest.mark.slow
 def test_measure_remote_for_suite_run(sshd, monkeypatch):
     """The function `suite run` calls: several models, one connection, a failing model reported beside the rest."""
     from suite.device.remote import identify_remote, measure_remote

@@ -16,6 +16,7 @@ def _doctor(capsys, *args) -> tuple[int, dict]:
     return rc, json.loads(capsys.readouterr().out)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_cpu_machine_passes_with_gpu_checks_skipped(cifar10_root, capsys):
     import torch

@@ -17,8 +17,9 @@ def _history(k: int, seed: int) -> list[dict]:
     return [{"epoch": e, "test_error_pct": 40.0 + k + seed * 2.0 + (abs(e - 4) * 3.0)} for e in range(1, EPOCHS + 1)]
 
 
-@pytest.fixture
-def reports(tmp_path):
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("curves")
     lines = []
     for k, row in enumerate(ROWS):
         for seed in (0, 1):

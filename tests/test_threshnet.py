@@ -116,6 +116,7 @@ def test_threshnet28_card_records_the_search():
     assert count_params(zoo.create_model("threshnet28")) == 10_148_258
 
 
+@pytest.mark.slow
 def test_threshnet28_is_the_search_winner():
     search = _search_module()
     search.check_counter()  # the analytic counter reproduces ThreshNet79/95's published figures

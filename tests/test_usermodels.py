@@ -209,6 +209,7 @@ def test_missing_file_and_a_clash_between_two_files(outside, cifar10_root, capsy
 
 # ---- the run: identity, provenance, resume --------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_run_records_the_file_and_its_hash(user_run, mine_file):
     import hashlib
 
@@ -227,6 +228,7 @@ def test_run_records_the_file_and_its_hash(user_run, mine_file):
     assert any("user's own network" in n for n in mine["latency"]["rpi4"]["calibration"]["notes"])
 
 
+@pytest.mark.slow
 def test_same_file_resumes_and_an_edit_starts_a_new_run(user_run, mine_file, cifar10_root, outside, capsys):
     before = (user_run / "results.jsonl").read_text()
     assert main([str(a) for a in _run_argv(mine_file, cifar10_root, user_run.parent)]) == 0
@@ -247,6 +249,7 @@ def test_same_file_resumes_and_an_edit_starts_a_new_run(user_run, mine_file, cif
 
 # ---- the report -----------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_report_shows_the_user_row_below_all_published_rows(reports, user_run, mine_file):
     from suite.tables import get_table
 
@@ -277,6 +280,7 @@ def test_report_shows_the_user_row_below_all_published_rows(reports, user_run, m
     assert md.index("| HarDNet85 |") < md.index("| mine (yours) |")
 
 
+@pytest.mark.slow
 def test_plots_include_the_user_model(reports):
     svgs = list(reports.glob("threshnet-3_*.svg"))
     assert svgs and any("mine" in p.read_text() for p in svgs)
@@ -284,6 +288,7 @@ def test_plots_include_the_user_model(reports):
 
 # ---- Raspberry Pi bundle --------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_bundle_ships_the_file_and_times_it_on_a_torch_only_interpreter(mine_file, outside, capsys):
     from test_device_bundle import run_isolated
 
@@ -317,6 +322,7 @@ def test_bundle_names_the_modules_the_device_needs(outside, capsys):
 
 # ---- Python -------------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_python_api_runs_the_example_file(cifar10_root, outside):
     from suite import api
 

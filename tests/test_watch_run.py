@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # a real run, killed and resumed, and a TensorBoard server
+
 REPO = Path(__file__).resolve().parents[1]
 MODELS = ("squeezenet_cifar", "shufflenet_cifar")
 EPOCHS = 2

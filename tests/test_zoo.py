@@ -47,6 +47,48 @@ def test_param_count_and_shapes_at_reference_head(name):
 
 
 @pytest.mark.parametrize("name", ALL)
+def test_structure_for_counting_has_the_recorded_shapes_and_zero_values(name):
+    model = zoo.create_structure(name)
+    row = RECORDED[name]
+    assert count_params(model) == int(row["params"]) and shape_fingerprint(model) == row["shapes"]
+    assert all(not t.is_meta and not t.any() for t in [*model.parameters(), *model.buffers()])
+
+
+def _layout(model: torch.nn.Module) -> tuple[list, dict]:
+    return [(n, type(m)) for n, m in model.named_modules()], {k: v.shape for k, v in model.state_dict().items()}
+
+
+@pytest.mark.parametrize("name", ["threshnet79", "hardnet68"])
+def test_structure_counts_equal_the_initialised_models(name):
+    from suite.complexity import profile_all
+
+    torch.manual_seed(0)
+    built, structure = zoo.create_model(name), zoo.create_structure(name)
+    assert _layout(built) == _layout(structure)
+    counts = [{c: r.to_dict() for c, r in profile_all(m, (3, 32, 32)).items()} for m in (built, structure)]
+    assert counts[0] == counts[1]
+
+
+def test_a_users_model_is_built_by_its_own_builder_for_counting():
+    from zoo import _registry
+
+    seen = []
+
+    @zoo.register_model(zoo.ModelCard(name="countme", family="countme", paper="(unpublished)", num_classes=10,
+                                      origin="user", source="test", input_size=(3, 32, 32)))
+    def countme(*, num_classes=10):
+        layer = torch.nn.Linear(4, num_classes)
+        seen.append(layer.weight.device.type)
+        return layer
+
+    try:
+        model = zoo.create_structure("countme")
+    finally:
+        _registry.unregister(["countme"])
+    assert seen == ["cpu"] and model.weight.abs().sum() > 0
+
+
+@pytest.mark.parametrize("name", ALL)
 def test_uniform_interface_forward_and_backward(name):
     torch.manual_seed(0)
     model = zoo.create_model(name, num_classes=7).train()

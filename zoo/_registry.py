@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import difflib
 import fnmatch
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
+import torch
 from torch import nn
 
 from zoo.card import ModelCard
@@ -137,6 +139,22 @@ def create_model(name: str, *, num_classes: int | None = None, **kwargs) -> nn.M
     model.num_classes = n
     model.zoo_name = card.name
     model.classifier_path = card.classifier if card.origin != "user" else user_classifier(model, card.classifier)
+    return model
+
+
+def create_structure(name: str, *, num_classes: int | None = None) -> nn.Module:
+    """``create_model(name)`` with every parameter and buffer zero instead of initialised: the same modules and
+    shapes, built without running the weight initialisers (10-40x faster for the large networks). For counting
+    (parameters, FLOPs, memory), which reads shapes only; never for training or timing. A user's model is built
+    by its own builder as usual: its forward pass may read the values its initialisation gives."""
+    if _CARDS[_lookup(name)].origin == "user":
+        return create_model(name, num_classes=num_classes)
+    with torch.device("meta"):
+        model = create_model(name, num_classes=num_classes)
+    model = model.to_empty(device="cpu")
+    with torch.no_grad():
+        for tensor in itertools.chain(model.parameters(), model.buffers()):
+            tensor.zero_()
     return model
 
 

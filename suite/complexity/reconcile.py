@@ -70,7 +70,7 @@ class _Profiles:
     def get(self, model: str, head: int, input_size: tuple[int, int, int]) -> ComplexityReport:
         key = (model, head, input_size)
         if key not in self._cache:
-            self._cache[key] = profile(zoo.create_model(model, num_classes=head), input_size)
+            self._cache[key] = profile(zoo.create_structure(model, num_classes=head), input_size)
         return self._cache[key]
 
 

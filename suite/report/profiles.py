@@ -63,8 +63,7 @@ def torchstat(model: str, head: int, input_size: tuple[int, int, int]) -> dict:
     profiles = _load()
     key = f"{model}|{head}|{'x'.join(map(str, input_size))}"
     if key not in profiles:
-        torch.manual_seed(0)
-        rep = profile(zoo.create_model(model, num_classes=head), tuple(input_size), convention="torchstat")
+        rep = profile(zoo.create_structure(model, num_classes=head), tuple(input_size), convention="torchstat")
         profiles[key] = {"params": rep.params, "flops": rep.flops, "madd": rep.madd, "memory_mb": rep.memory_mb,
                          "memrw_mb": rep.memrw_mb}
         _save()
