@@ -144,7 +144,7 @@ def create_model(name: str, *, num_classes: int | None = None, **kwargs) -> nn.M
 
 def create_structure(name: str, *, num_classes: int | None = None) -> nn.Module:
     """``create_model(name)`` with every parameter and buffer zero instead of initialised: the same modules and
-    shapes, built without running the weight initialisers (10-40x faster for the large networks). For counting
+    shapes, built without running the weight initialisers (4-40x faster for the large networks). For counting
     (parameters, FLOPs, memory), which reads shapes only; never for training or timing. A user's model is built
     by its own builder as usual: its forward pass may read the values its initialisation gives."""
     if _CARDS[_lookup(name)].origin == "user":

@@ -90,7 +90,7 @@ def run(args) -> int:
     size = parse_size(args.input)
     usermodels.load(args.models_from)
     try:
-        model = zoo.create_model(args.model, num_classes=args.num_classes)
+        model = zoo.create_structure(args.model, num_classes=args.num_classes)
     except ValueError as exc:  # e.g. --num-classes 0
         raise SuiteError(str(exc)) from exc
     wanted = ("torchstat", "complete") if args.convention == "torchstat" and args.json else (args.convention,)

@@ -238,7 +238,7 @@ class Doctor:
         from suite.complexity import profile_all
 
         def agree() -> tuple[str, str, dict]:
-            reports = {k: v.to_dict() for k, v in profile_all(zoo.create_model(MODELS[0], num_classes=10),
+            reports = {k: v.to_dict() for k, v in profile_all(zoo.create_structure(MODELS[0], num_classes=10),
                                                                (3, 32, 32)).items()}
             params = {k: r.get("params") for k, r in reports.items()}
             # multiply-accumulates: torchstat prints MAdd (2 per MAC), the others count MACs

@@ -221,8 +221,7 @@ def calibration_features(models: Mapping[str, int]) -> dict[str, Features]:
         pass
     feats = {}
     for k, (m, head) in wanted.items():
-        torch.manual_seed(0)  # weights do not change the features, but keep the build deterministic
-        feats[k] = extract_features(zoo.create_model(m, num_classes=head), CALIBRATION_INPUT)
+        feats[k] = extract_features(zoo.create_structure(m, num_classes=head), CALIBRATION_INPUT)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # never a half-written cache for the next reader
