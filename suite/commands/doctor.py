@@ -56,9 +56,9 @@ def run(args) -> int:
         raise unknown("executor", executor, EXECUTORS)
     if args.ray_address is not None and executor != "ray":
         raise SuiteError("--ray-address needs --executor ray")
-    dataset = str(args.dataset).strip().lower()
-    from suite.data.catalog import DATASETS
+    from suite.data.catalog import DATASETS  # loaded when this command runs: the CLI's parsers stay light
 
+    dataset = str(args.dataset).strip().lower()
     if dataset not in DATASETS:
         raise unknown("dataset", dataset, DATASETS)
     options = Options(hardware=parse_hardware(args.hardware), data_dir=args.data_dir, dataset=dataset,
@@ -73,7 +73,7 @@ def run(args) -> int:
         console.print(_table(checks))
         busy = next((c for c in checks if c.status == BUSY), None)
         if busy is not None:
-            console.print(f"[bold yellow]warning:[/] {busy.detail}")
+            console.print(f"[bold yellow]warning:[/] {escape(busy.detail)}")
         console.print(f"{len(failed)} failed: " + "; ".join(f"{c.group} {c.name}" for c in failed) if failed
                       else "ready: every requested check passed" + (" (rates not evidence: busy machine)"
                                                                       if busy is not None else ""))
