@@ -90,3 +90,26 @@ def test_summary_names_a_users_row_and_an_earlier_job(monkeypatch):
                        Outcome("ThreshNet79", "threshnet79", 0, "skipped", {})])
     text = console.export_text()
     assert "(yours)" in text and "done earlier" in text and "skipped" not in text
+
+
+def _cli_run(tmp_path, monkeypatch, capsys, *extra: str) -> tuple[str, Path]:
+    from suite.cli import main
+
+    monkeypatch.setattr("suite.commands.run.real_backends", CheckpointingFakes().backends)
+    out = tmp_path / "results"
+    capsys.readouterr()
+    assert main(["run", "--preset", "smoke", "--models", "threshnet79,ghostnet", "--hardware", "cpu", "--out",
+                 str(out), *extra]) == 0
+    (run_dir,) = [p for p in out.iterdir() if p.is_dir()]
+    return capsys.readouterr().err, run_dir
+
+
+def test_run_command_states_disk_use_and_removes_finished_checkpoints(tmp_path, monkeypatch, capsys):
+    err, run_dir = _cli_run(tmp_path, monkeypatch, capsys)
+    assert "disk: the run directory holds " in err and "checkpoints of finished jobs removed" in err
+    assert _checkpoints(run_dir) == []
+
+
+def test_keep_checkpoints_flag_keeps_them(tmp_path, monkeypatch, capsys):
+    err, run_dir = _cli_run(tmp_path, monkeypatch, capsys, "--keep-checkpoints")
+    assert "(checkpoints kept)" in err and len(_checkpoints(run_dir)) == 2
