@@ -8,10 +8,16 @@ error as its spread.
 Each value brings its own spread, so a noisy (e.g. busy) measurement widens the band only by its own sigma; and
 since a timing IQR measured under load can be as wide as the time itself, a band never hides a large change:
 a time that changed by more than ``ALWAYS_REPORTED`` x (either way) is always reported as changed.
+
+A time is never an exact value: step, epoch and inference times are compared against their measured spread
+(the seeds' or measurement rounds', else the IQR of the timed steps, of the epochs or of the timing runs). Where
+one side has no measured spread (one timed step, one epoch) the other side's stands in for it; where neither
+has one the time is not judged (``NO_SPREAD``): only a change beyond ``ALWAYS_REPORTED`` x is reported.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import pandas as pd
@@ -21,8 +27,9 @@ from suite.stats import Stat, compare, fmt_stat
 
 ERRORS = (("error_best_pct", "best error %", False), ("error_final_pct", "final error %", False),
           ("top5_acc_pct", "top-5 acc %", True))
-TRAIN_TIMES = (("step_time_ms", "step ms", "step_time_iqr_ms"), ("epoch_time_s", "epoch s", None))
+TRAIN_TIMES = (("step_time_ms", "step ms", "step_time_iqr_ms"), ("epoch_time_s", "epoch s", "epoch_time_iqr_s"))
 ALWAYS_REPORTED = 2.0  # a time ratio beyond this is a change, whatever the spread
+NO_SPREAD = "no spread measured: not judged"
 EXACT = (("published_torchstat_params_m", "#params M (224)"), ("published_torchstat_flops_g", "FLOPs G (224)"),
          ("trained_torchstat_params_m", "#params M (trained)"), ("trained_torchstat_flops_g", "FLOPs G (trained)"))
 
@@ -35,12 +42,15 @@ class Difference:
     a: str
     b: str
     delta: float
-    noise: float  # two combined sigmas: a difference larger than this is a change
+    noise: float  # two combined sigmas: a difference larger than this is a change (nan: no spread measured)
     changed: bool
     why: str  # where the noise comes from
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        if math.isnan(self.noise):
+            out["noise"] = None  # JSON has no NaN: no spread was measured
+        return out
 
 
 def _hardware(df: pd.DataFrame) -> list[str]:
@@ -66,6 +76,15 @@ def _diff(model, dataset, metric, sa: Stat | None, sb: Stat | None, *, time: boo
     sources = sorted({s.sigma_source for s in (sa, sb) if s.sigma > 0}) or ["exact values"]
     noise = 2.0 * (sa.sigma ** 2 + sb.sigma ** 2) ** 0.5
     ratio = _ratio(sa, sb) if time else None
+    if time and max(sa.sigma, sb.sigma) <= 0:
+        # a time with no spread measured is not exact: its difference cannot be told from the noise
+        changed, noise, sources = False, math.nan, [NO_SPREAD]
+    elif time and min(sa.sigma, sb.sigma) <= 0:
+        # one side has no spread of its own: the same model's other measurement stands in for it
+        sigma = max(sa.sigma, sb.sigma)
+        noise = 2.0 * math.sqrt(2.0) * sigma
+        changed = abs(sb.mean - sa.mean) > noise
+        sources.append("the other side's spread for both")
     if ratio is not None and ratio > ALWAYS_REPORTED:
         changed = True
         sources.append(f"{ratio:.3g}x: more than {ALWAYS_REPORTED:g}x is always a change")

@@ -97,6 +97,7 @@ def flatten(line: dict, manifest: dict | None = None) -> dict:
     summary = line.get("summary") or {}
     for col, key in TRAIN_FIELDS.items():
         row[col] = train.get(key)
+    row["epoch_time_iqr_s"] = _iqr(train.get("epoch_times_s"))  # the epochs' spread, for comparing epoch times
     row["error_best_pct"] = summary.get("best_error_pct", row["error_best_pct"])
     row["error_final_pct"] = summary.get("final_error_pct", row["error_final_pct"])
     best, top5 = row["error_best_pct"], row["top5_error_at_best_pct"]
@@ -111,6 +112,19 @@ def flatten(line: dict, manifest: dict | None = None) -> dict:
         if isinstance(rec, dict):
             row.update(_latency(hw, rec))
     return row
+
+
+def _iqr(values) -> float | None:
+    """Inter-quartile range of a list of numbers (None for fewer than two)."""
+    import numpy as np
+
+    if not isinstance(values, list) or len(values) < 2:
+        return None
+    try:
+        q1, q3 = np.percentile([float(v) for v in values], [25, 75])
+    except (TypeError, ValueError):
+        return None
+    return float(q3 - q1)
 
 
 def _table_id(name) -> str | None:

@@ -40,7 +40,8 @@ def _write_batch(path: Path, rows: np.ndarray, labels: list[int], label: str) ->
 def build_cifar10(root: Path) -> Path:
     """The standard `cifar-10-batches-py` layout under ``root`` from the shared sprites (1,000 test images)."""
     if not SPRITES.is_dir():
-        pytest.skip(f"real CIFAR-10 sprites not found at {SPRITES}")
+        pytest.skip(f"real CIFAR-10 sprites not found at {SPRITES}: put the project's shared folder beside the "
+                    "clone (../shared) or set SUITE_SHARED_DIR (README, Set-up)")
     labels = json.loads((SPRITES / "cifar10_labels.json").read_text())["labels"]
     out = root / "cifar-10-batches-py"
     out.mkdir(parents=True)

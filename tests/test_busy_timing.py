@@ -108,3 +108,24 @@ def test_compared_models_are_timed_in_interleaved_rounds(monkeypatch):
     assert runs == ["A", "B"] * 3  # each round times every model in turn
     assert out["A"].provenance["interleaved_with"] == ["B"]
     assert out["A"].runs >= QUICK.min_runs and out["B"].busy is False
+
+
+def test_latency_warns_when_the_machine_is_busy(monkeypatch, capsys):
+    from suite.cli import main
+
+    monkeypatch.setattr(timing_protocol, "sample_load", _fake_sampler(0.0, 4.9))
+    monkeypatch.setattr(timing_protocol, "available_cores", lambda: 2)
+    capsys.readouterr()
+    assert main(["latency", "squeezenet_cifar", "--hardware", "cpu", "--per-image-batch", "0", "--threads", "1",
+                 "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert '"busy": true' in out
+    (line,) = err.splitlines()
+    assert line.startswith("warning: busy machine while timing on cpu (") and "load average 4.9" in line
+    assert "not evidence" in line
+
+
+def test_latency_says_nothing_of_load_on_an_idle_machine():
+    from suite.commands.latency import busy_warnings
+
+    assert busy_warnings([{"hardware": "cpu", "busy": False}, {"hardware": "rpi4", "predicted": True}]) == []

@@ -37,3 +37,63 @@ def test_compare_prints_whole_model_names(monkeypatch, capsys):
     args = Namespace(run_a="a", run_b="b", results="results", fail_on_change=True, all=False, json=False)
     assert compare_command(args) == 1
     assert long in capsys.readouterr().out
+
+
+def _train(step: tuple[float, float | None], epochs: list[float] | None = None, seeds=(0,)) -> pd.DataFrame:
+    """A run's frame with a training step time (median, IQR of its steps) and the epoch times' spread."""
+    from suite.results import _iqr
+
+    epoch = sum(epochs) / len(epochs) if epochs else None
+    return pd.DataFrame([{"model": "threshnet79", "dataset": "cifar10", "seed": s, "step_time_ms": step[0],
+                          "step_time_iqr_ms": step[1], "epoch_time_s": epoch, "epoch_time_iqr_s": _iqr(epochs)}
+                         for s in seeds])
+
+
+def _by_metric(a, b) -> dict:
+    return {d.metric: d for d in differences(a, b)}
+
+
+def test_a_step_time_inside_its_spread_is_not_a_change():
+    found = _by_metric(_train((7695.2, 900.0)), _train((6862.0, 800.0)))
+    step = found["step ms"]
+    assert not step.changed and step.noise > abs(step.delta) and "timing IQR" in step.why
+
+
+def test_a_step_time_beyond_its_spread_is_a_change():
+    step = _by_metric(_train((7695.2, 50.0)), _train((6862.0, 40.0)))["step ms"]
+    assert step.changed and step.noise < abs(step.delta)
+
+
+def test_a_time_without_any_measured_spread_is_not_judged_as_exact():
+    step = _by_metric(_train((7695.2, 0.0)), _train((6862.0, None)))["step ms"]
+    assert not step.changed and "no spread measured" in step.why and step.to_dict()["noise"] is None
+    doubled = _by_metric(_train((7695.2, 0.0)), _train((16000.0, 0.0)))["step ms"]
+    assert doubled.changed and "always a change" in doubled.why  # a large change is still reported
+
+
+def test_epoch_times_are_compared_against_the_epochs_spread():
+    same = _by_metric(_train((10.0, 1.0), [60.0, 70.0, 65.0, 80.0]), _train((10.0, 1.0), [66.0, 72.0, 61.0, 75.0]))
+    assert not same["epoch s"].changed and "timing IQR" in same["epoch s"].why
+    slower = _by_metric(_train((10.0, 1.0), [60.0, 61.0, 60.5, 61.5]), _train((10.0, 1.0), [90.0, 91.0, 90.5, 91.5]))
+    assert slower["epoch s"].changed
+
+
+def test_piped_output_is_plain_lines_within_80_columns(monkeypatch, capsys):
+    from argparse import Namespace
+
+    from suite import results
+
+    long = "efficientnet_b0_with_a_long_name"
+    frames = iter([_run({long: (1.0, 0.01), "threshnet79": (0.8, 0.02)}),
+                   _run({long: (9.0, 0.01), "threshnet79": (0.81, 0.02)})])
+    monkeypatch.setattr(results, "resolve_run", lambda ref, res: ref)
+    monkeypatch.setattr(results, "load", lambda path: next(frames))
+    args = Namespace(run_a="threshnet-3-cifar10-smoke-threshnet-3a1b1981",
+                     run_b="threshnet-3-cifar10-smoke-threshnet-9d3ea8b0", results="results", fail_on_change=False,
+                     all=True, json=False)
+    assert compare_command(args) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines and max(len(line) for line in lines) <= 80
+    assert all(len(line.strip()) > 3 for line in lines)  # never a character per line
+    assert any(line.startswith(f"changed {long}  cpu ms/img: 1.00 -> 9.00") for line in lines)
+    assert any(line.startswith("same    threshnet79  cpu ms/img: 0.80 -> 0.81") for line in lines)

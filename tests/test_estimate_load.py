@@ -57,7 +57,9 @@ def test_budget_caps_the_timing_and_names_the_untimed_models():
     assert len(calls) < 4 and est.untimed and set(est.per_model_s) == {"big", "x", "y", "z"}
     lines = estimate.describe(est, wall_s=est.total_s, slots_text="1 slot", preset="paper", fmt=lambda s: f"{s:.0f} s")
     assert any("not timed within" in line for line in lines)
-    assert any("slowest model: big" in line for line in lines)
+    # only some models were timed: the slowest is named among those, never as if all were known
+    assert any(f"slowest of the {4 - len(est.untimed)} timed: big" in line for line in lines)
+    assert not any("slowest model" in line for line in lines)
     assert any("--preset quick" in line and "GPU" in line and "--executor" in line for line in lines)
     assert lines[0].startswith("estimated: about ") and "-" in lines[0]
 
@@ -67,3 +69,9 @@ def test_contention_correction():
         return LoadWindow.between(LoadSample(0, 0.0, 0.0, 0.1, None), LoadSample(1, other + 1.0, 1.0, 0.1, None), 2)
     assert estimate.contention(window(0.0), threads=2) == 1.0
     assert estimate.contention(window(2.0), threads=2) == 2.0  # two cores of others beside our two threads
+
+
+def test_slowest_model_is_named_as_such_only_when_every_model_was_timed():
+    est = estimate.measure(["big", "x"], lambda m: 100.0 if m == "big" else 10.0, threads=1)
+    lines = estimate.describe(est, wall_s=est.total_s, slots_text="1 slot", preset="paper", fmt=lambda s: f"{s:.0f} s")
+    assert not est.untimed and any(line.startswith("slowest model: big") for line in lines)

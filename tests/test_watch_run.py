@@ -153,6 +153,7 @@ def test_killed_and_resumed_run_serves_one_curve_per_job(watched):
     assert {r["model"]: r["status"] for r in lines} == dict.fromkeys(MODELS, "ok")
     resumed = next(r for r in lines if r["model"] == MODELS[-1])
     assert resumed["train"]["resumed_at"] == [1]  # it really continued from the epoch-1 checkpoint
+    assert not list(run_dir.rglob("*.pt"))  # a smoke run keeps no checkpoint of a finished job
 
     for model in MODELS:
         tb = run_dir / "work" / model / "seed0" / "tb"

@@ -82,7 +82,8 @@ def test_before_any_epoch_the_first_epoch_gives_a_lower_bound(tmp_path):
     run_dir = _hand_made_run(tmp_path, pid=os.getpid(), epochs_of_a0=0)
     status = run_status(run_dir, now=NOW)
     a0 = next(j for j in status.jobs if (j.model, j.seed) == ("a", 0))
-    assert a0.remaining_s == pytest.approx(10 * 40.0) and a0.estimate.startswith("lower bound")
+    # 40 s into its first epoch: each of the 9 later epochs takes at least that long
+    assert a0.remaining_s == pytest.approx(9 * 40.0) and a0.lower_bound and a0.estimate.startswith("at least")
     assert status.eta_s is None and status.eta_basis == "no epoch measured yet"  # waiting jobs: nothing to go on
 
 
@@ -94,7 +95,7 @@ def test_a_killed_driver_leaves_its_jobs_stopped(tmp_path, capsys):
     jobs = {(j["model"], j["seed"]): j for j in status["jobs"]}
     assert status["driver"] == "stopped"
     assert jobs[("a", 0)]["state"] == "stopped" and jobs[("a", 0)]["text"] == "stopped after epoch 3 of 10"
-    assert jobs[("b", 1)]["state"] == "stopped"
+    assert jobs[("b", 1)]["state"] == "stopped" and jobs[("b", 1)]["text"] == "not started"
     assert "driver is not running" in status["eta_basis"]
 
 
@@ -106,3 +107,35 @@ def test_unknown_run_is_one_line_exit_2(tmp_path, capsys):
     assert err.startswith("error: unknown run 'nope'") and err.count("\n") == 1
     assert main(["status", "--results", str(tmp_path / "missing")]) == 2
     assert main(["status", "--results", str(tmp_path / "results"), "--watch", "0"]) == 2
+
+
+def test_left_column_shows_time_to_go_or_unknown_and_users_rows_as_yours(tmp_path, capsys):
+    from suite.commands.status import left_text
+
+    run_dir = _hand_made_run(tmp_path, pid=os.getpid(), epochs_of_a0=0)
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    manifest["models"].append({"model": "mynet", "row": None})
+    manifest["invocations"][0]["models"].append("mynet")
+    manifest["user_models"] = [{"path": "mine.py", "models": ["mynet"]}]
+    write_json_atomic(run_dir / "manifest.json", manifest)
+    status = run_status(run_dir, now=NOW)
+    jobs = {(j.model, j.seed): j for j in status.jobs}
+    assert left_text(jobs[("a", 0)]) == ">= 6 min 00 s*"  # 9 later epochs of at least 40 s each
+    assert left_text(jobs[("b", 0)]) == "unknown"  # no epoch anywhere: nothing to estimate from
+    assert jobs[("mynet", 0)].user_model and not jobs[("a", 0)].user_model
+    capsys.readouterr()
+    assert main(["status", str(run_dir)]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if "mynet" in line]
+    assert lines and all(line.split()[0] == "(yours)" for line in lines)
+
+
+def test_a_one_epoch_job_before_its_first_epoch_has_no_estimate(tmp_path):
+    run_dir = _hand_made_run(tmp_path, pid=os.getpid(), epochs_of_a0=0)
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    manifest["epochs"] = 1
+    write_json_atomic(run_dir / "manifest.json", manifest)
+    for seed in (0, 1):
+        progress = run_dir / "work" / "a" / f"seed{seed}" / "progress.json"
+        write_json_atomic(progress, json.loads(progress.read_text()) | {"epochs": 1})
+    a0 = next(j for j in run_status(run_dir, now=NOW).jobs if (j.model, j.seed) == ("a", 0))
+    assert a0.remaining_s is None  # never the time it has run so far

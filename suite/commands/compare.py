@@ -8,11 +8,19 @@ with --fail-on-change, 1 when anything changed beyond the noise (for CI after a 
 from __future__ import annotations
 
 import json
+import math
+import shutil
+import sys
+import textwrap
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from suite.errors import SuiteError
+
+PLAIN_WIDTH = 80  # piped or redirected output: plain lines of this width
+TABLE_WIDTH = 120  # a terminal narrower than this gets the plain lines too: eight columns do not fit
 
 
 def register(sub) -> None:
@@ -43,22 +51,48 @@ def run(args) -> int:
         print(json.dumps({"differences": [d.to_dict() for d in diffs], "changed": len(changed),
                           "only_in_a": missing_b, "only_in_b": missing_a}, indent=1))
     else:
-        console = Console()
         shown = diffs if args.all else changed
-        table = Table(title=f"{args.run_a} -> {args.run_b}: {len(changed)} of {len(diffs)} values changed beyond "
-                            "the noise")
-        for col in ("model", "metric", "A", "B", "B - A", "noise (2σ)", "", "noise from"):
-            # model names are never cut: the explanation column folds instead
-            table.add_column(col, justify="right" if col in ("A", "B", "B - A", "noise (2σ)") else "left",
-                             no_wrap=col == "model", min_width=max((len(d.model) for d in shown), default=5)
-                             if col == "model" else None, overflow="fold")
-        for d in shown:
-            table.add_row(d.model, d.metric, d.a, d.b, f"{d.delta:+.3g}", f"{d.noise:.3g}",
-                          "[red]changed[/]" if d.changed else "same", d.why)
-        console.print(table)
+        count = f"{len(changed)} of {len(diffs)} values changed beyond the noise"
+        tty = sys.stdout.isatty()
+        width = shutil.get_terminal_size((PLAIN_WIDTH, 24)).columns if tty else PLAIN_WIDTH
+        if tty and width >= TABLE_WIDTH:
+            _table(Console(), f"{args.run_a} -> {args.run_b}: {count}", shown)
+        else:  # a narrow terminal, a pipe or a file: one wrapped block per value, never a squeezed table
+            _lines([f"A: {args.run_a}", f"B: {args.run_b}", count], shown, width)
+        notes = []
         if not args.all and len(shown) < len(diffs):
-            console.print(f"{len(diffs) - len(shown)} values inside the noise (--all lists them)")
-        for label, models in (("only in A", missing_b), ("only in B", missing_a)):
-            if models:
-                console.print(f"{label}: {', '.join(models)}")
+            notes.append(f"{len(diffs) - len(shown)} values inside the noise (--all lists them)")
+        notes += [f"{label}: {', '.join(models)}" for label, models in (("only in A", missing_b),
+                                                                       ("only in B", missing_a)) if models]
+        for note in notes:
+            print(textwrap.fill(note, width=width, subsequent_indent="  "))
     return 1 if changed and args.fail_on_change else 0
+
+
+def _noise(d) -> str:
+    return "no spread" if math.isnan(d.noise) else f"{d.noise:.3g}"
+
+
+def _table(console: Console, title: str, shown: list) -> None:
+    table = Table(title=title)
+    for col in ("model", "metric", "A", "B", "B - A", "noise (2σ)", "", "noise from"):
+        # model names are never cut: the explanation column folds instead
+        table.add_column(col, justify="right" if col in ("A", "B", "B - A", "noise (2σ)") else "left",
+                         no_wrap=col != "noise from", overflow="fold")
+    for d in shown:
+        table.add_row(escape(d.model), d.metric, d.a, d.b, f"{d.delta:+.3g}", _noise(d),
+                      "[red]changed[/]" if d.changed else "same", escape(d.why))
+    console.print(table)
+
+
+def _lines(header: list[str], shown: list, width: int) -> None:
+    """Plain text: the model and metric, both values, the difference, the noise and its source."""
+    for line in header:
+        print(textwrap.fill(line, width=width, subsequent_indent="   ", break_long_words=False))
+    for d in shown:
+        verdict = "changed" if d.changed else "same"
+        head = f"{verdict:<8}{d.model}  {d.metric}: {d.a} -> {d.b} ({d.delta:+.3g}; noise {_noise(d)})"
+        print(textwrap.fill(head, width=width, subsequent_indent="        ", break_long_words=False))
+        print(textwrap.fill(f"noise from {d.why}", width=width, initial_indent="        ",
+                            subsequent_indent="        ",
+                            break_long_words=False))

@@ -1,8 +1,10 @@
 """`suite doctor [--hardware gpu,cpu,rpi4@host,...] [--data-dir D] [--executor ray] [--json] [--quick]`.
 
-A readiness check of about a minute, run before a long `suite run`: versions, each requested device, a few
-training steps of two zoo models in every mode on each training device (images/s and the ratio to the authors'
-loop), the timing protocol, the three complexity counters, the data set, Ray. Exit 1 when a check fails.
+A readiness check of about a minute, run before a long `suite run`: the machine's load first (on a busy machine
+the rates are not evidence and the long checks are shortened), versions, each requested device, a few training
+steps of two zoo models in every mode on each training device (images/s and the ratio to the authors' loop), the
+timing protocol, the three complexity counters, the data set, Ray. One progress line per check on stderr as it
+ends. Exit 1 when a check fails.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ import sys
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from suite.doctor import FAIL, PASS, Check, Options, parse_hardware, run_checks
+from suite.doctor import BUSY, FAIL, PASS, Check, Options, parse_hardware, run_checks
 from suite.errors import SuiteError, unknown
 
 EXECUTORS = ("local", "gpus", "ray")
@@ -40,7 +43,7 @@ def _table(checks: list[Check]) -> Table:
     table = Table(title="suite doctor", box=box.SIMPLE_HEAD, title_justify="left")
     for col in ("check", "", "status", "detail", "s"):
         table.add_column(col, overflow="fold", justify="right" if col == "s" else "left")
-    style = {PASS: "green", FAIL: "bold red"}
+    style = {PASS: "green", FAIL: "bold red", BUSY: "bold yellow"}
     for c in checks:
         status = f"[{style[c.status]}]{c.status}[/]" if c.status in style else f"[dim]{c.status}[/]"
         table.add_row(c.group, c.name, status, c.detail, f"{c.seconds:.1f}" if c.seconds else "")
@@ -53,22 +56,46 @@ def run(args) -> int:
         raise unknown("executor", executor, EXECUTORS)
     if args.ray_address is not None and executor != "ray":
         raise SuiteError("--ray-address needs --executor ray")
-    options = Options(hardware=parse_hardware(args.hardware), data_dir=args.data_dir, dataset=args.dataset,
+    from suite.data.catalog import DATASETS  # loaded when this command runs: the CLI's parsers stay light
+
+    dataset = str(args.dataset).strip().lower()
+    if dataset not in DATASETS:
+        raise unknown("dataset", dataset, DATASETS)
+    options = Options(hardware=parse_hardware(args.hardware), data_dir=args.data_dir, dataset=dataset,
                       executor=executor, ray_address=args.ray_address, quick=args.quick)
     tty = sys.stdout.isatty()
     console = Console(width=None if tty else 160, no_color=not tty, highlight=False)
-    progress = Console(stderr=True) if tty and not args.json else None
-
-    def echo(check: Check) -> None:
-        if progress is not None:
-            progress.print(f"[dim]{check.group} {check.name}: {check.status}[/]")
-
-    checks = run_checks(options, echo=echo)
+    checks = run_checks(options, echo=_progress(sys.stderr.isatty()))
     failed = [c for c in checks if c.status == FAIL]
     if args.json:
         print(json.dumps({"ok": not failed, "checks": [c.to_dict() for c in checks]}, default=str))
     else:
         console.print(_table(checks))
+        busy = next((c for c in checks if c.status == BUSY), None)
+        if busy is not None:
+            console.print(f"[bold yellow]warning:[/] {escape(busy.detail)}")
         console.print(f"{len(failed)} failed: " + "; ".join(f"{c.group} {c.name}" for c in failed) if failed
-                      else "ready: every requested check passed")
+                      else "ready: every requested check passed" + (" (rates not evidence: busy machine)"
+                                                                      if busy is not None else ""))
     return 1 if failed else 0
+
+
+def _progress(tty: bool):
+    """One line per check on stderr as it ends: rich on a terminal, a plain flushed line otherwise."""
+    console = Console(stderr=True, highlight=False) if tty else None
+    count = 0
+
+    def echo(check: Check) -> None:
+        nonlocal count
+        count += 1
+        took = f" ({check.seconds:.1f} s)" if check.seconds else ""
+        note = f": {check.detail}" if check.status in (FAIL, BUSY) else ""
+        if console is not None:
+            colour = {PASS: "green", FAIL: "bold red", BUSY: "bold yellow"}.get(check.status, "dim")
+            console.print(f"[dim]doctor {count}: {escape(check.group)} {escape(check.name)}:[/] "
+                          f"[{colour}]{check.status}[/][dim]{took}[/]{escape(note)}")
+        else:
+            print(f"doctor {count}: {check.group} {check.name}: {check.status}{took}{note}", file=sys.stderr,
+                  flush=True)
+
+    return echo

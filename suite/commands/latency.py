@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from rich.console import Console
 from rich.table import Table
@@ -55,11 +56,33 @@ def run(args) -> int:
                measure_latency(model, p, input_size=size, batch=args.batch, threads=args.threads,
                                per_image_batch=args.per_image_batch or None, model_name=args.model).to_dict()
                for p in profiles]
+    for line in busy_warnings(results):
+        print(line, file=sys.stderr)
     if args.json:
         print(json.dumps(results[0] if len(results) == 1 else results, default=str))
         return 0
     _print_table(results)
     return 0
+
+
+def busy_warnings(results: list[dict]) -> list[str]:
+    """One line per time measured on a busy machine (the timing protocol's rule): shown, never evidence."""
+    from dataclasses import fields
+
+    from suite.timing.ondevice.timing_protocol import LoadWindow
+
+    out = []
+    for r in results:
+        if not r.get("busy"):
+            continue
+        load = r.get("load") or {}
+        try:
+            what = LoadWindow(**{f.name: load.get(f.name) for f in fields(LoadWindow)}).describe()
+        except TypeError:
+            what = "load readings missing"
+        out.append(f"warning: busy machine while timing on {r.get('hardware')} ({what}): these times are not "
+                   "evidence; time again on an idle machine")
+    return out
 
 
 def _remote(args, profile, size, head: int) -> dict:

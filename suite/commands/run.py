@@ -96,6 +96,9 @@ def register(sub) -> None:
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="any other recipe override, e.g. --set milestones=50,100 (repeatable)")
     p.add_argument("--estimate-only", action="store_true", help="print the time estimate and exit")
+    p.add_argument("--keep-checkpoints", action="store_true",
+                   help="keep a finished job's checkpoint (the quick and smoke presets remove it; the paper "
+                        "preset always keeps it)")
     p.set_defaults(func=run)
 
 
@@ -208,6 +211,8 @@ def run(args) -> int:
         os.environ[WORKERS_ENV] = str(args.workers)
     backends = real_backends()
     plan = prepare(config, backends)  # everything validated and the dataset loaded before any write
+    if getattr(args, "keep_checkpoints", False):
+        plan = replace(plan, preset=replace(plan.preset, keep_checkpoints=True))
     if config.executor == "local":
         from suite.timing.hardware import physical_cores
 
@@ -238,6 +243,7 @@ def run(args) -> int:
     finally:
         executor.close()
     _summary(console, outcomes)
+    console.print(disk_line(plan.run_dir, plan.preset.keep_checkpoints), markup=False)
     failed = [o for o in outcomes if o.status == "failed"]
     console.print(f"results: {plan.run_dir / 'results.jsonl'}; tables: python -m suite report --results "
                   f"{config.out}")
@@ -288,6 +294,18 @@ def _execute_plain(plan, backends, executor, total: int) -> list[Outcome]:
     return Runner(plan, backends, events=PlainProgress(sys.stdout, total), executor=executor).execute()
 
 
+def disk_line(run_dir, keep_checkpoints: bool) -> str:
+    """What the run directory holds on disk, and whether finished jobs' checkpoints were kept."""
+    from pathlib import Path
+
+    used = sum(f.stat().st_size for f in Path(run_dir).rglob("*") if f.is_file() and not f.is_symlink())
+    size = next(f"{used / scale:.1f} {unit}" for scale, unit in ((1024**3, "GB"), (1024**2, "MB"), (1024, "KB"),
+                                                                   (1, "bytes")) if used >= scale or scale == 1)
+    kept = ("checkpoints kept" if keep_checkpoints else
+            "checkpoints of finished jobs removed; --keep-checkpoints keeps them")
+    return f"disk: the run directory holds {size} ({kept})"
+
+
 def _fmt(v, digits: int = 2) -> str:
     return "-" if v is None else f"{v:.{digits}f}"
 
@@ -305,7 +323,10 @@ def _summary(console: Console, outcomes: list[Outcome]) -> None:
                  for k, v in lat.items()]
         params = ((rec.get("complexity") or {}).get("published") or {}).get("torchstat", {}).get("params")
         style = {"failed": "red", "skipped": "dim", "diverged": "yellow"}.get(o.status, "")
-        table.add_row(o.row or "-", o.model, str(o.seed), f"[{style}]{o.status}[/]" if style else o.status,
+        # a job finished by an earlier invocation (or harvested from its result.json) is done, not skipped
+        status = "done earlier" if o.status == "skipped" else o.status
+        row = o.row or ("(yours)" if rec.get("user_model") else "-")
+        table.add_row(row, o.model, str(o.seed), f"[{style}]{status}[/]" if style else status,
                       _fmt(summ.get("best_error_pct")), _fmt(summ.get("final_error_pct")),
                       ", ".join(times) or "-",
                       _fmt(params / 1e6 if params else None))

@@ -11,10 +11,11 @@ import time
 
 from rich import box
 from rich.console import Console, Group
+from rich.markup import escape
 from rich.table import Table
 
 from suite.errors import SuiteError
-from suite.run.status import RunStatus, find_run_dirs, run_status
+from suite.run.status import JobStatus, RunStatus, find_run_dirs, run_status
 
 
 def register(sub) -> None:
@@ -43,6 +44,15 @@ def _num(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
+def left_text(job: JobStatus) -> str:
+    """The time a job still needs: measured, estimated (*), a lower bound (>= ...*) or "unknown"."""
+    if job.state in ("done", "failed"):
+        return ""
+    if job.remaining_s is None:
+        return "unknown"
+    return (">= " if job.lower_bound else "") + duration(job.remaining_s) + ("*" if job.estimate else "")
+
+
 def render(status: RunStatus) -> Group:
     counts = {k: v for k, v in status.counts().items() if v}
     title = (f"{status.name} ({status.table or '?'}): driver {status.driver}; "
@@ -53,10 +63,10 @@ def render(status: RunStatus) -> Group:
         table.add_column(col, justify="right" if right else "left", overflow="fold")
     style = {"failed": "red", "training": "cyan", "timing": "magenta", "stopped": "yellow", "done": "green"}
     for job in status.jobs:
-        left = "" if job.state in ("done", "failed") else duration(job.remaining_s) + ("*" if job.estimate else "")
         state = f"[{style[job.state]}]{job.text}[/]" if job.state in style else job.text
-        table.add_row(job.row or "-", job.model, str(job.seed), state, _num(job.test_error_pct, 2),
-                      _num(job.images_per_s), _num(job.epoch_s), left if job.remaining_s is not None else "-")
+        row = job.row or ("(yours)" if job.user_model else "-")
+        table.add_row(escape(row), escape(job.model), str(job.seed), state, _num(job.test_error_pct, 2),
+                      _num(job.images_per_s), _num(job.epoch_s), left_text(job))
     eta = f"ETA {duration(status.eta_s)} ({status.eta_basis})" if status.eta_s is not None else \
         f"ETA unknown ({status.eta_basis})"
     throughput = f"; training {status.images_per_s:,.0f} img/s now" if status.images_per_s else ""

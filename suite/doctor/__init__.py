@@ -2,7 +2,17 @@
 
 Each check passes, fails or is skipped with its reason. A check fails only for something requested (a named
 device, a given --data-dir, --executor ray) or something that is broken here (a training step, the timing
-protocol, the complexity counters). ``run_checks`` returns them in order; ``suite.commands.doctor`` prints them.
+protocol, the complexity counters). ``run_checks`` returns them in order and hands each to ``echo`` as it
+ends; ``suite.commands.doctor`` prints them.
+
+The machine's load is read first, over ``LOAD_WINDOW_S``, with the timing protocol's busy rule
+(``LoadWindow``). On a busy machine the check says so (status ``busy``, not a failure): the training rates and
+times measured after it are marked as not evidence, the training steps and the timing protocol are shortened
+and torch.compile on the CPU is skipped, each with that reason; the CPU steps run on one thread there (two
+threads that wait for each other beside a dozen other processes run many times slower than one). Every check is
+bounded in time: timed training steps stop after ``STEP_LIMIT_S``, torch.compile runs in a child process
+stopped after ``COMPILE_LIMIT_S``, the training checks left when ``TRAIN_BUDGET_S`` (half of it on a busy
+machine) is spent are skipped with that reason, a remote device and Ray have their own time-outs.
 """
 
 from __future__ import annotations
@@ -21,8 +31,14 @@ from typing import Any
 import torch
 
 from suite.errors import SuiteError, unknown
+from suite.timing.ondevice.timing_protocol import LoadSample, LoadWindow, sample_load
 
-PASS, FAIL, SKIP = "pass", "fail", "skip"
+PASS, FAIL, SKIP, BUSY = "pass", "fail", "skip", "busy"
+LOAD_WINDOW_S = 1.0  # other processes' CPU share needs a window between two readings
+STEP_LIMIT_S = 3.0  # the timed steps of one training check stop here (at least one is timed)
+COMPILE_LIMIT_S = 40.0  # torch.compile and its steps, in a child process that is stopped here
+TRAIN_BUDGET_S = 45.0  # all training checks together: the ones left when it is spent are skipped, said why
+NOT_EVIDENCE = "busy machine: not evidence"
 MODELS = ("squeezenet_cifar", "mobilenet_cifar")  # two small zoo models of different families
 LOCAL = ("cpu", "gpu", "rpi4")
 
@@ -49,6 +65,10 @@ class Options:
     ray_address: str | None = None
     quick: bool = False
     connect_timeout_s: int = 10
+    load_window_s: float = LOAD_WINDOW_S
+    step_limit_s: float = STEP_LIMIT_S
+    compile_limit_s: float = COMPILE_LIMIT_S
+    train_budget_s: float = TRAIN_BUDGET_S
 
 
 def parse_hardware(text: str | None) -> tuple[str, ...]:
@@ -57,9 +77,12 @@ def parse_hardware(text: str | None) -> tuple[str, ...]:
 
     if text is None:
         return ()
-    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
-    if not names:
+    items = [n.strip() for n in text.split(",")]
+    if not any(items):
         raise SuiteError(f"no hardware named in --hardware {text!r}; choose from {', '.join(LOCAL)}")
+    if not all(items):
+        raise SuiteError(f"empty item in --hardware {text!r}; write the names comma-separated, e.g. cpu,gpu")
+    names = tuple(dict.fromkeys(items))
     for name in names:
         if parse_remote(name) is None and name.lower() not in LOCAL:
             raise SuiteError(f"{unknown('hardware', name, LOCAL)} (a remote device is written rpi4@[user@]host"
@@ -75,10 +98,22 @@ def no_cuda_reason() -> str:
 class Doctor:
     """Runs the checks; each is timed and any exception becomes that check's failure (one line)."""
 
-    def __init__(self, options: Options, *, echo: Callable[[Check], None] | None = None):
+    def __init__(self, options: Options, *, echo: Callable[[Check], None] | None = None,
+                 sampler: Callable[[], LoadSample] | None = None):
         self.options = options
         self.checks: list[Check] = []
         self.echo = echo or (lambda check: None)
+        self.sampler = sampler or sample_load
+        self.load: LoadWindow | None = None
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.load is not None and self.load.busy)
+
+    @property
+    def short(self) -> bool:
+        """Fewer steps and the short timing protocol: --quick, or a busy machine whose rates are not evidence."""
+        return self.options.quick or self.busy
 
     def add(self, group: str, name: str, status: str, detail: str, **data) -> Check:
         check = Check(group, name, status, detail, data)
@@ -103,6 +138,7 @@ class Doctor:
 
     # --- the checks -------------------------------------------------------------------------------------------
     def run(self) -> list[Check]:
+        self.machine()
         self.versions()
         devices = self.devices()
         self.training(devices)
@@ -111,6 +147,25 @@ class Doctor:
         self.data()
         self.ray()
         return self.checks
+
+    def machine(self) -> None:
+        """The load, read before anything else runs here: on a busy machine rates are not evidence."""
+        t0 = time.perf_counter()
+        before = self.sampler()
+        time.sleep(self.options.load_window_s)
+        self.load = LoadWindow.between(before, self.sampler())
+        seconds = round(time.perf_counter() - t0, 2)
+        data = self.load.to_dict()
+        if self.load.busy is None:
+            status, detail = SKIP, "load unknown here (no /proc): rates are taken as they come"
+        elif self.load.busy:
+            status, detail = BUSY, (f"busy machine ({self.load.describe()}): its training rates and times are "
+                                    "not evidence; steps and timing shortened, torch.compile on the CPU skipped")
+        else:
+            status, detail = PASS, f"idle enough ({self.load.describe()})"
+        check = Check("machine", "load", status, detail, data, seconds)
+        self.checks.append(check)
+        self.echo(check)
 
     def versions(self) -> None:
         import torchvision
@@ -178,28 +233,64 @@ class Doctor:
     def training(self, devices: dict) -> None:
         from suite.doctor import training as tr
 
-        steps, batch = (2, 8) if self.options.quick else (10, 64)
+        steps, batch = (2, 8) if self.short else (10, 64)
+        limit = self.options.step_limit_s
+        mark = f"{NOT_EVIDENCE}; 1 CPU thread" if self.busy else None
+        budget = self.options.train_budget_s / (2 if self.busy else 1)
+        t0 = time.perf_counter()
         if not any(d.type == "cuda" for d in devices["train"]):
             self.add("train", "cuda (every mode)", SKIP, no_cuda_reason() if not torch.cuda.is_available()
                      else "not requested (--hardware gpu)")
 
         def authors_loop(model: str, device: torch.device) -> tuple[str, str, dict]:
-            return _throughput(tr.authors_steps(model, device, batch=batch, steps=steps))
+            return _throughput(tr.authors_steps(model, device, batch=batch, steps=steps, max_s=limit), note=mark)
 
         def suite_loop(model: str, device: torch.device, mode: str, base: float | None) -> tuple[str, str, dict]:
-            return _throughput(tr.suite_steps(model, device, mode, batch=batch, steps=steps), base)
+            if mode == "compile":
+                # never past the training checks' budget by more than a few seconds
+                stop = min(self.options.compile_limit_s, max(budget - (time.perf_counter() - t0), 5.0))
+                result = tr.compiled_steps(model, device, batch=batch, steps=steps, max_s=limit, limit_s=stop)
+                if result is None:
+                    return SKIP, (f"torch.compile did not finish within {stop:.0f} s here "
+                                  "(stopped): compiling takes minutes on a small machine; a run pays it once per "
+                                  "model, or pass no --compile"), {}
+            else:
+                result = tr.suite_steps(model, device, mode, batch=batch, steps=steps, max_s=limit)
+            return _throughput(result, base, note=mark)
 
-        for device in devices["train"]:
-            for model in MODELS:
-                authors = self.attempt("train", f"{device} {model} authors' loop", authors_loop, model, device)
-                base = authors.data.get("images_per_s") if authors.status == PASS else None
-                for mode in tr.MODES:
-                    why = tr.mode_unavailable(mode, device, quick=self.options.quick)
-                    label = f"{device} {model} {mode}"
+        def spent() -> str | None:
+            if time.perf_counter() - t0 <= budget:
+                return None
+            return (f"not run: the training checks' {budget:.0f} s were spent"
+                    + (" (busy machine)" if self.busy else "") + "; the checks before it ran")
+
+        threads = torch.get_num_threads()
+        if self.busy:
+            torch.set_num_threads(1)
+        try:
+            for device in devices["train"]:
+                for model in MODELS:
+                    label = f"{device} {model} authors' loop"
+                    why = spent()
                     if why is not None:
                         self.add("train", label, SKIP, why)
-                        continue
-                    self.attempt("train", label, suite_loop, model, device, mode, base)
+                        base = None
+                    else:
+                        authors = self.attempt("train", label, authors_loop, model, device)
+                        base = authors.data.get("images_per_s") if authors.status == PASS else None
+                    for mode in tr.MODES:
+                        why = tr.mode_unavailable(mode, device, quick=self.options.quick)
+                        if why is None and mode == "compile" and device.type == "cpu" and self.busy:
+                            why = ("busy machine: torch.compile on the CPU would take minutes beside the load; run "
+                                   "the doctor again on an idle machine to check it")
+                        label = f"{device} {model} {mode}"
+                        why = why or spent()
+                        if why is not None:
+                            self.add("train", label, SKIP, why)
+                            continue
+                        self.attempt("train", label, suite_loop, model, device, mode, base)
+        finally:
+            torch.set_num_threads(threads)
 
     def timing(self, devices: dict) -> None:
         import zoo
@@ -215,16 +306,20 @@ class Doctor:
 
         def one(profile) -> tuple[str, str, dict]:
             net = zoo.create_model(MODELS[0], num_classes=10)
-            result = measure_latency(net, profile, input_size=(3, 32, 32), per_image_batch=16,
-                                     protocol=quick if self.options.quick else None, model_name=MODELS[0])
+            # one thread on a busy CPU, as in the training checks: its time is not evidence either way
+            threads = 1 if self.busy and profile.device == "cpu" else None
+            result = measure_latency(net, profile, input_size=(3, 32, 32), per_image_batch=16, threads=threads,
+                                     protocol=quick if self.short else None, model_name=MODELS[0])
             record = result.to_dict()
             ms = record.get("median_ms")
             per_image = record.get("per_image_ms")
             ok = isinstance(ms, int | float) and math.isfinite(ms) and ms > 0
             kind = "measured" if profile.native else "predicted"
+            busy = bool(record.get("busy")) or (self.busy and profile.native)
+            kind += f"; {NOT_EVIDENCE}" + ("; 1 CPU thread" if threads else "") if busy else ""
             return (PASS if ok else FAIL), (f"{MODELS[0]}: batch-1 median {ms:.3f} ms, per image {per_image:.3f} ms "
                                             f"({kind})" if ok else f"no usable time: {record}"), {
-                "median_ms": ms, "per_image_ms": per_image, "predicted": not profile.native}
+                "median_ms": ms, "per_image_ms": per_image, "predicted": not profile.native, "busy": busy}
 
         for profile in devices["profiles"]:
             self.attempt("timing", profile.name, one, profile)
@@ -307,14 +402,17 @@ class Doctor:
         self.attempt("ray", opts.ray_address or "local", reach)
 
 
-def _throughput(result, base: float | None = None) -> tuple[str, str, dict]:
+def _throughput(result, base: float | None = None, *, note: str | None = None) -> tuple[str, str, dict]:
     ok = math.isfinite(result.loss) and result.images_per_s > 0
     ratio = result.images_per_s / base if base else None
     detail = f"{result.images_per_s:,.0f} img/s" + (f", x{ratio:.2f} the authors' loop" if ratio else "")
     if result.compiled is False:
         detail += "; did not compile: trained eagerly"
+    if note:
+        detail += f" ({note})"
     return (PASS if ok else FAIL), detail if ok else f"loss {result.loss}", {
-        "images_per_s": result.images_per_s, "ratio_to_authors": ratio, "compiled": result.compiled}
+        "images_per_s": result.images_per_s, "ratio_to_authors": ratio, "compiled": result.compiled,
+        "steps": result.steps, "busy": bool(note and note.startswith(NOT_EVIDENCE))}
 
 
 def _nvidia_driver() -> str | None:
@@ -329,8 +427,9 @@ def _nvidia_driver() -> str | None:
     return out.stdout.strip().splitlines()[0] if out.returncode == 0 and out.stdout.strip() else None
 
 
-def run_checks(options: Options, *, echo: Callable[[Check], None] | None = None) -> list[Check]:
-    return Doctor(options, echo=echo).run()
+def run_checks(options: Options, *, echo: Callable[[Check], None] | None = None,
+               sampler: Callable[[], LoadSample] | None = None) -> list[Check]:
+    return Doctor(options, echo=echo, sampler=sampler).run()
 
 
 def _square(value: int) -> int:

@@ -4,14 +4,17 @@ The suite's loop keeps the batch on the device (moved once) and steps the model 
 (autocast, the deterministic or --fast kernel flags, torch.compile with its eager fallback, channels-last). The
 authors' loop (ThreshNet's main.py) draws each batch through torchvision's per-image PIL pipeline
 (RandomHorizontalFlip + ToTensor) in a DataLoader and copies it to the device every step; both clocks are read
-after the device finished (``torch.cuda.synchronize``), never on a queued launch.
+after the device finished (``torch.cuda.synchronize``), never on a queued launch. Timed steps stop after
+``max_s`` seconds (at least one is timed), so a slow or loaded machine bounds each check; torch.compile runs in
+a child process (``compiled_steps``) that is stopped when it runs past its limit.
 """
 
 from __future__ import annotations
 
 import math
+import multiprocessing
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
@@ -36,6 +39,7 @@ class Throughput:
     images_per_s: float
     loss: float
     compiled: bool | None = None  # --compile: False when it fell back to eager
+    steps: int = 0  # timed steps (fewer than asked when the time limit came first)
 
 
 def mode_unavailable(mode: str, device: torch.device, *, quick: bool) -> str | None:
@@ -49,8 +53,9 @@ def mode_unavailable(mode: str, device: torch.device, *, quick: bool) -> str | N
     return None
 
 
-def suite_steps(model_name: str, device: torch.device, mode: str, *, batch: int, steps: int) -> Throughput:
-    """Images/s of ``steps`` timed training steps (after two untimed ones) in ``mode``."""
+def suite_steps(model_name: str, device: torch.device, mode: str, *, batch: int, steps: int,
+                max_s: float = math.inf) -> Throughput:
+    """Images/s of up to ``steps`` timed training steps (after two untimed ones) in ``mode``, within ``max_s``."""
     torch.manual_seed(0)
     net = zoo.create_model(model_name, num_classes=10).to(device).train()
     channels_last = mode == "channels_last"
@@ -66,12 +71,15 @@ def suite_steps(model_name: str, device: torch.device, mode: str, *, batch: int,
     y = torch.randint(0, 10, (batch * 4,), device=device)
     loss_sum = torch.zeros((), device=device)
     kernels = fast_kernels() if mode == "fast" else deterministic(device)
+    timed = 0
     with kernels:
         for i in range(steps + 2):
             if i == 2:
                 sync(device)  # the untimed warm-up steps are done before the clock starts
                 loss_sum.zero_()
                 start = time.perf_counter()
+            elif i > 2 and time.perf_counter() - start > max_s:
+                break  # queued launches are drained below, before the clock is read
             j = (i % 4) * batch
             with autocast(precision, device):
                 loss = F.cross_entropy(net(x[j:j + batch]), y[j:j + batch])
@@ -84,9 +92,49 @@ def suite_steps(model_name: str, device: torch.device, mode: str, *, batch: int,
                 loss.backward()
                 opt.step()
             loss_sum += loss.detach().float()
+            timed += i >= 2
         sync(device)  # every queued step has run before the clock is read
         seconds = time.perf_counter() - start
-    return Throughput(steps * batch / seconds, float(loss_sum.item()) / steps, compiled)
+    return Throughput(timed * batch / seconds, float(loss_sum.item()) / timed, compiled, timed)
+
+
+def _compiled_child(conn, model_name: str, device: str, batch: int, steps: int, max_s: float) -> None:
+    try:
+        conn.send(asdict(suite_steps(model_name, torch.device(device), "compile", batch=batch, steps=steps,
+                                     max_s=max_s)))
+    except Exception as exc:  # noqa: BLE001 - the parent turns it into this check's failure
+        conn.send({"error": f"{type(exc).__name__}: {exc}"})
+    finally:
+        conn.close()
+
+
+def compiled_steps(model_name: str, device: torch.device, *, batch: int, steps: int, max_s: float,
+                   limit_s: float) -> Throughput | None:
+    """``suite_steps`` in mode compile, in a child process stopped after ``limit_s`` (None: it was stopped).
+
+    torch.compile cannot be interrupted inside a process; a child can be, so a compiler that takes minutes
+    costs the doctor ``limit_s`` at most.
+    """
+    ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked torch threads or CUDA state
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_compiled_child, args=(send, model_name, str(device), batch, steps, max_s),
+                        daemon=True)
+    child.start()
+    send.close()
+    try:
+        answer = receive.recv() if receive.poll(limit_s) else None
+    except EOFError:
+        answer = {"error": f"the compiling process ended without an answer (exit {child.exitcode})"}
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join(5)
+        receive.close()
+    if answer is None:
+        return None
+    if "error" in answer:
+        raise RuntimeError(answer["error"])
+    return Throughput(**answer)
 
 
 class _PilImages(torch.utils.data.Dataset):
@@ -107,8 +155,9 @@ class _PilImages(torch.utils.data.Dataset):
         return self.transform(Image.fromarray(self.images[i])), int(self.labels[i])
 
 
-def authors_steps(model_name: str, device: torch.device, *, batch: int, steps: int) -> Throughput:
-    """Images/s of the authors' loop: a DataLoader of PIL-transformed images, each batch copied to the device."""
+def authors_steps(model_name: str, device: torch.device, *, batch: int, steps: int,
+                  max_s: float = math.inf) -> Throughput:
+    """Images/s of the authors' loop (a DataLoader of PIL-transformed images, each batch copied to the device)."""
     rng = np.random.default_rng(0)
     count = batch * (steps + 2)
     data = _PilImages(rng.integers(0, 256, (count, 32, 32, 3), dtype=np.uint8), rng.integers(0, 10, count))
@@ -118,15 +167,19 @@ def authors_steps(model_name: str, device: torch.device, *, batch: int, steps: i
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     loss_fn = torch.nn.CrossEntropyLoss()
     last = torch.full((), math.nan)
+    timed = 0
     for i, (xb, yb) in enumerate(loader):
         if i == 2:
             sync(device)  # the untimed warm-up steps are done before the clock starts
             start = time.perf_counter()
+        elif i > 2 and time.perf_counter() - start > max_s:
+            break
         xb, yb = xb.to(device), yb.to(device)
         opt.zero_grad()
         last = loss_fn(net(xb), yb)
         last.backward()
         opt.step()
+        timed += i >= 2
     sync(device)
     seconds = time.perf_counter() - start
-    return Throughput(steps * batch / seconds, float(last.detach()))
+    return Throughput(timed * batch / seconds, float(last.detach()), steps=timed)

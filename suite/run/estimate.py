@@ -87,7 +87,11 @@ def describe(est: Estimate, *, wall_s: float, slots_text: str, preset: str, fmt:
         lines.append("machine load unknown here (no /proc): the estimate is not corrected for other processes")
     if est.untimed:
         lines.append(f"not timed within {BUDGET_S:.0f} s, estimated as the median model: {', '.join(est.untimed)}")
-    lines.append(f"slowest model: {est.slowest} (about {fmt(est.per_model_s[est.slowest])})")
+    # the untimed models only stand in at the median: they cannot be the slowest one known
+    timed = {m: t for m, t in est.per_model_s.items() if m not in est.untimed}
+    slowest = max(timed, key=timed.__getitem__) if timed else est.slowest
+    label = f"slowest of the {len(timed)} timed" if est.untimed else "slowest model"
+    lines.append(f"{label}: {slowest} (about {fmt(est.per_model_s[slowest])})")
     alternatives = ["a GPU (--device cuda)", "more workers (--executor gpus / ray)", "fewer --models"]
     if preset != "quick":
         alternatives.insert(0, "--preset quick for a trend")

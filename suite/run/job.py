@@ -31,7 +31,7 @@ from .backends import Backends, real_backends
 from .plan import NO_DATA, ModelJob, Plan, RunConfig, TimingInput
 from .presets import Preset
 from .progress import ProgressFile
-from .records import SCHEMA, as_dict, failure, join_reasons, now, result_key, train_summary
+from .records import FINISHED, SCHEMA, as_dict, failure, join_reasons, now, result_key, train_summary
 from .store import MANIFEST, TENSORBOARD, RunStore, job_lock, read_json, write_json_atomic
 
 log = logging.getLogger("suite.run")
@@ -377,6 +377,10 @@ def time_phase(ws: Workspace, task: Task, emit: Emit) -> dict:
     job_dir = ws.store.job_dir(job.model, ctx.dataset_name, seed)
     job_dir.mkdir(parents=True, exist_ok=True)  # a line of an older run may have no job folder yet
     RunStore.write_result(job_dir, record)
+    if record["status"] in FINISHED and not ctx.preset.keep_checkpoints:
+        from suite.train.checkpoint import remove_checkpoints
+
+        remove_checkpoints(job_dir)  # the job is done: its record is on disk, a re-run skips it
     return record
 
 

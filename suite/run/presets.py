@@ -16,6 +16,9 @@ class Preset:
     per_image_batch: int = 100
     estimate: bool = False  # time a training step of each model and print the total before starting
     reproduction: bool = True  # False: a pipeline check whose numbers must never be read as the paper's
+    # False: a finished job's checkpoint is removed (a smoke run of Table III would keep 2.3 GB of them); the
+    # last checkpoint of an unfinished job always stays, for resuming. `suite run --keep-checkpoints` keeps all.
+    keep_checkpoints: bool = True
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -30,11 +33,11 @@ PRESETS: dict[str, Preset] = {
                     epochs=3, train_subset=5000, test_subset=1000,
                     latency_protocol={**_FAST_LATENCY, "min_runs": 10, "max_runs": 100, "target_s": 0.3,
                                       "batch_min_runs": 3, "batch_max_runs": 10, "batch_target_s": 1.0},
-                    reproduction=False),
+                    reproduction=False, keep_checkpoints=False),
     # Small enough for CI on 2 shared cores: all 14 models of Table III in a few minutes.
     "smoke": Preset("smoke", "1 epoch on 100 training / 50 test images: checks the pipeline, reproduces "
                              "nothing",
                     epochs=1, train_subset=100, test_subset=50, latency_protocol=_FAST_LATENCY,
                     # enough to exercise the per-image path; batches of 20 at 224 px cost seconds per model
-                    per_image_batch=4, reproduction=False),
+                    per_image_batch=4, reproduction=False, keep_checkpoints=False),
 }

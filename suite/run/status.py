@@ -40,12 +40,19 @@ class JobStatus:
     epoch_s: float | None = None  # mean seconds per epoch so far (training + evaluation)
     remaining_s: float | None = None
     estimate: str | None = None  # how remaining_s was found when not from this job's own epochs
+    lower_bound: bool = False  # remaining_s is at least this (no epoch of the run has finished yet)
+    started: bool = True  # False: no attempt of this job has begun training
+    user_model: bool = False  # a model of the user's --models-from file, not a row of the table
 
     @property
     def text(self) -> str:
         if self.state == "training":
             return f"training, epoch {self.epochs_done + 1} of {self.epochs or '?'}"
+        if self.state == "stopped" and not self.started:
+            return "not started"
         if self.state == "stopped":
+            if self.epochs_done == 0:
+                return f"stopped in epoch 1 of {self.epochs or '?'}"
             return f"stopped after epoch {self.epochs_done} of {self.epochs or '?'}"
         if self.state == "failed":
             return f"failed: {self.reason or 'no reason recorded'}"
@@ -146,7 +153,7 @@ def _job(store: RunStore, dataset: str, model: str, row: str | None, seed: int, 
         job.remaining_s = 0.0
         return job
     if not progress:
-        job.state = "waiting" if driver != "stopped" else "stopped"
+        job.state, job.started = ("waiting" if driver != "stopped" else "stopped"), False
         return job
     if trained and trained.get("attempt") == progress.get("attempt"):
         job.state = "timing"
@@ -182,9 +189,11 @@ def _fill_estimates(run: RunStatus, planned: int | None,
         elif measured:
             job.remaining_s = left * sum(measured) / len(measured)
             job.estimate = "the run's mean epoch (other models)"
-        elif job.state == "training" and (running := progress_started.get((job.model, job.seed))) is not None:
-            job.remaining_s = epochs * running
-            job.estimate = "lower bound: the first epoch has run this long"
+        elif job.state == "training" and (running := progress_started.get((job.model, job.seed))) is not None \
+                and epochs > 1:
+            # the first epoch has run this long and is not done: each later one takes at least as long
+            job.remaining_s, job.lower_bound = (epochs - 1) * running, True
+            job.estimate = "at least: the first epoch has not finished after this long per later epoch"
 
 
 def run_status(run_dir: str | os.PathLike, *, now: datetime | None = None) -> RunStatus:
@@ -202,8 +211,10 @@ def run_status(run_dir: str | os.PathLike, *, now: datetime | None = None) -> Ru
     run = RunStatus(manifest.get("run_name") or store.run_dir.name, str(store.run_dir), manifest.get("table"),
                     driver, slots)
     started: dict[tuple[str, int], float | None] = {}
+    users = {m for src in manifest.get("user_models") or [] if isinstance(src, dict) for m in src.get("models") or []}
     for model, row, seed in _job_list(manifest, lines):
         job = _job(store, dataset, model, row, seed, by_key.get(result_key(model, dataset, seed)), driver, now)
+        job.user_model = model in users
         run.jobs.append(job)
         progress = read_progress(store.job_dir(model, dataset, seed)) or {}
         started[(model, seed)] = _seconds_since(progress.get("started"), now)

@@ -32,6 +32,26 @@ def checkpoint_path(work_dir: str | os.PathLike, identity: dict) -> Path:
     return Path(work_dir) / f"{stem}_{run_key(identity)}.pt"
 
 
+_CHECKPOINT_NAME = re.compile(r"^[A-Za-z0-9_.-]+_[0-9a-f]{12}\.pt$")  # what checkpoint_path names
+
+
+def remove_checkpoints(work_dir: str | os.PathLike) -> int:
+    """Delete the checkpoints ``checkpoint_path`` names in a finished job's folder; returns the bytes freed.
+
+    Only files of that exact name pattern (and no link) are touched: nothing the suite did not write.
+    """
+    freed = 0
+    folder = Path(work_dir)
+    if not folder.is_dir():
+        return 0
+    for path in folder.iterdir():
+        if _CHECKPOINT_NAME.match(path.name) and path.is_file() and not path.is_symlink():
+            freed += path.stat().st_size
+            path.unlink(missing_ok=True)
+            remove_stale_temps(path)
+    return freed
+
+
 def save_atomic(state: dict, path: Path) -> None:
     """Write to a temporary file in the same directory, fsync, then os.replace: never a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
