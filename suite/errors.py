@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import difflib
 import errno
+import os
+from collections.abc import Iterable
 
 
 class SuiteError(Exception):
@@ -18,11 +20,11 @@ def one_line(exc: BaseException, limit: int = 500) -> str:
     return f"{type(exc).__name__}: {text}"[:limit] if text else type(exc).__name__
 
 
-def closest(name: str, choices, n: int = 3) -> list[str]:
+def closest(name: str, choices: Iterable[object], n: int = 3) -> list[str]:
     return difflib.get_close_matches(str(name).lower(), [str(c) for c in choices], n=n, cutoff=0.5)
 
 
-def unknown(kind: str, name: str, choices) -> SuiteError:
+def unknown(kind: str, name: str, choices: Iterable[str]) -> SuiteError:
     """An error for an unknown ``kind`` (model, dataset, hardware...) naming the closest valid names."""
     choices = sorted(choices)
     hint = closest(name, choices)
@@ -38,7 +40,7 @@ def parse_size(text: str) -> tuple[int, int, int]:
         parts = ()
     if len(parts) != 3 or min(parts) < 1:
         raise SuiteError(f"bad input size {text!r}; expected CxHxW, for example 3x224x224")
-    return parts  # type: ignore[return-value]
+    return parts
 
 
 DISK_FULL = "no space left on device"
@@ -48,7 +50,7 @@ _DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 class DiskFullError(SuiteError):
     """A write ran out of space: the run stops (what finished is kept) rather than fill the disk further."""
 
-    def __init__(self, path, needed: int | None = None):
+    def __init__(self, path: str | os.PathLike[str], needed: int | None = None):
         self.path = str(path)
         tail = f" ({needed} bytes needed)" if needed is not None else ""
         super().__init__(f"{DISK_FULL} writing {self.path}{tail}")

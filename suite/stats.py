@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -21,10 +23,10 @@ class Stat:
     dispersion: float | None = None  # times: the largest IQR / median of the rounds
 
     @classmethod
-    def of(cls, values, *, fallback: float | None = None, fallback_source: str = "exact",
+    def of(cls, given: Iterable[float | None], *, fallback: float | None = None, fallback_source: str = "exact",
            predicted: bool = False, expected_error_pct: float | None = None, busy: bool = False,
            dispersion: float | None = None) -> Stat | None:
-        values = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+        values = [float(v) for v in given if v is not None and math.isfinite(float(v))]
         if not values:
             return None
         mean = statistics.fmean(values)
@@ -42,7 +44,7 @@ class Stat:
     def exact(cls, value: float | None) -> Stat | None:
         return None if value is None else cls(float(value), None, 1, 0.0, "exact")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"mean": self.mean, "std": self.std, "n": self.n, "sigma": self.sigma,
                 "sigma_source": self.sigma_source, "predicted": self.predicted,
                 "expected_error_pct": self.expected_error_pct, "values": list(self.values), "busy": self.busy,

@@ -6,8 +6,9 @@ import contextlib
 import difflib
 import fnmatch
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
+from typing import Any
 
 import torch
 from torch import nn
@@ -82,7 +83,7 @@ def capture(where: str) -> Iterator[list[str]]:
         _CAPTURES.remove(frame)
 
 
-def unregister(names) -> None:
+def unregister(names: Iterable[str]) -> None:
     """Forget user models (a user file reloaded after an edit); the zoo's own models are never removed."""
     for name in list(names):
         card = _CARDS.get(name)
@@ -128,17 +129,19 @@ def model_card(name: str) -> ModelCard:
     return _CARDS[_lookup(name)]
 
 
-def create_model(name: str, *, num_classes: int | None = None, **kwargs) -> nn.Module:
+def create_model(name: str, *, num_classes: int | None = None, **kwargs: Any) -> nn.Module:
     """Build ``name`` with fresh weights. ``num_classes=None`` gives the head its paper measured."""
     card = _CARDS[_lookup(name)]
     n = card.num_classes if num_classes is None else num_classes
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"num_classes must be a positive integer, got {n!r}")
     model = _BUILDERS[card.name](num_classes=n, **kwargs)
-    # The uniform interface every zoo model exposes (torchvision models do not carry these themselves).
-    model.num_classes = n
-    model.zoo_name = card.name
-    model.classifier_path = card.classifier if card.origin != "user" else user_classifier(model, card.classifier)
+    # The uniform interface every zoo model exposes (torchvision models do not carry these themselves). The
+    # ignores: torch's stub types a module's attributes as tensors and modules only, any value is allowed at runtime.
+    model.num_classes = n  # type: ignore[assignment]
+    model.zoo_name = card.name  # type: ignore[assignment]
+    path = card.classifier if card.origin != "user" else user_classifier(model, card.classifier)
+    model.classifier_path = path  # type: ignore[assignment]
     return model
 
 
@@ -172,9 +175,9 @@ def get_classifier(model: nn.Module) -> nn.Module:
     if model.classifier_path is None:
         raise ValueError(f"model {model.zoo_name!r} has no nn.Linear and its card names no classifier; set "
                          "classifier= on its ModelCard to the attribute path of its final layer")
-    return model.get_submodule(model.classifier_path)
+    return model.get_submodule(model.classifier_path)  # type: ignore[arg-type]  # a str: torch's stub, see above
 
 
-def with_card(card: ModelCard, **changes) -> ModelCard:
+def with_card(card: ModelCard, **changes: Any) -> ModelCard:
     """A copy of ``card`` with some fields changed (for families of near-identical cards)."""
     return replace(card, **changes)

@@ -79,11 +79,11 @@ class DualPath(nn.Module):
 
     def __init__(self, in_ch: int, path1: nn.Module, path2: nn.Module):
         super().__init__()
-        self.half = in_ch // 2
+        self.split = in_ch // 2  # not `half`: that would hide nn.Module.half()
         self.path1, self.path2 = path1, path2
 
     def forward(self, x: Tensor) -> Tensor:
-        return torch.cat([self.path1(x[:, :self.half]), self.path2(x[:, self.half:])], 1)
+        return torch.cat([self.path1(x[:, :self.split]), self.path2(x[:, self.split:])], 1)
 
 
 class DPBlockA(nn.Module):

@@ -84,7 +84,12 @@ class HarDNet(nn.Module):
 def block_widths(spec: HarDNetSpec) -> Sequence[int]:
     """Output widths of the harmonic blocks (before their transitions)."""
     model = HarDNet(spec, num_classes=1)
-    return [stage[0].out_channels for stage in model.blocks]
+    widths = []
+    for stage in model.blocks:
+        block = stage.get_submodule("0")
+        assert isinstance(block, HarmonicBlock)
+        widths.append(block.out_channels)
+    return widths
 
 
 _NOTES = {

@@ -37,7 +37,8 @@ def load_table(table_id: str) -> tuple[dict[str, float | str | None], ...]:
     if table_id not in table_ids():
         raise KeyError(f"no published table {table_id!r}; known: {', '.join(table_ids())}")
     path = resources.files("zoo") / "data" / "published" / f"{table_id}.csv"
-    with path.open(newline="") as fh:
+    # typeshed's Traversable.open lists no newline=; pathlib and zipfile paths both take it (csv needs it)
+    with path.open(newline="") as fh:  # type: ignore[call-overload]
         return tuple({k: _parse(k, v) for k, v in row.items()} for row in csv.DictReader(fh))
 
 

@@ -11,6 +11,7 @@ are built by torchvision and then adapted.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from torch import nn
 
@@ -27,12 +28,16 @@ RESNET_CHOICE = ("32x32 adaptation (the paper does not say how it adapted the 22
 
 def _mobile_stem(model: nn.Module) -> nn.Module:
     """torchvision MobileNetV2/V3: the first conv of ``features`` is the stride-2 stem conv."""
-    model.features[0][0].stride = (1, 1)
+    conv = model.get_submodule("features.0.0")
+    assert isinstance(conv, nn.Conv2d)
+    conv.stride = (1, 1)
     return model
 
 
 def _resnet_stem(model: nn.Module) -> nn.Module:
-    model.conv1.stride = (1, 1)
+    conv = model.get_submodule("conv1")
+    assert isinstance(conv, nn.Conv2d)
+    conv.stride = (1, 1)
     model.maxpool = nn.Identity()
     return model
 
@@ -69,11 +74,11 @@ def _register(name: str, base: str, adapt: Callable[[nn.Module], nn.Module] | No
 
     if adapt is None:
         @register_model(card)
-        def build(*, num_classes: int, **kwargs) -> nn.Module:
+        def build(*, num_classes: int, **kwargs: Any) -> nn.Module:
             return base_builder(num_classes=num_classes, cifar_stem=True, **kwargs)
     else:
         @register_model(card)
-        def build(*, num_classes: int, **kwargs) -> nn.Module:
+        def build(*, num_classes: int, **kwargs: Any) -> nn.Module:
             return adapt(build_torchvision(base, model=name, num_classes=num_classes, **kwargs))
 
     build.__name__ = f"build_{name}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -99,7 +99,7 @@ _POOLS = (True, True, False, True, False)
 
 def threshnet_stages(kinds: Sequence[str], layers: Sequence[int], growths: Sequence[int],
                      widths: Sequence[int] = _WIDTHS, pools: Sequence[bool] = _POOLS) -> list[Stage]:
-    return [Stage(k, n, g, w, p) for k, n, g, w, p in zip_equal(kinds, layers, growths, widths, pools)]  # type: ignore[arg-type]
+    return [Stage(k, n, g, w, p) for k, n, g, w, p in zip_equal(kinds, layers, growths, widths, pools)]
 
 
 def threshnet79_stages() -> list[Stage]:
@@ -165,7 +165,7 @@ for _v, (_n, _g) in ABLATIONS.items():
 
 
 # ThreshNet28: the winner of scripts/search_threshnet28.py (rerun it to reproduce; it prints this dict).
-THRESHNET28: dict = {
+THRESHNET28: dict[str, Any] = {
     "kinds": ("dense", "dense", "harmonic", "harmonic", "harmonic"),
     "layers": (3, 3, 2, 2, 5),
     "growths": (32, 32, 32, 56, 160),

@@ -71,9 +71,11 @@ def thresholdnet_layer_threshold(*, num_classes: int, below: Literal["sparse", "
     """ThresholdNet v1 with its 16-layer block 4 (k=40, m=1.7) replaced by a threshold-8 block."""
     model = ThreshNet(threshnet79_stages(), num_classes=num_classes)
     stage = model.blocks[3]  # swap block 4 and its transition's input width; everything else stays v1
-    block = LayerThresholdBlock(stage[0].in_channels, 40, 1.7, threshold=8, below=below)
+    old, conv = stage.get_submodule("0"), stage.get_submodule("1.0")
+    assert isinstance(stage, nn.Sequential) and isinstance(old, LinkedBlock) and isinstance(conv, nn.Conv2d)
+    block = LayerThresholdBlock(old.in_channels, 40, 1.7, threshold=8, below=below)
     stage[0] = block
-    stage[1] = ConvBNAct(block.out_channels, stage[1][0].out_channels, 1)
+    stage[1] = ConvBNAct(block.out_channels, conv.out_channels, 1)
     return model
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 from types import ModuleType
+from typing import Any
 
 from torch import nn
 
@@ -61,7 +62,7 @@ def torchvision_models(model: str) -> ModuleType:
     return tvm
 
 
-def build_torchvision(name: str, *, model: str | None = None, num_classes: int, **kwargs) -> nn.Module:
+def build_torchvision(name: str, *, model: str | None = None, num_classes: int, **kwargs: Any) -> nn.Module:
     """torchvision's ``name`` with fresh weights (``model`` is the zoo name, for the error message)."""
     builder = getattr(torchvision_models(model or name), name)
     # torchvision < 0.13 (0.12 is torch 1.11's, as on the papers' Pi) has no weights= argument yet.
@@ -77,7 +78,7 @@ def _register(name: str, classifier: str, paper: str, notes: str) -> None:
     )
 
     @register_model(card)
-    def build(*, num_classes: int, **kwargs) -> nn.Module:
+    def build(*, num_classes: int, **kwargs: Any) -> nn.Module:
         return build_torchvision(name, num_classes=num_classes, **kwargs)
 
     build.__name__ = name

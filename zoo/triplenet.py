@@ -93,7 +93,7 @@ class TripleNet(nn.Module):
             stages.append(nn.Sequential(*parts))
             ch = width
         self.blocks = nn.Sequential(*stages)
-        residual: list[nn.Module] = []
+        residual: list[ResidualBottleneck] = []
         for planes in spec.bottlenecks:
             residual.append(ResidualBottleneck(ch, planes))
             ch = residual[-1].out_channels

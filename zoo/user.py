@@ -24,12 +24,17 @@ import inspect
 import re
 import sys
 import traceback
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from zoo import _registry
 from zoo.card import ModelCard
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 ENTRY_POINT_GROUP = "lightcnn_repro.models"
 PRIVATE_PREFIX = "lightcnn_user_"
@@ -102,15 +107,15 @@ def private_name(stem: str, sha256: str) -> str:
     return f"{PRIVATE_PREFIX}{sha256[:8]}_{clean}"
 
 
-def load(specs, *, base: Path | None = None) -> list[UserSource]:
+def load(specs: Iterable[str | Path], *, base: Path | None = None) -> list[UserSource]:
     """Load every spec (in order); a name registered twice (by the zoo or another file) is an error.
 
     The files of one call are the process's user files from then on: models of a file loaded by an earlier
     call and not named again are dropped (a notebook, or a test, calling the suite again with another file).
     """
-    specs = [str(s) for s in specs]
+    given_specs = [str(s) for s in specs]
     keep = []
-    for spec in specs:
+    for spec in given_specs:
         target, _ = split_spec(spec)
         if is_file_spec(target):
             given = Path(target).expanduser()
@@ -118,7 +123,7 @@ def load(specs, *, base: Path | None = None) -> list[UserSource]:
     for stale in [p for p in _ACTIVE_FILES if p not in keep]:
         _drop_module(_ACTIVE_FILES.pop(stale))
     sources = []
-    for spec in specs:
+    for spec in given_specs:
         target, function = split_spec(spec)
         if not is_file_spec(target):
             sources.append(load_module(target, function=function, spec=spec))
@@ -149,7 +154,7 @@ def _drop_module(name: str) -> None:
     sys.modules.pop(name, None)
 
 
-def install(sources) -> None:
+def install(sources: Iterable[UserSource]) -> None:
     """Load sources received with a job (a worker): a file from its text, never from its path."""
     for src in sources:
         if src.kind == "file":
@@ -235,7 +240,7 @@ def load_module(target: str, *, function: str | None = None, spec: str = "") -> 
     return source
 
 
-def _register_function(module, function: str, where: str) -> str:
+def _register_function(module: ModuleType, function: str, where: str) -> str:
     builder = getattr(module, function, None)
     if builder is None or not callable(builder):
         raise UserModelError(f"{where}: no function {function!r} in it")
@@ -271,7 +276,7 @@ def _first_line(exc: BaseException) -> str:
     return lines[0][:300] if lines else ""
 
 
-def accepts_num_classes(builder: Callable) -> bool:
+def accepts_num_classes(builder: Callable[..., object]) -> bool:
     try:
         params = inspect.signature(builder).parameters.values()
     except (TypeError, ValueError):
@@ -298,7 +303,7 @@ _ENTRY_POINTS_DONE: list[bool] = []
 ENTRY_POINT_ERRORS: dict[str, str] = {}  # entry point -> why it did not load (shown by `suite models`)
 
 
-def _entry_points():
+def _entry_points() -> list[EntryPoint]:
     from importlib import metadata
 
     try:

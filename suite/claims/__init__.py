@@ -37,7 +37,7 @@ JUDGES: dict[str, tuple[Measured, Own]] = {**threshnet.JUDGES, **thresholdnet.JU
 def published(table_id: str) -> Published:
     """A registered table's published rows by label, with each row's published head."""
     spec = get_table(table_id)
-    rows = {r["model"]: dict(r) for r in load_table(spec.published_table)}
+    rows = {str(r["model"]): dict(r) for r in load_table(spec.published_table)}
     return Published(rows, {r.row: r.published_head for r in spec.rows})
 
 

@@ -8,7 +8,6 @@ from suite.claims.verdicts import (
     NOT_SUPPORTED,
     SUPPORTED,
     Check,
-    Claim,
     Measurements,
     Part,
     Published,
@@ -21,7 +20,7 @@ from suite.claims.verdicts import (
     pct_less,
     reduced,
 )
-from suite.tables.claim import ERROR, EXACT, Magnitude
+from suite.tables.claim import ERROR, EXACT, Claim, Magnitude
 from suite.tables.dpnet import D2_TARGETS, D4_TARGETS, DROP_PCT, OTHERS, PAPER_MOBILENETV3_PARAMS_M
 
 
@@ -114,7 +113,7 @@ def d3_own(claim: Claim, pubs: dict[str, Published]) -> Check:
         if "DP-Net" not in values:
             parts.append(Part(f"fastest on {label}", NOT_SUPPORTED, "rows missing"))
             continue
-        best = min(values, key=values.get)
+        best = min(values, key=values.__getitem__)
         parts.append(Part(f"fastest on {label}", SUPPORTED if best == "DP-Net" else NOT_SUPPORTED,
                           ", ".join(f"{r} {v:g}" for r, v in values.items())))
     return Check(own_table([x.verdict for x in parts]), parts)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass, field
+from typing import Any
 
 from scipy import stats
 
@@ -98,7 +99,7 @@ class Judgement:
     claimed: float | None = None  # D in pp, or the claimed ratio
     context: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"verdict": self.verdict, "detail": self.detail, "ci": list(self.ci) if self.ci else None,
                 "p_value": self.p_value, "seeds_needed": self.seeds_needed, "claimed": self.claimed,
                 "context": self.context}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from suite.claims.verdicts import (
     INCONCLUSIVE,
@@ -12,8 +14,9 @@ from suite.claims.verdicts import (
     QUESTIONABLE,
     SUPPORTED,
     Check,
-    Claim,
+    Measured,
     Measurements,
+    Own,
     Part,
     all_parts,
     any_hardware,
@@ -25,7 +28,7 @@ from suite.claims.verdicts import (
     own_table,
     pct_less,
 )
-from suite.tables.claim import EXACT, SPEED
+from suite.tables.claim import EXACT, SPEED, Claim
 from suite.tables.threshnet import T1_TARGETS, TABLE
 from zoo.published import published_row
 
@@ -114,7 +117,7 @@ def _measured_t6(claim: Claim, m: Measurements) -> Check:
 
 # --- the paper's own table ----------------------------------------------------------------------------------
 
-def _own_t1(pub: dict[str, dict], heads: dict[str, int]) -> Check:
+def _own_t1(pub: dict[str, dict[str, Any]], heads: dict[str, int]) -> Check:
     parts, column_ok = [], []
     for col, label in (("gpu_time_ms", "GPU"), ("rpi4_time_ms", "RPi")):
         t79 = pub.get("ThreshNet79", {}).get(col)
@@ -135,7 +138,7 @@ def _own_t1(pub: dict[str, dict], heads: dict[str, int]) -> Check:
                                   "gives all five percentages" if verdict == NOT_SUPPORTED else "")
 
 
-def _own_t2(pub: dict[str, dict], heads: dict[str, int]) -> Check:
+def _own_t2(pub: dict[str, dict[str, Any]], heads: dict[str, int]) -> Check:
     a, b = pub.get("ThreshNet95", {}).get("params_m"), pub.get("HarDNet85", {}).get("params_m")
     if a is None or b is None:
         return Check(NOT_SUPPORTED, [Part("55 % fewer", NOT_SUPPORTED, "rows missing")])
@@ -153,7 +156,7 @@ def _own_t2(pub: dict[str, dict], heads: dict[str, int]) -> Check:
     return Check(own_table([p.verdict for p in parts]), parts)
 
 
-def _own_t3(pub: dict[str, dict], heads: dict[str, int]) -> Check:
+def _own_t3(pub: dict[str, dict[str, Any]], heads: dict[str, int]) -> Check:
     e79, e68 = pub.get("ThreshNet79", {}).get("error_pct"), pub.get("HarDNet68", {}).get("error_pct")
     t79, t68 = pub.get("ThreshNet79", {}).get("rpi4_time_ms"), pub.get("HarDNet68", {}).get("rpi4_time_ms")
     parts = []
@@ -170,14 +173,14 @@ def _own_t3(pub: dict[str, dict], heads: dict[str, int]) -> Check:
     return Check(own_table([p.verdict for p in parts]) if parts else NOT_SUPPORTED, parts)
 
 
-def _own_t4(pub: dict[str, dict], heads: dict[str, int]) -> Check:
-    errors = {r: v.get("error_pct") for r, v in pub.items() if v.get("error_pct") is not None}
+def _own_t4(pub: dict[str, dict[str, Any]], heads: dict[str, int]) -> Check:
+    errors: dict[str, float] = {r: v["error_pct"] for r, v in pub.items() if v.get("error_pct") is not None}
     parts = []
     if errors:
-        best = min(errors, key=errors.get)
-        runner = sorted(errors.values())[1] if len(errors) > 1 else None
+        best = min(errors, key=errors.__getitem__)
+        runner = f" (next {sorted(errors.values())[1]:.2f} %)" if len(errors) > 1 else ""
         parts.append(Part("lowest error of the table", SUPPORTED if best == "ThreshNet95" else NOT_SUPPORTED,
-                          f"lowest: {best} {errors[best]:.2f} % (next {runner:.2f} %)"))
+                          f"lowest: {best} {errors[best]:.2f} %{runner}"))
     g95, g85 = pub.get("ThreshNet95", {}).get("gpu_time_ms"), pub.get("HarDNet85", {}).get("gpu_time_ms")
     if g95 is not None and g85 is not None:
         parts.append(Part("faster than HarDNet85 (GPU)", SUPPORTED if g95 < g85 else NOT_SUPPORTED,
@@ -185,13 +188,13 @@ def _own_t4(pub: dict[str, dict], heads: dict[str, int]) -> Check:
     return Check(own_table([p.verdict for p in parts]) if parts else NOT_SUPPORTED, parts)
 
 
-def _own_t5(pub: dict[str, dict], heads: dict[str, int]) -> Check:
+def _own_t5(pub: dict[str, dict[str, Any]], heads: dict[str, int]) -> Check:
     parts = []
     t28, tsh = pub.get("ThreshNet28", {}).get("rpi4_time_ms"), pub.get("ShuffleNet", {}).get("rpi4_time_ms")
     if t28 is not None and tsh is not None:
         parts.append(Part("faster than ShuffleNet on the Pi", SUPPORTED if t28 < tsh else NOT_SUPPORTED,
                           f"{t28} vs {tsh} ms ({100 * (1 - t28 / tsh):.1f} % faster)"))
-    gpu = {r: v.get("gpu_time_ms") for r, v in pub.items() if v.get("gpu_time_ms") is not None}
+    gpu: dict[str, float] = {r: v["gpu_time_ms"] for r, v in pub.items() if v.get("gpu_time_ms") is not None}
     if "ThreshNet28" in gpu:
         mine = gpu["ThreshNet28"]
         ties = [r for r, t in gpu.items() if r != "ThreshNet28" and t <= mine]
@@ -202,7 +205,7 @@ def _own_t5(pub: dict[str, dict], heads: dict[str, int]) -> Check:
     return Check(own_table([p.verdict for p in parts]) if parts else NOT_SUPPORTED, parts)
 
 
-def _own_t6(pub: dict[str, dict], heads: dict[str, int]) -> Check:
+def _own_t6(pub: dict[str, dict[str, Any]], heads: dict[str, int]) -> Check:
     a, b = pub.get("ThreshNet79", {}).get("params_m"), pub.get("HarDNet68", {}).get("params_m")
     if a is None or b is None:
         return Check(NOT_SUPPORTED, [Part("fewer parameters", NOT_SUPPORTED, "rows missing")])
@@ -226,12 +229,12 @@ def _own_t6(pub: dict[str, dict], heads: dict[str, int]) -> Check:
 
 
 
-def _on(fn):
+def _on(fn: Callable[[Claim, Measurements], Check]) -> Measured:
     """A T-claim reads Table III only: its measurements and its published rows."""
     return lambda claim, ms: fn(claim, ms.get(TABLE) or Measurements())
 
 
-def _own(fn):
+def _own(fn: Callable[[dict[str, dict[str, Any]], dict[str, int]], Check]) -> Own:
     return lambda claim, pubs: fn(pubs[TABLE].rows, pubs[TABLE].heads)
 
 

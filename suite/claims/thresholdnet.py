@@ -20,7 +20,6 @@ from suite.claims.verdicts import (
     REPRODUCED,
     SUPPORTED,
     Check,
-    Claim,
     Measurements,
     Part,
     Published,
@@ -31,7 +30,7 @@ from suite.claims.verdicts import (
     own_table,
     pct_less,
 )
-from suite.tables.claim import Magnitude
+from suite.tables.claim import Claim, Magnitude
 from suite.tables.thresholdnet import CIFAR, ERROR_CLAIM, SAME_MARGIN_PP, SPEED_CLAIMS, STL, TIMES, VARIANTS
 
 

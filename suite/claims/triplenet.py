@@ -5,7 +5,6 @@ from __future__ import annotations
 from suite.claims.verdicts import (
     INCONCLUSIVE,
     Check,
-    Claim,
     Measurements,
     Published,
     all_parts,
@@ -15,7 +14,7 @@ from suite.claims.verdicts import (
     own_pct_part,
     own_table,
 )
-from suite.tables.claim import SPEED
+from suite.tables.claim import SPEED, Claim
 from suite.tables.triplenet import P1_TARGETS, TABLE
 
 

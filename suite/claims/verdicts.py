@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from suite.claims.rule import (
     BUSY,
@@ -49,7 +50,7 @@ class Part:
     detail: str
     judgement: Judgement | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         out = {"what": self.what, "verdict": self.verdict, "detail": self.detail}
         if self.judgement is not None:
             out.update({k: v for k, v in self.judgement.to_dict().items() if k not in ("verdict", "detail")})
@@ -62,7 +63,7 @@ class Check:
     parts: list[Part] = field(default_factory=list)
     note: str = ""
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"verdict": self.verdict, "parts": [p.to_dict() for p in self.parts], "note": self.note}
 
 
@@ -73,7 +74,7 @@ class ClaimResult:
     own_table: Check
     table: str = ""  # the table whose report shows it
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         c = self.claim
         scope = {"devices": list(c.scope.devices), "dataset": c.scope.dataset, "metrics": list(c.scope.metrics),
                  "budget": c.scope.budget}
@@ -96,7 +97,7 @@ class Measurements:
     error_context: str = ""
     devices: dict[str, str] = field(default_factory=dict)  # hardware -> the device it was measured on
     train_hardware: str = "cpu"  # hardware key of the training device (training-time claims)
-    published: dict[str, dict] = field(default_factory=dict)  # row -> the published row (best-epoch figures)
+    published: dict[str, dict[str, Any]] = field(default_factory=dict)  # row -> the published row (best-epoch figures)
     test_images: int | None = None
 
     def value(self, key: str, row: str) -> Stat | None:
@@ -107,10 +108,10 @@ class Measurements:
 class Published:
     """A published table by row label, with each row's published classifier head."""
 
-    rows: dict[str, dict] = field(default_factory=dict)
+    rows: dict[str, dict[str, Any]] = field(default_factory=dict)
     heads: dict[str, int] = field(default_factory=dict)
 
-    def get(self, row: str, column: str):
+    def get(self, row: str, column: str) -> Any:
         return self.rows.get(row, {}).get(column)
 
 

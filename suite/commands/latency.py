@@ -52,7 +52,8 @@ def run(args) -> int:
         raise SuiteError(f"--num-classes must be a positive integer, got {args.num_classes}")
     usermodels.load(args.models_from)
     model = zoo.create_model(args.model, num_classes=args.num_classes)
-    results = [_remote(args, p, size, model.num_classes) if p.is_remote else
+    heads: int = model.num_classes  # type: ignore[assignment]  # set by create_model; torch's stub: Tensor | Module
+    results = [_remote(args, p, size, heads) if p.is_remote else
                measure_latency(model, p, input_size=size, batch=args.batch, threads=args.threads,
                                per_image_batch=args.per_image_batch or None, model_name=args.model).to_dict()
                for p in profiles]

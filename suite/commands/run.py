@@ -14,7 +14,7 @@ import sys
 from dataclasses import replace
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from suite import usermodels
@@ -259,7 +259,7 @@ def _execute(console: Console, plan, backends, executor, total: int) -> list[Out
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
         overall = progress.add_task("models x seeds", total=total)
-        jobs: dict[str, int] = {}  # per running job (workers' epoch events); local jobs draw the engine's bars
+        jobs: dict[str, TaskID] = {}  # per running job (workers' epoch events); local jobs draw the engine's bars
         if executor.name == "local":
             executor.progress = progress
 

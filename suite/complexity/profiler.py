@@ -69,7 +69,7 @@ def _shape(x) -> tuple[int, ...]:
 
 
 def _example_input(model: nn.Module, input_size: tuple[int, int, int], fake: bool) -> torch.Tensor:
-    ref = next(iter(model.parameters()), None)
+    ref: torch.Tensor | None = next(iter(model.parameters()), None)
     if ref is None:
         ref = next(iter(model.buffers()), None)
     device = ref.device if ref is not None else torch.device("cpu")

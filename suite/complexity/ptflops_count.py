@@ -70,7 +70,8 @@ def count(model: nn.Module, input_size: tuple[int, int, int], *, per_layer: bool
     """ptflops' MACs and #Params of ``model`` for one image of ``input_size``; RuntimeError when ptflops fails."""
     from ptflops import get_model_complexity_info
 
-    input_size = tuple(int(s) for s in input_size)
+    c, h, w = (int(s) for s in input_size)
+    input_size = (c, h, w)
     added = [a for a in _ROOT_ATTRS if a not in model.__dict__]
     training = [(m, m.training) for m in model.modules()]
     layers, chatter = io.StringIO(), io.StringIO()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import pickle
 from pathlib import Path
+from typing import Any
 
 from suite.data.common import damaged
 
@@ -33,18 +34,18 @@ class RefusedGlobal(pickle.UnpicklingError):
 
 
 class CifarUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str):
+    def find_class(self, module: str, name: str) -> Any:
         if (module, name) not in _ALLOWED:
             raise RefusedGlobal(f"{NOT_CIFAR}: it refers to {module}.{name}")
         return super().find_class(module, name)
 
 
-def loads(data: bytes):
+def loads(data: bytes) -> Any:
     """Unpickle CIFAR bytes, admitting only numpy arrays, dtypes, scalars and plain values."""
     return CifarUnpickler(io.BytesIO(data), encoding="latin1").load()
 
 
-def load_file(path: Path):
+def load_file(path: Path) -> Any:
     """The object in a CIFAR pickle file; a refused or broken pickle is a one-line damaged-file error."""
     try:
         with Path(path).open("rb") as fh:

@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from suite.errors import SuiteError
 
@@ -52,7 +53,7 @@ def damaged(path: Path | str, what: str, fix: str = REDOWNLOAD) -> DamagedFileEr
     return DamagedFileError(f"dataset file {path} is damaged ({what}); replace it with a fresh copy ({fix})")
 
 
-def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
+def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
     """The data directory: the argument, else ``$SUITE_DATA_DIR``, else ``./data``."""
     if data_dir is None:
         data_dir = os.environ.get(DATA_DIR_ENV) or "data"
@@ -67,7 +68,7 @@ def md5(path: Path) -> str:
     return digest.hexdigest()
 
 
-def balanced_subset(labels, n: int, *, seed: int = 0) -> np.ndarray:
+def balanced_subset(labels: ArrayLike, n: int, *, seed: int = 0) -> np.ndarray:
     """``n`` indices, as equal per class as the data allows, the same on every call (sorted ascending)."""
     labels = np.asarray(labels)
     if n >= labels.size:
@@ -85,7 +86,7 @@ def balanced_subset(labels, n: int, *, seed: int = 0) -> np.ndarray:
     return np.sort(chosen)
 
 
-def pick_subset(labels, n: int | None, *, dataset: str, split: str) -> np.ndarray | None:
+def pick_subset(labels: ArrayLike, n: int | None, *, dataset: str, split: str) -> np.ndarray | None:
     """Indices of the class-balanced subset of ``n`` images, or None for the whole split.
 
     Asking for more images than the split has uses all of them and says so (a SubsetWarning), so that a
@@ -107,7 +108,7 @@ def pick_subset(labels, n: int | None, *, dataset: str, split: str) -> np.ndarra
     return balanced_subset(labels, n)
 
 
-def subset_fingerprint(digest, picks: dict[str, np.ndarray | None]) -> None:
+def subset_fingerprint(digest: hashlib._Hash, picks: dict[str, np.ndarray | None]) -> None:
     """Add the chosen subset indices to a data fingerprint (a subset is other data)."""
     for split in ("train", "test"):
         if picks.get(split) is not None:

@@ -6,13 +6,13 @@ import hashlib
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
-from suite.data.common import SUBSET_RULE, DatasetChecksumWarning, md5, pick_subset, subset_fingerprint
-from suite.data.formats import _CIFAR10, _CIFAR100, DatasetSpec, damaged
+from suite.data.common import SUBSET_RULE, DatasetChecksumWarning, damaged, md5, pick_subset, subset_fingerprint
+from suite.data.formats import _CIFAR10, _CIFAR100, DatasetSpec
 from suite.errors import SuiteError
 
 
@@ -27,7 +27,7 @@ class DeviceDataset:
     test_y: torch.Tensor
     num_classes: int
     classes: list[str]
-    meta: dict = field(default_factory=dict)  # provenance: root, files, checksums, subsets, fingerprint
+    meta: dict[str, Any] = field(default_factory=dict)  # provenance: root, files, checksums, subsets, fingerprint
     kind: ClassVar[str] = "device"  # the training engine draws batches by index on the device
 
     @property
@@ -52,9 +52,9 @@ class DeviceDataset:
                              self.test_y.to(d), self.num_classes, list(self.classes), dict(self.meta))
 
 
-def _verify(spec: DatasetSpec, folder: Path) -> dict[str, dict]:
+def _verify(spec: DatasetSpec, folder: Path) -> dict[str, dict[str, Any]]:
     """MD5 every file; structurally check (and warn about) those that are not the official bytes."""
-    report: dict[str, dict] = {}
+    report: dict[str, dict[str, Any]] = {}
     differing: list[str] = []
     for f in spec.files:
         path = folder / f.name
@@ -78,7 +78,8 @@ def _verify(spec: DatasetSpec, folder: Path) -> dict[str, dict]:
     return report
 
 
-def _read_split(spec: DatasetSpec, root: Path, folder: Path, split: str) -> tuple[np.ndarray, np.ndarray, list]:
+def _read_split(spec: DatasetSpec, root: Path, folder: Path,
+                split: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
     names = [f.name for f in spec.files if f.split == split]
     where = ", ".join(str(folder / n) for n in names)
     try:

@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -26,7 +27,15 @@ from suite.data.common import damaged
 class _NoMD5Cifar:
     """torchvision's CIFAR reader, reading every pickle through the restricted CIFAR unpickler."""
 
-    def __init__(self, root: str, train: bool = True, transform=None, target_transform=None) -> None:
+    # torchvision's CIFAR10/CIFAR100 (after this class in the MRO) set these
+    root: str
+    base_folder: str
+    train_list: list[list[str]]
+    test_list: list[list[str]]
+    meta: dict[str, str]
+
+    def __init__(self, root: str, train: bool = True, transform: Callable[..., Any] | None = None,
+                 target_transform: Callable[..., Any] | None = None) -> None:
         VisionDataset.__init__(self, root, transform=transform, target_transform=target_transform)
         self.train = train
         data, targets = [], []
@@ -47,27 +56,27 @@ class _NoMD5Cifar:
         self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
 
 
-class _CIFAR10(_NoMD5Cifar, CIFAR10):
+class _CIFAR10(_NoMD5Cifar, CIFAR10):  # type: ignore[misc]  # torchvision is untyped (no py.typed)
     pass
 
 
-class _CIFAR100(_NoMD5Cifar, CIFAR100):
+class _CIFAR100(_NoMD5Cifar, CIFAR100):  # type: ignore[misc]  # torchvision is untyped (no py.typed)
     pass
 
 
-class _SVHN(SVHN):
+class _SVHN(SVHN):  # type: ignore[misc]  # torchvision is untyped (no py.typed)
     def _check_integrity(self) -> bool:
         return True
 
 
-class _STL10(STL10):
+class _STL10(STL10):  # type: ignore[misc]  # torchvision is untyped (no py.typed)
     def _check_integrity(self) -> bool:
         return True
 
 
 # --- per-format structural checks: each returns the number of images in the file or raises SuiteError -------
 
-def _unpickle(path: Path, what: str) -> dict:
+def _unpickle(path: Path, what: str) -> dict[str, Any]:
     """A CIFAR pickle as a dict with str keys (official files have str keys, some re-packs bytes keys)."""
     entry = cifar_pickle.load_file(path)
     if not isinstance(entry, dict):
@@ -160,14 +169,14 @@ class DataFile:
 @dataclass(frozen=True)
 class DatasetSpec:
     name: str
-    reader: type
+    reader: type[Any]  # a torchvision dataset class (untyped)
     folder: str  # where the files sit under the data directory ("" = directly in it)
     num_classes: int
     files: tuple[DataFile, ...]
     how: str  # what to put where, for the missing-data message
     labels_files: dict[str, str] = field(default_factory=dict)  # STL-10: image file -> its label file
 
-    def read(self, root: Path, split: str):
+    def read(self, root: Path, split: str) -> Any:
         if self.reader in (_CIFAR10, _CIFAR100):
             return self.reader(str(root), train=split == "train")
         return self.reader(str(root), split=split)
@@ -185,7 +194,7 @@ class DatasetSpec:
 
     def hosts(self) -> list[tuple[str, int]]:
         """(host, port) of every URL torchvision downloads this data set from."""
-        official = next(c for c in self.reader.__mro__ if c.__module__.startswith("torchvision."))
+        official: type[Any] = next(c for c in self.reader.__mro__ if c.__module__.startswith("torchvision."))
         if self.reader is _SVHN:
             urls = [official.split_list[s][0] for s in ("train", "test")]
         else:
@@ -197,7 +206,8 @@ class DatasetSpec:
         return list(dict.fromkeys(out))
 
 
-def _cifar_files(cls, check_meta_key: str, num_classes: int, counts: tuple[int, int]) -> tuple[DataFile, ...]:
+def _cifar_files(cls: type[Any], check_meta_key: str, num_classes: int,
+                 counts: tuple[int, int]) -> tuple[DataFile, ...]:
     def meta_check(path: Path, num_classes: int) -> int:
         return _check_cifar_meta(path, check_meta_key, num_classes)
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -65,32 +66,41 @@ def decode(path: str) -> torch.Tensor:
     from torchvision.io import ImageReadMode, decode_image
 
     try:
-        return decode_image(path, mode=ImageReadMode.RGB)
+        image: torch.Tensor = decode_image(path, mode=ImageReadMode.RGB)
+        return image
     except Exception as exc:  # noqa: BLE001 - truncated, not an image, unreadable
         # torchvision prefixes "decode_jpeg, <file>.cpp:<line>, ": keep only what is wrong with the image.
         what = " ".join(re.sub(r"^\w+, \S+\.cpp:\d+, ", "", str(exc)).split()) or type(exc).__name__
         raise damaged(path, f"cannot decode: {what}", "ImageNet: from the ILSVRC2012 archive it came from") from None
 
 
-def train_transform(size: int, flip: bool):
+def train_transform(size: int, flip: bool) -> Transform:
     from torchvision.transforms import v2
 
     steps = [v2.RandomResizedCrop(size, antialias=True)]
     if flip:
         steps.append(v2.RandomHorizontalFlip())
-    return v2.Compose(steps)
+    compose: Transform = v2.Compose(steps)
+    return compose
 
 
-def eval_transform(size: int):
+def eval_transform(size: int) -> Transform:
     from torchvision.transforms import v2
 
-    return v2.Compose([v2.Resize(round(size / EVAL_CROP_FRACTION), antialias=True), v2.CenterCrop(size)])
+    compose: Transform = v2.Compose([v2.Resize(round(size / EVAL_CROP_FRACTION), antialias=True), v2.CenterCrop(size)])
+    return compose
 
 
-class ImageFiles(Dataset):
+Transform = Callable[[torch.Tensor], torch.Tensor]  # a torchvision v2 transform on a uint8 CHW image
+Item = tuple[torch.Tensor, int]  # one image and its label
+Sample = tuple[str, int]  # torchvision's (path, class index)
+
+
+class ImageFiles(Dataset[Item]):
     """Image files and labels; paths kept in a numpy array (no per-path Python objects for workers to copy)."""
 
-    def __init__(self, root: str, paths: np.ndarray, targets: np.ndarray, transform=None, seed: int | None = None):
+    def __init__(self, root: str, paths: np.ndarray, targets: np.ndarray, transform: Transform | None = None,
+                 seed: int | None = None):
         self.root, self.paths, self.targets = root, paths, targets
         self.transform, self.seed = transform, seed
 
@@ -117,11 +127,11 @@ class ImageFiles(Dataset):
             return self
         return ImageFiles(self.root, self.paths[idx], self.targets[idx], self.transform, self.seed)
 
-    def with_transform(self, transform, seed: int | None = None) -> ImageFiles:
+    def with_transform(self, transform: Transform, seed: int | None = None) -> ImageFiles:
         return ImageFiles(self.root, self.paths, self.targets, transform, seed)
 
 
-def iterate(loader: DataLoader):
+def iterate(loader: DataLoader[Any]) -> Iterator[Any]:
     """Iterate ``loader``; when the consumer stops early (an error, Ctrl-C), stop its workers at once.
 
     torch's own shutdown joins each worker for up to 5 s when batches are still queued (a worker cannot exit
@@ -150,7 +160,7 @@ class StreamDataset:
     test_files: ImageFiles
     num_classes: int
     classes: list[str]
-    meta: dict = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
     workers: int = 0
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     image_size: int = DEFAULT_SIZE
@@ -171,13 +181,13 @@ class StreamDataset:
     def to(self, device: torch.device | str) -> StreamDataset:
         return replace(self, device=torch.device(device), meta=dict(self.meta))
 
-    def _loader(self, files: ImageFiles, batches) -> DataLoader:
+    def _loader(self, files: ImageFiles, batches: list[list[int]]) -> DataLoader[Item]:
         return DataLoader(files, batch_sampler=batches, num_workers=self.workers,
                           pin_memory=self.device.type == "cuda", worker_init_fn=_worker_init,
                           prefetch_factor=4 if self.workers else None)
 
     def train_loader(self, batch_size: int, generator: torch.Generator, *, flip: bool = True,
-                     image_size: int | None = None) -> DataLoader:
+                     image_size: int | None = None) -> DataLoader[Item]:
         """One epoch's batches (uint8 images, int64 labels), order and augmentation seeded from ``generator``."""
         n = self.train_count
         order = torch.randperm(n, generator=generator).tolist()
@@ -186,7 +196,7 @@ class StreamDataset:
         files = self.train_files.with_transform(train_transform(image_size or self.image_size, flip), seed)
         return self._loader(files, batches)
 
-    def test_loader(self, batch_size: int, *, image_size: int | None = None) -> DataLoader:
+    def test_loader(self, batch_size: int, *, image_size: int | None = None) -> DataLoader[Item]:
         n = self.test_count
         batches = [list(range(s, min(s + batch_size, n))) for s in range(0, n, batch_size)]
         return self._loader(self.test_files.with_transform(eval_transform(image_size or self.image_size)), batches)
@@ -201,7 +211,7 @@ def _missing(folder: Path) -> SuiteError:
                       + HOW.format(folder=folder))
 
 
-def _list_split(folder: Path, split: str, torchvision_layout: bool) -> tuple[list[str], list[str], list]:
+def _list_split(folder: Path, split: str, torchvision_layout: bool) -> tuple[list[str], list[str], list[Sample]]:
     """(class ids, class names, samples) of one split through torchvision's own listing."""
     from torchvision.datasets import ImageFolder, ImageNet
 
@@ -218,14 +228,14 @@ def _list_split(folder: Path, split: str, torchvision_layout: bool) -> tuple[lis
                          + HOW.format(folder=folder)) from None
 
 
-def _relative(samples: list, base: str) -> list[str]:
+def _relative(samples: list[Sample], base: str) -> list[str]:
     # torchvision joins base, class and file name: slicing is exact there and far cheaper than os.path.relpath
     # on 1.3 M paths.
     cut = len(base) + 1
     return [p[cut:] if p.startswith(base + os.sep) else os.path.relpath(p, base) for p, _ in samples]
 
 
-def _files(base: str, relative: list[str], samples: list) -> ImageFiles:
+def _files(base: str, relative: list[str], samples: list[Sample]) -> ImageFiles:
     paths = np.array([p.encode() for p in relative], dtype=np.bytes_)
     targets = np.array([t for _, t in samples], dtype=np.int64)
     return ImageFiles(base, paths, targets)

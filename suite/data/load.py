@@ -12,7 +12,7 @@ from suite.data.catalog import DATASETS
 from suite.data.common import DATA_DIR_ENV, resolve_data_dir
 from suite.data.device import DeviceDataset, load_arrays
 from suite.data.download import Reachable, maybe_download
-from suite.data.formats import SPECS
+from suite.data.formats import SPECS, DatasetSpec
 from suite.data.imagenet import FOLDER as IMAGENET_FOLDER
 from suite.data.imagenet import StreamDataset, load_imagenet
 from suite.errors import SuiteError, unknown
@@ -22,7 +22,7 @@ def dataset_names() -> list[str]:
     return sorted(n for n, info in DATASETS.items() if n in SPECS or info.streamed)
 
 
-def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None, train_subset: int | None = None,
+def load_dataset(name: str, *, data_dir: str | os.PathLike[str] | None = None, train_subset: int | None = None,
                  test_subset: int | None = None, device: torch.device | str = "cpu",
                  download: bool | None = None, workers: int | None = None,
                  reachable: Reachable | None = None) -> DeviceDataset | StreamDataset:
@@ -75,7 +75,7 @@ def dataset_parent(key: str, root: Path) -> Path:
     return root.parent
 
 
-def _missing(spec, folder, missing: list[str], data_dir, why: str):
+def _missing(spec: DatasetSpec, folder: Path, missing: list[str], data_dir: Path, why: str) -> SuiteError:
     tail = f" ({why})" if why else ""
     return SuiteError(f"{spec.name} not found: looked for {', '.join(str(folder / m) for m in missing)}; "
                       f"{spec.how.replace('there', f'in {data_dir}')}, or point --data-dir / ${DATA_DIR_ENV} at a "

@@ -82,6 +82,7 @@ def resolve_models(*, table: str | None = None, models: list[str] | None = None,
     if num_classes is not None and num_classes < 1:
         raise SuiteError(f"--num-classes must be a positive integer, got {num_classes}")
     facts: dict = {"table": None, "dataset": None, "input_size": (3, 32, 32)}
+    chosen: list[tuple[str, str | None, int]]
     if table is not None:
         spec = get_table(table)
         info = dataset_info(spec.dataset)
@@ -90,6 +91,7 @@ def resolve_models(*, table: str | None = None, models: list[str] | None = None,
         chosen = [(r.model, r.row, num_classes or (info.num_classes if info else r.published_head))
                   for r in spec.rows]
     else:
+        assert models is not None  # one of the two, checked above
         chosen = [(m.strip(), None, num_classes or 10) for m in models if m.strip()]
         if not chosen:
             raise SuiteError("--models names no model; give a comma-separated list")
@@ -161,6 +163,7 @@ def build_bundle(out: str | Path, models: list[BundleModel] | list[tuple[str, in
     files.update({u["file"]: u["sha256"] for u in user})
     protocol = protocol or Protocol()
     created = datetime.now(UTC).isoformat(timespec="seconds")
+    torchvision = sorted(m.name for m in entries if m.needs_torchvision)
     manifest = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "created": created,
         "suite_version": suite.__version__, "git_commit": git_commit(), "table": table,
@@ -170,14 +173,14 @@ def build_bundle(out: str | Path, models: list[BundleModel] | list[tuple[str, in
         "input_size": [int(s) for s in input_size], "batch": batch,
         "per_image_batch": per_image_batch or None, "threads": threads, "protocol": protocol.to_dict(),
         "requires": {"python": ">=3.9", "torch": ">=1.11",
-                     "torchvision": sorted(m.name for m in entries if m.needs_torchvision)},
+                     "torchvision": torchvision},
         "files": files,
     }
     manifest["bundle_id"] = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()[:12]
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     (out / "README.txt").write_text(README.format(
         version=suite.__version__, commit=manifest["git_commit"], n=len(entries),
-        tv=", ".join(manifest["requires"]["torchvision"]) or "none of these models"))
+        tv=", ".join(torchvision) or "none of these models"))
     return out
 
 

@@ -122,8 +122,8 @@ def _error_line(lines: list[str]) -> str | None:
 
 
 def run_bundle(target: RemoteTarget, bundle: Path, *, settings: SshSettings, runner_args: list[str],
-               timeout_s: int = 3600, echo=None) -> tuple[int, dict | None]:
-    """Copy, run and fetch; (runner exit code, its JSON document or None). SSH failures raise a SuiteError.
+               timeout_s: int = 3600, echo=None) -> tuple[int, dict]:
+    """Copy, run and fetch; (runner exit code, its JSON document). SSH failures and no document raise a SuiteError.
 
     ``echo(line)`` receives the runner's progress lines as they arrive (default: printed to stderr).
     """
@@ -134,10 +134,12 @@ def run_bundle(target: RemoteTarget, bundle: Path, *, settings: SshSettings, run
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except FileNotFoundError:
         raise SuiteError("no `ssh` client found; install OpenSSH (Debian: apt-get install openssh-client)") from None
+    stdin_pipe, stdout_pipe, stderr_pipe = proc.stdin, proc.stdout, proc.stderr
+    assert stdin_pipe is not None and stdout_pipe is not None and stderr_pipe is not None  # all three are PIPE
     stderr_lines: list[str] = []
 
     def read_stderr() -> None:
-        for raw in proc.stderr:
+        for raw in stderr_pipe:
             line = raw.decode(errors="replace").rstrip("\n")
             if line.startswith(PROGRESS):
                 if ": failed: " not in line:  # a model's failure comes back as the caller's own error line
@@ -147,8 +149,8 @@ def run_bundle(target: RemoteTarget, bundle: Path, *, settings: SshSettings, run
 
     def write_stdin() -> None:
         try:
-            proc.stdin.write(payload)
-            proc.stdin.close()
+            stdin_pipe.write(payload)
+            stdin_pipe.close()
         except (BrokenPipeError, OSError):  # ssh exited early (refused, auth): its stderr says why
             pass
 
@@ -164,7 +166,7 @@ def run_bundle(target: RemoteTarget, bundle: Path, *, settings: SshSettings, run
     timer = threading.Timer(timeout_s, kill)
     timer.start()
     try:
-        stdout = proc.stdout.read()
+        stdout = stdout_pipe.read()
         rc = proc.wait()
     except BaseException:  # Ctrl-C: never leave the ssh client behind
         proc.kill()

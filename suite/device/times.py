@@ -28,7 +28,7 @@ class DeviceTimes:
     label: str
     device: dict
     records: dict[str, dict] = field(default_factory=dict)  # model -> latency record
-    heads: dict[str, int] = field(default_factory=dict)  # model -> classifier width it was timed with
+    heads: dict[str, int | None] = field(default_factory=dict)  # model -> classifier width it was timed with
     failures: dict[str, str] = field(default_factory=dict)  # model -> one-line reason
     doc: dict = field(default_factory=dict)
 

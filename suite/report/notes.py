@@ -81,7 +81,7 @@ def footnotes(td: TableData) -> list[str]:
     for c in spec.columns:
         m = METRICS[c]
         if m.group == TIME and m.hardware not in td.hardware and td.run is not None:
-            paper = spec.published_devices.get(m.hardware, "the paper's device")
+            paper = spec.published_devices.get(m.hardware or "", "the paper's device")
             profile = PROFILES.get(m.hardware or "")
             how = profile.how() if profile else f"add `--hardware {m.hardware}`"
             notes.append(f"{label(m.hardware or '')}: not measured - {how} (the paper: {paper}).")

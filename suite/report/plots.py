@@ -18,6 +18,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display, no GUI toolkit: reports are written on headless machines
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import FancyArrowPatch  # noqa: E402
@@ -180,11 +181,11 @@ def _new_figure(panels: int) -> tuple[Figure, list]:
     return fig, axes
 
 
-def _place_numbers(fig: Figure, axes_pairs: list[tuple[object, list[Pair]]]) -> None:
+def _place_numbers(fig: Figure, axes_pairs: list[tuple[Axes, list[Pair]]]) -> None:
     """Each model's number beside one of its points (ours if any), where it covers no label, marker or axis."""
     fig.canvas.draw()  # final layout, then frozen: the numbers are placed in display coordinates
     fig.set_layout_engine("none")
-    renderer = fig.canvas.get_renderer()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # Agg's canvas has it; the stub's base class not
     taken = [t.get_window_extent(renderer) for t in fig.findobj(matplotlib.text.Text)
              if t.get_visible() and t.get_text().strip()]
     for ax, pairs in axes_pairs:
@@ -199,6 +200,7 @@ def _place_numbers(fig: Figure, axes_pairs: list[tuple[object, list[Pair]]]) -> 
                     markers.append(Bbox.from_bounds(px - 4, py - 4, 8, 8))
         for p in pairs:
             anchor = p.ours or p.published
+            assert anchor is not None  # a pair has at least one point
             px, py = ax.transData.transform(anchor)
             text = ax.text(*anchor, str(p.number), fontsize=LABEL_SIZE, ha="center", va="center", zorder=5,
                            bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none", "alpha": 0.75})
@@ -209,7 +211,8 @@ def _place_numbers(fig: Figure, axes_pairs: list[tuple[object, list[Pair]]]) -> 
                 text.remove()
                 continue
             cx, cy, r = spot
-            text.set_position(ax.transData.inverted().transform((cx, cy)))
+            tx, ty = ax.transData.inverted().transform((cx, cy))
+            text.set_position((tx, ty))
             taken.append(Bbox.from_bounds(cx - w / 2, cy - h / 2, w, h))
             if r > _RADII[1]:  # far from its point: a leader line says whose number it is
                 end = ax.transData.inverted().transform((cx, cy))
@@ -234,7 +237,8 @@ def error_vs_time_figure(td) -> Figure | None:
     if not panels:
         return None
     fig, axes = _new_figure(len(panels))
-    style, names = [], {}
+    style = []
+    names: dict[int, str] = {}
     for ax, (hw, predicted, pairs) in zip(axes, panels, strict=True):
         color = PROFILES[hw].color if hw in PROFILES else "tab:gray"
         _draw_pairs(ax, pairs, color, "o")

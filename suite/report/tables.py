@@ -15,6 +15,7 @@ import pandas as pd
 from suite.data.catalog import dataset_info
 from suite.report.profiles import complexity_record
 from suite.results import flatten
+from suite.run.store import Run
 from suite.stats import Stat, binomial_sigma_pct
 from suite.tables import COMPLEXITY, METRICS, TableSpec
 from suite.tables.metrics import TIME
@@ -26,7 +27,7 @@ CX = ("flops_g", "madd_g", "memory_mb", "params_m", "memrw_mb", "flops_m")
 LABELS = {k: m.label.replace(" ms/img", "").replace(" s/img", "") if m.group == TIME else m.label
           for k, m in METRICS.items()}
 # hardware -> the published column of its time (a plot draws the published points in ms: see METRICS[...].scale)
-PUBLISHED_TIME = {m.hardware: k for k, m in METRICS.items() if m.group == TIME and m.scale == 1.0}
+PUBLISHED_TIME = {m.hardware: k for k, m in METRICS.items() if m.group == TIME and m.scale == 1.0 and m.hardware}
 
 
 @dataclass
@@ -103,7 +104,7 @@ class RowData:
 @dataclass
 class TableData:
     spec: TableSpec
-    run: object | None  # suite.run.store.Run, None for a complexity-only table
+    run: Run | None  # None for a complexity-only table
     rows: list[RowData]
     hardware: list[str]  # measured or predicted in this run
     errors_meaningful: bool  # a full-recipe run: errors may be compared with the paper's
@@ -250,9 +251,9 @@ def _measured_values(row: RowData, spec: TableSpec, lines: pd.DataFrame) -> None
             if m.hardware in row.times:
                 row.values[key] = row.times[m.hardware]
         elif m.group == COMPLEXITY:
-            cx = row.complexity_published.get(key)
+            cx = Stat.exact(row.complexity_published.get(key))
             if cx is not None:
-                row.values[key] = Stat.exact(cx)
+                row.values[key] = cx
         elif key == "error_pct":
             if row.error_best:
                 row.values[key] = row.error_best
@@ -271,7 +272,7 @@ def _measured_values(row: RowData, spec: TableSpec, lines: pd.DataFrame) -> None
 
 def published_rows(spec: TableSpec) -> tuple[dict[str, dict], dict[str, dict[str, str]]]:
     """The published table by row label, empty cells filled from the declared supplements (and which ones)."""
-    rows = {r["model"]: dict(r) for r in load_table(spec.published_table)}
+    rows = {str(r["model"]): dict(r) for r in load_table(spec.published_table)}
     filled: dict[str, dict[str, str]] = {}
     for sup in spec.supplements:
         other = {r["model"]: r for r in load_table(sup.published_table)}

@@ -57,7 +57,7 @@ def _timed_shape(line: dict) -> tuple[int | None, list[int] | None]:
 
 def check_against_run(times: DeviceTimes, lines: list[dict], where: str) -> None:
     """Models not in the run, or timed with another head or input size than the run's: one line, no write."""
-    in_run = sorted({r.get("model") for r in lines if r.get("model")})
+    in_run = sorted({r["model"] for r in lines if r.get("model")})
     missing = [m for m in times.models if m not in in_run]
     if missing:
         raise SuiteError(f"{where}: model(s) not in the run: {', '.join(missing)}; the run holds "
@@ -93,7 +93,7 @@ def _supersede(store: RunStore, times: DeviceTimes, run_dir: Path, where: str, s
     summary = ImportSummary(run_dir, times.label, failures=dict(times.failures))
     now = datetime.now(UTC).isoformat(timespec="seconds")
     for line in lines:
-        record = times.records.get(line.get("model"))
+        record = times.records.get(line.get("model", ""))
         if record is None:
             continue
         previous = (line.get("latency") or {}).get(times.label)

@@ -347,6 +347,7 @@ def _latency_spec(table_id: str):
 def time_phase(ws: Workspace, task: Task, emit: Emit) -> dict:
     """Measure the requested hardware and write the whole record to result.json (atomically)."""
     ctx, job, seed = task.parts()
+    assert task.record is not None  # a time task carries the training half
     record = dict(task.record)
     t0 = time.perf_counter()
     where = worker_info(ctx.executor)

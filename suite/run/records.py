@@ -24,7 +24,7 @@ def as_dict(obj: Any) -> Any:
         return obj
     if isinstance(obj, ToDict):
         return obj.to_dict()
-    if is_dataclass(obj):
+    if is_dataclass(obj) and not isinstance(obj, type):
         return asdict(obj)
     return dict(vars(obj))
 

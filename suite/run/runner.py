@@ -164,7 +164,7 @@ class Runner:
 
     def _crash_record(self, task: Task, reason: str) -> dict:
         """The line of a job whose worker kept dying (or whose task could not run at all)."""
-        base = dict(task.record) if task.record else base_record(self.context, task.job, task.seed,
+        base = dict(task.record) if task.record else base_record(self.context, *task.parts()[1:],
                                                                  self.plan.device)
         failures = [*base.get("failures", []), failure(task.phase, reason)]
         base.setdefault("train", None)
@@ -252,7 +252,8 @@ class Runner:
                     running[task.id] = task
                     if task.key not in started:  # a key's first task: the progress view names it
                         started[task.key] = time.perf_counter()
-                        self.report("begin", {"model": task.job.model, "row": task.job.row, "seed": task.seed,
+                        _, job, seed = task.parts()
+                        self.report("begin", {"model": job.model, "row": job.row, "seed": seed,
                                               "phase": task.phase})
                     ex.submit(task)
                 if not running:
@@ -274,7 +275,7 @@ class Runner:
                     if d.error is not None:
                         self._finish(self._crash_record(task, d.error), task, outcomes, started)
                     elif task.phase == "train":
-                        time_q.append(self._task("time", task.job, task.seed, task.attempt, record=d.value,
+                        time_q.append(self._task("time", *task.parts()[1:], task.attempt, record=d.value,
                                                  profiles=tuple(p.name for p in self.plan.profiles)))
                     else:
                         self._finish(d.value, task, outcomes, started)
@@ -298,11 +299,12 @@ class Runner:
     def _finish(self, record: dict, task: Task, outcomes: dict, started: dict) -> None:
         self.store.append(record)  # the only write to results.jsonl
         status = record["status"]
-        log.info("%s seed %d: %s%s", task.job.model, task.seed, status,
+        _, job, seed = task.parts()
+        log.info("%s seed %d: %s%s", job.model, seed, status,
                  f" ({record['reason']})" if record.get("reason") else "")
         elapsed = time.perf_counter() - started.get(task.key, time.perf_counter())
-        outcomes[task.key] = Outcome(task.job.row, task.job.model, task.seed, status, record, elapsed)
-        self.report("end", {"model": task.job.model, "seed": task.seed, "status": status})
+        outcomes[task.key] = Outcome(job.row, job.model, seed, status, record, elapsed)
+        self.report("end", {"model": job.model, "seed": seed, "status": status})
 
     def _event(self, event: dict) -> None:
         kind = event.get("event", "event")

@@ -10,11 +10,14 @@ the report, the claims and `suite tables` read them from here.
 
 from __future__ import annotations
 
+from typing import Any
+
 from suite.errors import unknown
 from suite.tables import dpnet, threshnet, thresholdnet, triplenet
+from suite.tables.claim import Claim
 from suite.tables.metrics import METRICS, Metric, metric
 from suite.tables.papers import PAPERS
-from suite.tables.spec import COMPLEXITY, TIMED, TRAINED, Claim, Latency, Misprint, RowSpec, Supplement, TableSpec
+from suite.tables.spec import COMPLEXITY, TIMED, TRAINED, Latency, Misprint, RowSpec, Supplement, TableSpec
 from zoo.published import published_row
 
 TABLES: dict[str, TableSpec] = {}
@@ -65,11 +68,11 @@ def list_tables(*, kind: str | None = None, paper: str | None = None) -> list[Ta
     return [t for t in TABLES.values() if (kind is None or t.kind == kind) and (paper is None or t.paper == paper)]
 
 
-def published_rows(model: str) -> list[dict]:
+def published_rows(model: str) -> list[dict[str, Any]]:
     """The published rows that report ``model`` (trained for the row, or the model whose complexity it printed),
     each with its published table id, our table id, the head of its complexity figures and the row's note: the
     tables are the one mapping from a model to the papers' rows (a model card shows it through this)."""
-    found: dict[tuple[str, str], dict] = {}
+    found: dict[tuple[str, str], dict[str, Any]] = {}
     for spec in TABLES.values():
         for rs in spec.rows:
             key = (spec.published_table, rs.row)

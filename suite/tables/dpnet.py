@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from suite.tables.claim import ERROR, EXACT, SPEED, Claim, Compared, Magnitude, Scope
 from suite.tables.spec import TIMED, Latency, Misprint, RowSpec, TableSpec
 
@@ -47,11 +49,11 @@ _HEADS = Misprint("(all rows)", "#Params are printed with a 1000-way head even f
                                 "ImageNet layout), although CIFAR-10/100 heads have 10/100 outputs")
 
 
-def _cifar(rows) -> tuple[RowSpec, ...]:
+def _cifar(rows: Iterable[tuple[str, str]]) -> tuple[RowSpec, ...]:
     return tuple(RowSpec(label, f"{model}_32", 1000, complexity_model=model) for label, model in rows)
 
 
-def _imagenet(rows) -> tuple[RowSpec, ...]:
+def _imagenet(rows: Iterable[tuple[str, str]]) -> tuple[RowSpec, ...]:
     return tuple(RowSpec(label, model, 1000) for label, model in rows)
 
 

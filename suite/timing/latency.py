@@ -57,7 +57,7 @@ def measure_latency(model: nn.Module, profile: HardwareProfile | str, *, input_s
         profile = get_profile(profile, threads=threads)
     input_size = tuple(int(s) for s in input_size)
     name = model_name or getattr(model, "zoo_name", None) or type(model).__name__
-    if profile.is_remote:
+    if profile.remote is not None:
         raise SuiteError(f"hardware {profile.remote.spec!r} is a remote device: it is timed there by "
                          "suite.device.remote.measure_remote (suite latency and suite run do that)")
     if not profile.native:

@@ -85,6 +85,22 @@ class _Run:
     def streamed(self) -> bool:
         return self.data.kind == "stream"
 
+    # Set by build() and by the recipe's resolution for this model and data set, before any epoch runs.
+    @property
+    def built(self) -> tuple[nn.Module, StepTimer]:
+        assert self.model is not None and self.timer is not None
+        return self.model, self.timer
+
+    @property
+    def batch_size(self) -> int:
+        assert self.recipe.batch_size is not None
+        return self.recipe.batch_size
+
+    @property
+    def epochs(self) -> int:
+        assert self.recipe.epochs is not None
+        return self.recipe.epochs
+
     def build(self, state: dict | None) -> None:
         seed_everything(self.seed)
         self.model = create_model(self.model_name, num_classes=self.data.num_classes)
@@ -120,7 +136,7 @@ class _Run:
     def save(self, epoch: int, result: dict | None = None) -> None:
         state = {
             "format": ckpt.FORMAT, "identity": self.identity, "epoch": epoch,
-            "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "model": self.built[0].state_dict(), "optimizer": self.optimizer.state_dict(),
             "scaler": None if self.scaler is None else self.scaler.state_dict(),
             "generator": self.generator.get_state(), "torch_rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None,
@@ -134,19 +150,19 @@ class _Run:
 
     def _train_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         recipe, data, device = self.recipe, self.data, self.device
-        if not self.streamed:
-            plan = plan_epoch(data.train_count, recipe.batch_size, self.generator, flip=recipe.flip,
+        if isinstance(data, DeviceDataset):
+            plan = plan_epoch(data.train_count, self.batch_size, self.generator, flip=recipe.flip,
                               crop_padding=recipe.crop_padding, device=device)
             yield from train_batches(data.train_x, data.train_y, plan, self.convert)
             return
-        loader = data.train_loader(recipe.batch_size, self.generator, flip=recipe.flip,
+        loader = data.train_loader(self.batch_size, self.generator, flip=recipe.flip,
                                    image_size=recipe.image_size)
         for images, labels in iterate(loader):
             yield (self.convert(images.to(device, non_blocking=True)), labels.to(device, non_blocking=True))
 
     def _eval_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         data, device, batch = self.data, self.device, self.recipe.test_batch_size
-        if not self.streamed:
+        if isinstance(data, DeviceDataset):
             yield from eval_batches(data.test_x, data.test_y, batch, self.convert)
             return
         for images, labels in iterate(data.test_loader(batch, image_size=self.recipe.image_size)):
@@ -157,18 +173,19 @@ class _Run:
         lr = recipe.lr_at(epoch, recipe.epochs)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        self.model.train()
-        total = num_batches(self.data.train_count, recipe.batch_size)
+        model, timer = self.built
+        model.train()
+        total = num_batches(self.data.train_count, self.batch_size)
         # Accumulated on the device; read once per epoch (no per-batch host sync in the hot loop).
         loss_sum = torch.zeros((), device=device)
         correct = torch.zeros((), device=device, dtype=torch.int64)
         seen, every = 0, max(1, total // 25)
         sync(device)
         start = time.perf_counter()
-        self.timer.epoch_start()  # before the data plan / DataLoader: the data path is part of the epoch
+        timer.epoch_start()  # before the data plan / DataLoader: the data path is part of the epoch
         for b, (x, y) in enumerate(self._train_batches(), 1):
             with autocast(self.precision, device):
-                out = self.model(x)
+                out = model(x)
                 loss = F.cross_entropy(out, y, label_smoothing=recipe.label_smoothing)
             self.optimizer.zero_grad(set_to_none=True)
             if self.scaler is not None:
@@ -181,10 +198,10 @@ class _Run:
             loss_sum += loss.detach().float() * y.shape[0]
             correct += (out.detach().argmax(1) == y).sum()
             seen += y.shape[0]
-            self.timer.step_end()
+            timer.step_end()
             if bars.active and (b % every == 0 or b == total):  # host-side numbers only: no device sync
                 bars.batch(b, seen / max(time.perf_counter() - start, 1e-9))
-        timing = self.timer.epoch_end()  # on CUDA: the epoch's one event synchronisation
+        timing = timer.epoch_end()  # on CUDA: the epoch's one event synchronisation
         sync(device)
         seconds = time.perf_counter() - start
         self.step_times.append(timing.step_times_ms)
@@ -196,29 +213,31 @@ class _Run:
 
     def evaluate(self) -> tuple[float, float, float | None]:
         """Test loss, top-1 and top-5 error (%) from one pass (top-5 None with fewer than 5 classes)."""
-        device = self.device
-        self.model.eval()
+        device, model = self.device, self.built[0]
+        model.eval()
         loss_sum = torch.zeros((), device=device)
         top1 = torch.zeros((), device=device, dtype=torch.int64)
         top5 = torch.zeros((), device=device, dtype=torch.int64)
         n = 0
         with torch.inference_mode(), autocast(self.precision, device):
             for x, y in self._eval_batches():
-                out = self.model(x)
+                out = model(x)
                 loss_sum += F.cross_entropy(out.float(), y, reduction="sum")
                 hits = topk_correct(out, y, (1, 5))
-                top1 += hits[1]
-                if hits[5] is not None:
-                    top5 += hits[5]
+                hits1, hits5 = hits[1], hits[5]
+                assert hits1 is not None  # k=1 exists for every head
+                top1 += hits1
+                if hits5 is not None:
+                    top5 += hits5
                 n += y.shape[0]
         n = max(n, 1)
         five = 100.0 * (1 - top5.item() / n) if self.data.num_classes >= 5 else None
         return float(loss_sum.item() / n), 100.0 * (1 - top1.item() / n), five
 
     def run(self, progress) -> TrainResult:
-        total = int(self.recipe.epochs)
+        total = int(self.epochs)
         bars = Bars(progress, self.model_name, total, self.start_epoch - 1,
-                    num_batches(self.data.train_count, self.recipe.batch_size))
+                    num_batches(self.data.train_count, self.batch_size))
         status, diverged = "ok", None
         try:
             for epoch in range(self.start_epoch, total + 1):
@@ -263,7 +282,7 @@ class _Run:
         return TrainResult(
             model=self.model_name, dataset=self.data.name, seed=self.seed, status=status,
             **summary_fields(self.history, self.step_times, status),
-            epochs=len(self.history), epochs_planned=int(self.recipe.epochs),
+            epochs=len(self.history), epochs_planned=int(self.epochs),
             train_images=self.data.train_count, test_images=self.data.test_count,
             images_per_s=images / train_s if train_s > 0 else None,
             num_classes=self.data.num_classes,

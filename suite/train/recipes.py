@@ -241,6 +241,6 @@ def check_field(key: str, value, given) -> None:
 
 def recipe_from_dict(record: dict) -> Recipe:
     """Rebuild a stored recipe (``asdict`` output, e.g. from results.jsonl)."""
-    base = RECIPES.get(record.get("name"), RECIPES["threshnet"])
+    base = RECIPES.get(str(record.get("name")), RECIPES["threshnet"])
     valid = {f.name for f in fields(Recipe)}
     return replace(base, **{k: _coerce(v, getattr(base, k)) for k, v in record.items() if k in valid})

@@ -27,11 +27,22 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 import torch
 
 DEFAULT_WARMUP_STEPS = 5
+
+
+class TimingEvent(Protocol):
+    """What the timer uses of torch.cuda.Event (tests pass fakes)."""
+
+    def record(self) -> None: ...
+
+    def synchronize(self) -> None: ...
+
+    def elapsed_time(self, end: Any, /) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -44,7 +55,7 @@ class StepTiming:
 
     warmup_steps: int = DEFAULT_WARMUP_STEPS
     clock: Callable[[], float] = time.perf_counter
-    events: Callable[[], object] | None = None
+    events: Callable[[], TimingEvent] | None = None
 
     def protocol(self, device: torch.device, *, uses_events: bool) -> dict:
         return {

@@ -70,7 +70,8 @@ def apply_dropout(model: nn.Module, p: float | None) -> int:
 
 def make_optimizer(recipe: Recipe, params) -> torch.optim.Optimizer:
     if recipe.optimizer == "adam":
-        return torch.optim.Adam(params, lr=recipe.lr, betas=tuple(recipe.betas),
+        beta1, beta2 = recipe.betas
+        return torch.optim.Adam(params, lr=recipe.lr, betas=(beta1, beta2),
                                 weight_decay=recipe.weight_decay)
     if recipe.optimizer == "sgd":
         return torch.optim.SGD(params, lr=recipe.lr, momentum=recipe.momentum, nesterov=recipe.nesterov,

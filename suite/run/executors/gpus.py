@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
+from typing import IO
 
 from ..job import Task
 from .base import Done, Executor
@@ -30,7 +31,7 @@ class Slot:
     proc: subprocess.Popen | None = None
     conn: Connection | None = None
     task: Task | None = None
-    log: object = None
+    log: IO[str] | None = None
 
     @property
     def name(self) -> str:
@@ -110,6 +111,7 @@ class GpusExecutor(Executor):
         if slot.proc is None:
             self._spawn(slot)
         slot.task = task
+        assert slot.conn is not None  # a started worker is connected
         try:
             slot.conn.send(("task", task))
         except OSError:
@@ -121,6 +123,7 @@ class GpusExecutor(Executor):
             return []
         done: list[Done] = []
         for conn in wait(list(busy), timeout):
+            assert isinstance(conn, Connection)  # wait() returns some of the connections it was given
             slot = busy[conn]
             try:
                 while conn.poll(0):
@@ -129,6 +132,7 @@ class GpusExecutor(Executor):
                         self.emit({**payload[0], "slot": slot.name})
                     elif kind in ("done", "error"):
                         task, slot.task = slot.task, None
+                        assert task is not None  # busy slots only
                         if kind == "done":
                             done.append(Done(task, payload[1]))
                         else:
@@ -136,6 +140,7 @@ class GpusExecutor(Executor):
                         break
             except (EOFError, OSError):
                 task, slot.task = slot.task, None
+                assert task is not None
                 how = self._bury(slot)
                 done.append(Done(task, error=f"worker {slot.name} {how}", crashed=True, retry=True))
         return done

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 from suite.errors import SuiteError, one_line
 
@@ -100,7 +101,8 @@ class RayExecutor(Executor):
             self.threads = max(1, min([physical_cores(), *[c for c in node_cpus if c > 0]]))
         self.slots = self.cluster_gpus if self.use_gpu else max(1, self.cluster_cpus // self.threads)
         self.queue = Queue(actor_options={"num_cpus": 0})
-        options = {"num_cpus": self.threads, "max_retries": self.max_attempts - 1, "retry_exceptions": False}
+        options: dict[str, Any] = {"num_cpus": self.threads, "max_retries": self.max_attempts - 1,
+                                   "retry_exceptions": False}
         # Training: a fresh worker process per job (nothing carried over from another model's run).
         self._train = ray.remote(**options, max_calls=1, num_gpus=1 if self.use_gpu else 0)(_run_task)
         # Timing: whole GPUs only (never a fraction), and only while no job of this run trains (runner.py);
@@ -199,6 +201,7 @@ class RayExecutor(Executor):
     def call(self, fn, *args):
         import ray
 
+        assert self.threads is not None  # decided in connect()
         kind, value = ray.get(self._train.remote(Task("call", fn=fn, args=args), self.queue, self.threads))
         if kind != "ok":
             raise RuntimeError(value)

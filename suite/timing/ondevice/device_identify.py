@@ -185,6 +185,7 @@ def torch_build() -> dict[str, object]:
         m = re.search(name + r"=(\w+)", config)
         return None if m is None else m.group(1).upper() in ("ON", "1", "TRUE")
 
+    onednn: bool | None
     try:
         onednn = bool(torch.backends.mkldnn.is_available())
     except Exception:  # noqa: BLE001
@@ -220,6 +221,7 @@ def device_info(*, device_model_file: str | None = None, cpuinfo: str = CPUINFO,
     """Everything the runner records about the device it times on (torch is imported)."""
     model_path = device_model_path(device_model_file)
     model = read_device_model(model_path)
+    hostname = socket.gethostname()
     info: dict[str, object] = {
         "device_model": model,
         "device_model_file": model_path if model_path != DEVICE_TREE_MODEL else None,  # non-default: say so
@@ -230,11 +232,11 @@ def device_info(*, device_model_file: str | None = None, cpuinfo: str = CPUINFO,
         **clocks(cpufreq),
         "temperature_c": temperature_c(),
         "memory_mb": _memory_mb(),
-        "hostname": socket.gethostname(),
+        "hostname": hostname,
         "os": _os_name(),
         "kernel": platform.release(),
         "python": platform.python_version(),
     }
     info.update(torch_build())
-    info["label"] = label_for(model, info["hostname"])
+    info["label"] = label_for(model, hostname)
     return info

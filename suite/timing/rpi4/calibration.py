@@ -178,7 +178,7 @@ def calibrate(points: Sequence[CalibrationPoint], model_features: Mapping[str, M
     form = select_form(points, feats, forms)
     x = _matrix(points, feats, form)
     coef = fit_coefficients(x, t)
-    worst = max(loo_err, key=loo_err.get)
+    worst = max(loo_err, key=loo_err.__getitem__)
     return Calibration(
         form, tuple(float(c) for c in coef), tuple(points), feats, loo_form, loo_coef, loo_pred, loo_err,
         float(np.mean(list(loo_err.values()))), float(100 * np.mean(np.abs(rel))), worst, loo_err[worst],
@@ -206,7 +206,7 @@ def _cache_key(feature_code: Path | None = None, zoo_dir: Path | None = None) ->
     return h.hexdigest()
 
 
-def calibration_features(models: Mapping[str, int]) -> dict[str, Features]:
+def calibration_features(models: Mapping[str, int | None]) -> dict[str, Features]:
     """Features of the calibration models (name -> published head) at 32x32, cached on disk."""
     import zoo
 

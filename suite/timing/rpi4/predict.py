@@ -55,7 +55,7 @@ def predict(model: nn.Module, input_size=(3, 32, 32), *, model_name: str | None 
                      "expect a larger error than the LOO figure (measure it: `suite bundle` or rpi4@host)")
     if held_out:
         notes.append(f"{model_name} is a calibration model: predicted by the form and fit selected without its "
-                     f"own published times (held out, {cal.loo_error_pct[model_name]:.1f} % error on them); the "
+                     f"own published times (held out, {cal.loo_error_pct[held_out]:.1f} % error on them); the "
                      f"fit on all points would give {cal.predict_features(scaled):.1f} ms in-sample")
     info["notes"] = notes
     vector = {n: scaled[n] for n in form}
