@@ -27,6 +27,10 @@ class ModelNameClash(ValueError):
     """A name registered twice: the message names both registrants; the first one stays."""
 
 
+class NotAModuleError(TypeError):
+    """A builder that returned something other than a torch.nn.Module."""
+
+
 class UnknownModelError(KeyError):
     """Raised for a model name that is not registered; the message names the closest ones."""
 
@@ -135,6 +139,8 @@ def create_model(name: str, *, num_classes: int | None = None, **kwargs) -> nn.M
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"num_classes must be a positive integer, got {n!r}")
     model = _BUILDERS[card.name](num_classes=n, **kwargs)
+    if not isinstance(model, nn.Module):
+        raise NotAModuleError(f"the builder of {card.name!r} returned {type(model).__name__}, not a torch.nn.Module")
     # The uniform interface every zoo model exposes (torchvision models do not carry these themselves).
     model.num_classes = n
     model.zoo_name = card.name
