@@ -77,7 +77,7 @@ CASES = [
     (["verdict", "--a", "13.6,,13.9", "--b", "14.7,14.6,14.9"], ["--a has an empty item in '13.6,,13.9'"]),
     (["verdict", "--a", "13.6,13.9", "--b", "14.7,"], ["--b has an empty item"]),
     # suite status
-    (["status", "{out}/missing"], ["no run", "{out}/missing holds no manifest.json"]),
+    (["status", "{out}/missing"], ["no run at {out}/missing: it holds no manifest.json"]),
     # the read-only commands
     (["tables", "99"], ["unknown table"]),
     (["recipes", "dpnte"], ["unknown recipe", "dpnet"]),

@@ -275,9 +275,9 @@ def find_run_dirs(runs: list[str], results: str | os.PathLike) -> list[Path]:
             found = next((p for p in candidates if (p / MANIFEST).is_file()), None)
             if found is None:
                 known = sorted(p.parent.name for p in results.glob(f"*/{MANIFEST}")) if results.is_dir() else []
-                where = (f"neither {path} nor {results / name} holds" if len(candidates) > 1
-                         else f"{path} holds no")
-                raise unknown("run", name, known) if known else SuiteError(f"no run {name!r}: {where} {MANIFEST}")
+                why = (f"no run {name!r}: neither {path} nor {results / name} holds a {MANIFEST}"
+                       if len(candidates) > 1 else f"no run at {path}: it holds no {MANIFEST}")
+                raise unknown("run", name, known) if known else SuiteError(why)
             out.append(found)
         return out
     if not results.is_dir():
