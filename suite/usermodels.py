@@ -63,7 +63,7 @@ def check(models: Iterable[str], *, num_classes: int, input_size: tuple[int, int
     import torch
 
     import zoo
-    from zoo._registry import registered
+    from zoo._registry import NotAModuleError, registered
 
     for name in models:
         src = source_of(name, sources)
@@ -76,11 +76,11 @@ def check(models: Iterable[str], *, num_classes: int, input_size: tuple[int, int
                              f"def {getattr(builder, '__name__', name)}(*, num_classes=10): ...")
         try:
             model = zoo.create_model(name, num_classes=num_classes)
-        except Exception as exc:  # noqa: BLE001 - the user's code: one line, never a traceback
+        except NotAModuleError as exc:
+            raise SuiteError(f"{where}: {exc}") from None
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - the user's code: one line, never a traceback
             raise SuiteError(f"{where}: building it with num_classes={num_classes} failed: "
                              f"{type(exc).__name__}: {_first(exc)}") from None
-        if not isinstance(model, torch.nn.Module):
-            raise SuiteError(f"{where}: its builder returned {type(model).__name__}, not a torch.nn.Module")
         if not any(p.requires_grad for p in model.parameters()):
             raise SuiteError(f"{where}: the model has no trainable parameters")
         shape = "x".join(map(str, input_size))
@@ -89,7 +89,7 @@ def check(models: Iterable[str], *, num_classes: int, input_size: tuple[int, int
             out = model(torch.randn(batch, *input_size))
             if isinstance(out, torch.Tensor) and tuple(out.shape) == (batch, num_classes):
                 out.float().sum().backward()
-        except Exception as exc:  # noqa: BLE001
+        except (Exception, SystemExit) as exc:  # noqa: BLE001
             raise SuiteError(f"{where}: one forward + backward at {batch}x{shape} failed: {type(exc).__name__}: "
                              f"{_first(exc)}") from None
         got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__

@@ -39,7 +39,10 @@ CASES = [
     (["run", "--executor", "slurm"], ["unknown executor 'slurm'"]),
     (["run", "--precision", "fp8"], ["unknown precision 'fp8'"]),
     (["run", "--device", "tpu:0"], ["bad --device 'tpu:0'"]),
-    (["run", "--run-name", "a/b"], ["bad --run-name 'a/b'"]),
+    (["run", "--run-name", "a/b"], ["--run-name 'a/b' is not allowed", "letters, digits"]),
+    (["run", "--run-name", "x" * 300], ["--run-name", "(300 characters) is not allowed", "1-64 characters"]),
+    (["run", "--run-name", ".."], ["--run-name '..' is not allowed"]),
+    (["run", "--run-name", "{out}/abs"], ["is not allowed"]),
     # suite latency
     (["latency", "threshnet79", "--remote-timeout", "0"], ["--remote-timeout must be a positive"]),
     (["latency", "threshnet79", "--remote-timeout", "-5"], ["--remote-timeout must be a positive"]),
@@ -69,6 +72,12 @@ CASES = [
     # suite report
     (["report", "--results", "{out}/results", "--out", "{out}"], ["--results", "does not exist"]),
     (["report", "--results", "RUN", "--run", "nosuch", "--out", "{out}"], ["no run named 'nosuch'"]),
+    (["report", "--results", "NOTJSON", "--out", "{out}"], ["is a file, not a folder"]),
+    # suite verdict
+    (["verdict", "--a", "13.6,,13.9", "--b", "14.7,14.6,14.9"], ["--a has an empty item in '13.6,,13.9'"]),
+    (["verdict", "--a", "13.6,13.9", "--b", "14.7,"], ["--b has an empty item"]),
+    # suite status
+    (["status", "{out}/missing"], ["no run at {out}/missing: it holds no manifest.json"]),
     # the read-only commands
     (["tables", "99"], ["unknown table"]),
     (["recipes", "dpnte"], ["unknown recipe", "dpnet"]),
@@ -121,3 +130,199 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(workspace, capsys, argv
         assert _fill(w, out, run, "") in lines[0], lines[0]
     assert not out.exists()
     assert _snapshot(root) == before
+
+
+def _one_error_line(err: str) -> str:
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert "Traceback" not in err and len(lines) == 1 and lines[0].startswith("error: "), err
+    return lines[0]
+
+
+# --- a user's model file: names that become paths, files that exit, names the zoo has --------------------------
+
+CARD = """\
+import zoo
+from torch import nn
+
+
+@zoo.register_model(zoo.ModelCard(name={name!r}, family="mine", paper="-", num_classes=10, origin="user",
+                                  source="mine.py", input_size=(3, 32, 32)))
+def build(*, num_classes=10):
+    return nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, num_classes))
+"""
+
+MODEL_FILES = {
+    "a name with a parent path leaves nothing outside the run": (CARD.format(name="../../escaped"),
+                                                                 ["mine.py:5:", "'../../escaped' is not allowed"]),
+    "an absolute name": (CARD.format(name="/tmp/escaped"), ["'/tmp/escaped' is not allowed"]),
+    "an empty name": (CARD.format(name=""), ["model name '' is not allowed"]),
+    "a dot-dot name": (CARD.format(name=".."), ["model name '..' is not allowed"]),
+    "a name with a newline": (CARD.format(name="a\nb"), ["'a\\nb' is not allowed"]),
+    "a name with a comma": (CARD.format(name="a,b"), ["'a,b' is not allowed"]),
+    "a 300-character name": (CARD.format(name="m" * 300), ["(300 characters) is not allowed", "1-64 characters"]),
+    "a bare builder whose name is too long": ("def " + "b" * 70 + "(*, num_classes=10):\n    return None\n",
+                                              ["is not allowed", "1-64 characters"]),
+    "a file calling sys.exit(0)": ("import sys\nsys.exit(0)\n", ["mine.py:2:", "exits while it is loaded",
+                                                                 "SystemExit(0)"]),
+    "a file raising SystemExit(3)": ("raise SystemExit(3)\n", ["mine.py:1:", "SystemExit(3)"]),
+    "a file raising KeyboardInterrupt": ("raise KeyboardInterrupt\n", ["mine.py:1:", "interrupted while"]),
+    "a model under a zoo name": (CARD.format(name="ghostnet"), ["model 'ghostnet' of {file} is already registered "
+                                                                "by the zoo (zoo.ghostnet)"]),
+    "a model under another zoo name": (CARD.format(name="threshnet79"), ["{file}", "the zoo (zoo.threshnet)"]),
+}
+
+
+@pytest.mark.parametrize("case", MODEL_FILES)
+@pytest.mark.parametrize("command", ["run", "models"])
+def test_a_bad_model_file_is_one_line_exit_2_and_writes_nothing(workspace, capsys, case, command):
+    import zoo
+
+    root, _ = workspace
+    text, words = MODEL_FILES[case]
+    path = root / "mine.py"
+    path.write_text(text)
+    spec = f"{path}:{'b' * 70}" if "bare builder" in case else str(path)
+    out = root / "out"
+    before = _snapshot(root)
+    argv = ["run", "--models-from", spec, "--preset", "smoke", "--out", str(out), "--data-dir",
+            str(root / "nodata"), "--estimate-only"] if command == "run" else ["models", "--models-from", spec]
+    assert main(argv) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    for w in words:
+        assert w.format(file=path) in line, line
+    assert not out.exists() and _snapshot(root) == before
+    assert not (root.parent / "escaped").exists() and not (root / "escaped").exists()
+    assert zoo.model_card("ghostnet").origin != "user" and zoo.model_card("threshnet79").origin != "user"
+
+
+def test_a_zoo_name_in_a_fresh_process_names_the_zoo_model_and_the_file(tmp_path):
+    """In a new process (the zoo not imported yet) the zoo's families load before the user's file, so the clash
+    is the file's; torch and the zoo only, no suite: a few seconds."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = tmp_path / "ghost.py"
+    path.write_text(CARD.format(name="ghostnet"))
+    code = ("import sys, zoo.user\ntry:\n    zoo.user.load([sys.argv[1]])\nexcept zoo.user.UserModelError as exc:\n"
+            "    print(exc)\n    sys.exit(2)")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    proc = subprocess.run([sys.executable, "-c", code, str(path)], cwd=tmp_path, capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert f"model 'ghostnet' of {path} is already registered by the zoo (zoo.ghostnet)" in proc.stdout, proc.stdout
+
+
+def test_a_folder_given_to_models_from_is_said_to_be_a_folder(workspace, capsys):
+    root, _ = workspace
+    (root / "mymodels").mkdir()
+    before = _snapshot(root)
+    for spec in ("mymodels", "mymodels/", str(root / "mymodels")):
+        assert main(["models", "--models-from", spec]) == 2
+        line = _one_error_line(capsys.readouterr().err)
+        assert f"{root / 'mymodels'} is a directory" in line and "no such file" not in line, line
+    assert _snapshot(root) == before
+
+
+def test_a_builder_returning_a_string_is_not_a_torch_module(workspace, capsys):
+    root, _ = workspace
+    path = root / "strb.py"
+    path.write_text("def strb(*, num_classes=10):\n    return 'a string'\n")
+    out = root / "out"
+    before = _snapshot(root)
+    # dpnet-7 times models on random inputs: the check runs without a data set
+    assert main(["run", "--table", "dpnet-7", "--models-from", f"{path}:strb", "--models", "strb", "--hardware",
+                 "cpu", "--out", str(out), "--estimate-only"]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "returned str, not a torch.nn.Module" in line and "AttributeError" not in line, line
+    assert not out.exists() and _snapshot(root) == before
+
+
+def test_an_entry_point_with_an_unsafe_name_is_refused_naming_the_rule(workspace, monkeypatch, capsys):
+    from importlib.metadata import EntryPoint
+
+    import zoo
+    import zoo.user
+
+    root, _ = workspace
+    (root / "plug").mkdir()
+    (root / "plug" / "lcnn_badplug.py").write_text("from torch import nn\n\n\ndef net(*, num_classes=10):\n"
+                                                   "    return nn.Linear(4, num_classes)\n")
+    monkeypatch.syspath_prepend(str(root / "plug"))
+    ep = EntryPoint(name="../../evil", value="lcnn_badplug:net", group=zoo.user.ENTRY_POINT_GROUP)
+    monkeypatch.setattr(zoo.user, "_entry_points", lambda: [ep])
+    monkeypatch.setattr(zoo.user, "_ENTRY_POINTS_DONE", [])
+    monkeypatch.setattr(zoo.user, "ENTRY_POINT_ERRORS", {})
+    assert main(["models", "--json"]) == 0
+    assert "model name '../../evil' is not allowed" in zoo.user.ENTRY_POINT_ERRORS["../../evil"]
+    assert "../../evil" not in zoo.list_models()
+    assert "Traceback" not in capsys.readouterr().err
+
+
+# --- tracebacks that became one line -----------------------------------------------------------------------------
+
+def test_verdict_help_prints_and_says_what_partially_reproduced_means(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["verdict", "--help"])
+    assert exit_.value.code == 0
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err and "in %, comma-separated" in captured.out
+    assert "partially reproduced: A is better than B" in captured.out
+
+
+def test_every_command_prints_its_help(capsys):
+    from suite.cli import build_parser
+
+    commands = build_parser()._subparsers._group_actions[0].choices  # every registered sub-command
+    for command in commands:
+        with pytest.raises(SystemExit) as exit_:
+            main([command, "--help"])
+        captured = capsys.readouterr()
+        assert exit_.value.code == 0 and "Traceback" not in captured.err and "usage:" in captured.out, command
+
+
+def _run_with_progress(root, progress: dict):
+    import json
+
+    run = root / "results" / "watched"
+    (run / "work" / "threshnet79" / "seed0").mkdir(parents=True)
+    manifest = {"run_name": "watched", "table": "threshnet-3", "dataset": "cifar10", "seeds": [0],
+                "models": [{"model": "threshnet79", "row": "ThreshNet79"}],
+                "invocations": [{"models": ["threshnet79"], "seeds": [0], "finished": True}]}
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    (run / "work" / "threshnet79" / "seed0" / "progress.json").write_text(json.dumps(progress))
+    return run
+
+
+@pytest.mark.parametrize("progress, why", [
+    ({"attempt": "a1", "epochs": 3, "history": [{"epoch": 1, "seconds": 2.0, "test_error_pct": "abc"}]},
+     "history[0].test_error_pct is str"),
+    ({"attempt": "a1", "epochs": "three", "history": []}, "epochs is str"),
+    ({"attempt": "a1", "epochs": 3, "history": {"epoch": 1}}, "history is dict"),
+    ({"attempt": "a1", "epochs": 3, "history": [["epoch", 1]]}, "history[0] is list"),
+])
+@pytest.mark.parametrize("as_json", [False, True])
+def test_status_reads_a_malformed_progress_file_as_missing_and_says_so(workspace, capsys, progress, why, as_json):
+    root, _ = workspace
+    run = _run_with_progress(root, progress)
+    before = _snapshot(root)
+    assert main(["status", str(run), *(["--json"] if as_json else [])]) == 0
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err and not captured.err.strip(), captured.err
+    text = " ".join(captured.out.split())  # rich may wrap the note
+    assert "progress.json is malformed" in text and why in text and "read as missing" in text, text
+    if as_json:
+        import json
+
+        (status,) = json.loads(captured.out)
+        assert status["jobs"][0]["state"] == "waiting" and status["jobs"][0]["epochs_done"] == 0
+    assert _snapshot(root) == before
+
+
+def test_status_of_a_missing_run_names_its_path_once(workspace, capsys):
+    root, _ = workspace
+    missing = root / "nowhere" / "MISSING"
+    assert main(["status", str(missing), "--results", str(root / "nowhere")]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert line.count(str(missing)) == 1 and "holds no manifest.json" in line, line

@@ -501,3 +501,90 @@ def test_a_job_folder_is_held_by_one_process_at_a_time(tmp_path):
     finally:
         if fd is not None:
             os.close(fd)
+
+
+# --- 11. names that become folders, exports and reports replaced whole ---------------------------------------
+
+@pytest.mark.parametrize("name", ["", "..", "../../escaped", "/tmp/escaped", "a/b", "a\nb", "a,b", ".hidden",
+                                  "a..b", "m" * 65, "é"])
+def test_a_hostile_model_name_is_refused_by_its_card(name):
+    from zoo import ModelCard
+    from zoo.names import UnsafeNameError
+
+    with pytest.raises(UnsafeNameError, match="is not allowed: a name becomes a folder name"):
+        ModelCard(name=name, family="x", paper="-", num_classes=10, origin="user", source="x.py")
+
+
+def test_a_job_folder_never_leaves_the_run_directory(tmp_path):
+    """The last guard, for a name that got past the card's check: the folder must resolve inside the run."""
+    store = store_module.RunStore(tmp_path / "run")
+    assert store.job_dir("threshnet79", "cifar10", 0) == tmp_path / "run" / "work" / "threshnet79" / "seed0"
+    for name in ("../../escaped", "..", "/tmp/escaped", "a/../../b", "m" * 300):
+        with pytest.raises(SuiteError, match="outside"):
+            store.job_dir(name, "cifar10", 0)
+        with pytest.raises(SuiteError, match="outside"):
+            store.complexity_path(name)
+    (tmp_path / "run" / "work").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "run" / "work" / "linked").symlink_to(tmp_path / "elsewhere")  # a safe name, a folder outside
+    with pytest.raises(SuiteError, match="outside"):
+        store.job_dir("linked", "cifar10", 0)
+
+
+def test_a_model_registered_past_the_card_check_fails_before_its_job_writes(tmp_path):
+    """A card whose name was changed after its check (object.__setattr__) still cannot place a job outside."""
+    from zoo import ModelCard, register_model
+    from zoo._registry import registered, unregister
+
+    card = ModelCard(name="sneaky", family="x", paper="-", num_classes=10, origin="user", source="x.py")
+    object.__setattr__(card, "name", "../../escaped")
+    try:
+        register_model(card)(lambda *, num_classes=10: torch.nn.Linear(3, num_classes))
+        assert registered("../../escaped")[1].name == "../../escaped"
+        with pytest.raises(SuiteError, match="outside"):
+            store_module.RunStore(tmp_path / "run").job_dir("../../escaped", "cifar10", 0)
+        assert not (tmp_path / "escaped").exists() and not (tmp_path / "run").exists()
+    finally:
+        unregister(["../../escaped"])
+
+
+def test_export_replaces_its_file_whole_and_a_failed_write_keeps_the_old_one(tmp_path, monkeypatch, capsys):
+    from suite import fileio
+
+    run = tmp_path / "results" / "run"
+    run.mkdir(parents=True)
+    append_jsonl(run / "results.jsonl", {"key": "threshnet79|cifar10|0", "model": "threshnet79",
+                                         "dataset": "cifar10", "seed": 0, "status": "ok", "latency": {}})
+    out = tmp_path / "export.csv"
+    out.write_text("an earlier export\n")
+
+    def no_space(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(fileio.os, "fsync", no_space)
+    assert main(["export", str(run), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: no space left on device") and len(err.strip().splitlines()) == 1, err
+    assert out.read_text() == "an earlier export\n" and sorted(p.name for p in tmp_path.iterdir()) == [
+        "export.csv", "results"]
+    monkeypatch.undo()
+    assert main(["export", str(run), "--out", str(out)]) == 0
+    assert out.read_text().startswith("run,") or "threshnet79" in out.read_text()
+
+
+def test_a_report_removes_its_own_stale_temporary_files_and_nothing_else(tmp_path):
+    from suite.report import Reports, write
+
+    out = tmp_path / "reports"
+    out.mkdir()
+    dead, alive = _dead_pid(), os.getppid()
+    stale = [out / f".threshnet-3.html.{dead}.tmp", out / f".index.md.{dead}.tmp",
+             out / f".threshnet-3_error_vs_time.svg.{dead}.tmp", out / f".dpnet-7.json.{dead}.tmp"]
+    keep = [out / f".threshnet-3.html.{alive}.tmp",  # a report being written right now
+            out / f".notes.txt.{dead}.tmp", out / f".index.json.{dead}.tmp", out / f".nosuch-9.md.{dead}.tmp",
+            out / f".threshnet-3.html.{dead}.tmp.bak", out / "threshnet-3.html.tmp", out / "mine.md"]
+    for p in stale + keep:
+        p.write_text("x")
+    written = write(Reports([], [], []), out)
+    assert [p.name for p in written] == ["index.md", "index.html"]
+    assert not any(p.exists() for p in stale) and all(p.exists() for p in keep)

@@ -54,3 +54,20 @@ def test_bad_numbers_one_line_exit_2(capsys, args):
     assert main(["verdict", *args]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "\n" not in err and "Traceback" not in err
+
+
+def test_identical_seeds_are_a_degenerate_interval_not_a_reproduction(capsys):
+    assert main(["verdict", "--a", "13.6,13.6,13.6", "--b", "14.7,14.7,14.7", "--claimed-pp", "1.0"]) == 0
+    captured = capsys.readouterr()
+    assert "verdict: inconclusive (no spread)" in captured.out.splitlines()
+    assert "degenerate" in captured.out and "no spread measured" in captured.out
+    assert not captured.err.strip(), captured.err  # no library warning
+    out = verdict(capsys, "--a", "13.6,13.6,13.6", "--b", "14.7,14.7,14.7", "--claimed-pp", "1.0")
+    assert out["verdict"] == "inconclusive (no spread)" and out["ci_pp"] is None and out["p_value"] is None
+
+
+def test_the_output_says_what_partially_reproduced_means(capsys):
+    assert main(["verdict", "--a", A, "--b", B, "--claimed-pp", "2.0"]) == 0
+    text = capsys.readouterr().out
+    assert "verdict: partially reproduced" in text
+    assert "meaning: A is better than B (the 95 % interval lies above 0), but by less than claimed" in text

@@ -11,6 +11,7 @@ from scipy import stats
 from suite.claims.rule import (
     BUSY,
     INCONCLUSIVE,
+    NO_SPREAD,
     NOT_REPRODUCED,
     ONE_SEED,
     PARTIAL,
@@ -171,3 +172,33 @@ def test_exact_quantities_within_one_point():
     assert judge(q).verdict == REPRODUCED  # 54.3 %
     q = Question(EXACT, Sample("a", (16.19,)), Sample("b", (30.0,)), Magnitude.percent(55.0), unit="M")
     assert judge(q).verdict == NOT_REPRODUCED
+
+
+@pytest.mark.parametrize("a, b", [
+    ((13.6, 13.6, 13.6), (14.7, 14.7, 14.7)),  # no spread on either side: a zero-width interval
+    ((13.6, 13.6, 13.6), (14.7, 14.6, 14.9)),  # no spread on one side
+    ((14.7, 14.6, 14.9), (13.6, 13.6, 13.6)),
+])
+@pytest.mark.parametrize("magnitude", [DIRECTION, Magnitude.pp(1.0), Magnitude.same(0.5)])
+def test_a_sample_without_spread_gives_a_degenerate_interval_that_decides_nothing(a, b, magnitude):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # scipy's precision-loss warning included
+        j = judge(err(a, b, magnitude))
+    assert j.verdict == NO_SPREAD and j.ci is None and j.seeds_needed is None
+    assert "no spread measured" in j.detail and "degenerate" in j.detail
+
+
+def test_speed_rounds_without_spread_decide_nothing():
+    j = judge(speed((20.0, 20.0, 20.0), (30.0, 30.0, 30.0), pct=10))
+    assert j.verdict == NO_SPREAD and j.ci is None and "degenerate" in j.detail
+
+
+def test_nearly_equal_values_give_no_library_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        diff, low, high, p = welch((13.6, 13.6, 13.600000000000001), (14.7, 14.7, 14.700000000000001))
+    assert low <= diff <= high and 0.0 <= p <= 1.0

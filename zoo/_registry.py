@@ -28,6 +28,10 @@ class ModelNameClash(ValueError):
     """A name registered twice: the message names both registrants; the first one stays."""
 
 
+class NotAModuleError(TypeError):
+    """A builder that returned something other than a torch.nn.Module."""
+
+
 class UnknownModelError(KeyError):
     """Raised for a model name that is not registered; the message names the closest ones."""
 
@@ -136,6 +140,8 @@ def create_model(name: str, *, num_classes: int | None = None, **kwargs: Any) ->
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"num_classes must be a positive integer, got {n!r}")
     model = _BUILDERS[card.name](num_classes=n, **kwargs)
+    if not isinstance(model, nn.Module):
+        raise NotAModuleError(f"the builder of {card.name!r} returned {type(model).__name__}, not a torch.nn.Module")
     # The uniform interface every zoo model exposes (torchvision models do not carry these themselves). The
     # ignores: torch's stub types a module's attributes as tensors and modules only, any value is allowed at runtime.
     model.num_classes = n  # type: ignore[assignment]

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from zoo.names import check_name
+
 Origin = Literal["reference", "reconstructed", "torchvision", "user"]  # user: loaded by zoo.user, never a paper's
 
 
@@ -29,3 +31,6 @@ class ModelCard:
     # claims the report checks for them, e.g. "lower error than HarDNet68", "10 % faster than ThreshNet79 on rpi4".
     competes_with: tuple[str, ...] = ()
     claims: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        check_name(self.name)  # the name becomes a folder name (zoo.names)

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 from zoo import _registry
 from zoo.card import ModelCard
+from zoo.names import UnsafeNameError
 
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
@@ -42,6 +43,11 @@ PRIVATE_PREFIX = "lightcnn_user_"
 
 class UserModelError(ValueError):
     """A model source that cannot be used; the message is one line naming the file (and line) at fault."""
+
+
+# What a user's file may raise while it is loaded: all of it is that file's failure, one line. SystemExit and
+# KeyboardInterrupt too: a file that calls sys.exit() must not end the suite with its exit status and no word.
+LOAD_FAILURES = (Exception, SystemExit, KeyboardInterrupt)
 
 
 @dataclass(frozen=True)
@@ -125,11 +131,13 @@ def load(specs: Iterable[str | Path], *, base: Path | None = None) -> list[UserS
     sources = []
     for spec in given_specs:
         target, function = split_spec(spec)
-        if not is_file_spec(target):
-            sources.append(load_module(target, function=function, spec=spec))
-            continue
         path = Path(target).expanduser()
         path = (base / path if base is not None and not path.is_absolute() else path).resolve()
+        if not is_file_spec(target) and not (path.is_dir() and not (path / "__init__.py").is_file()):
+            sources.append(load_module(target, function=function, spec=spec))
+            continue
+        if path.is_dir():
+            raise UserModelError(f"--models-from {spec}: {path} is a directory; give a .py file in it")
         if not path.is_file():
             raise UserModelError(f"--models-from {spec}: no such file {path}")
         if path.suffix != ".py":
@@ -166,6 +174,7 @@ def install(sources: Iterable[UserSource]) -> None:
 def load_text(text: str, path: str, *, function: str | None = None, spec: str = "",
               expect: str | None = None) -> UserSource:
     """Execute a user file's ``text`` as the private module of ``path`` (the same text loads once per process)."""
+    _registry._ensure_loaded()  # first: a user model under a zoo name is then the user's clash, named as such
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     if expect is not None and digest != expect:
         raise UserModelError(f"{path}: the source received has sha256 {digest[:8]}, not {expect[:8]}")
@@ -193,9 +202,9 @@ def load_text(text: str, path: str, *, function: str | None = None, spec: str = 
         except _registry.ModelNameClash as exc:
             sys.modules.pop(name, None)
             raise UserModelError(str(exc)) from None
-        except Exception as exc:  # noqa: BLE001 - whatever the file raises, one line naming its line
+        except LOAD_FAILURES as exc:  # whatever the file raises, one line naming its line
             sys.modules.pop(name, None)
-            raise UserModelError(f"{_where(exc, path)}: {type(exc).__name__}: {_first_line(exc)}") from None
+            raise UserModelError(failure(exc, path)) from None
         _MODULE_MODELS[name] = tuple(names)
         _ACTIVE_FILES[path] = name
     registered = _MODULE_MODELS[name]
@@ -208,6 +217,7 @@ def load_text(text: str, path: str, *, function: str | None = None, spec: str = 
 
 def load_module(target: str, *, function: str | None = None, spec: str = "") -> UserSource:
     """Import an installed module by name (its models register as it is imported)."""
+    _registry._ensure_loaded()
     key = f"{target}:{function or ''}"
     if key in _LOADED:
         return _LOADED[key]
@@ -225,8 +235,8 @@ def load_module(target: str, *, function: str | None = None, spec: str = "") -> 
                 importlib.import_module(target)
         except _registry.ModelNameClash as exc:
             raise UserModelError(str(exc)) from None
-        except Exception as exc:  # noqa: BLE001
-            raise UserModelError(f"{_where(exc, where)}: {type(exc).__name__}: {_first_line(exc)}") from None
+        except LOAD_FAILURES as exc:
+            raise UserModelError(failure(exc, where)) from None
         _MODULE_MODELS[target] = tuple(names)
     module = sys.modules[target]
     registered = _MODULE_MODELS[target]
@@ -249,8 +259,8 @@ def _register_function(module: ModuleType, function: str, where: str) -> str:
             return function  # registered by its own decorator too
         with _registry.capture(where):
             _registry.register_model(bare_card(function, where))(builder)
-    except _registry.ModelNameClash as exc:
-        raise UserModelError(str(exc)) from None
+    except (_registry.ModelNameClash, UnsafeNameError) as exc:
+        raise UserModelError(f"{where}: {exc}" if isinstance(exc, UnsafeNameError) else str(exc)) from None
     return function
 
 
@@ -258,6 +268,19 @@ def bare_card(name: str, source: str) -> ModelCard:
     """The card of a bare builder: a user model, head 10, CIFAR input, the last nn.Linear as its classifier."""
     return ModelCard(name=name, family="user", paper="(unpublished)", num_classes=10, origin="user",
                      source=source, input_size=(3, 32, 32), classifier=None)
+
+
+def failure(exc: BaseException, path: str) -> str:
+    """One line for what loading ``path`` raised: where, and what (an exit or an interrupt said as such)."""
+    where = _where(exc, path)
+    if isinstance(exc, SystemExit):
+        return (f"{where}: the file exits while it is loaded (SystemExit({exc.code!r})); a model file must not "
+                "exit: put script code under `if __name__ == \"__main__\":`")
+    if isinstance(exc, KeyboardInterrupt):
+        return f"{where}: interrupted while it was loaded (KeyboardInterrupt)"
+    if isinstance(exc, UnsafeNameError):
+        return f"{where}: {exc}"
+    return f"{where}: {type(exc).__name__}: {_first_line(exc)}"
 
 
 def _where(exc: BaseException, path: str) -> str:
@@ -321,6 +344,7 @@ def load_entry_points() -> int:
     if _ENTRY_POINTS_DONE:
         return 0
     _ENTRY_POINTS_DONE.append(True)
+    _registry._ensure_loaded()
     count = 0
     for ep in _entry_points():
         dist = getattr(getattr(ep, "dist", None), "name", None)
@@ -331,8 +355,8 @@ def load_entry_points() -> int:
                 if callable(obj) and not inspect.ismodule(obj) and ep.name not in _registry._BUILDERS:
                     _registry.register_model(bare_card(ep.name, where))(obj)
             count += len(names)
-        except Exception as exc:  # noqa: BLE001 - a broken plug-in never stops the zoo
-            ENTRY_POINT_ERRORS[ep.name] = f"{where}: {type(exc).__name__}: {_first_line(exc)}"
+        except LOAD_FAILURES as exc:  # a broken plug-in never stops the zoo (nor exits it)
+            ENTRY_POINT_ERRORS[ep.name] = failure(exc, where)
     return count
 
 

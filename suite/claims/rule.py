@@ -6,7 +6,9 @@ points at the published B value): Welch's 95 % interval of mean(B) - mean(A) ove
 D/2 (checked first); reproduced if its lower end is above 0 and its upper end reaches D; partially reproduced if
 only its lower end is above 0; inconclusive otherwise, with the seeds per model that would resolve D with 80 %
 power at the pooled spread s: N = ceil(2 (1.96 + 0.84)^2 s^2 / max(D, 0.1)^2), at least 2. Fewer than two seeds
-on a side: "inconclusive (one seed)", with the direction and the test-set binomial spread as a floor.
+on a side: "inconclusive (one seed)", with the direction and the test-set binomial spread as a floor. Two or more
+seeds that all gave the same value: "inconclusive (no spread)": no spread is measured, so the interval would be
+degenerate (zero width on both sides), and a degenerate interval decides nothing.
 
 Speed claims "A is P % faster than B": the same outcomes on the ratio time(B) / time(A), claimed 1 / (1 - P/100),
 its 95 % interval from the repeated measurement rounds (Welch on the log times, see
@@ -31,6 +33,7 @@ from suite.tables.claim import ERROR, EXACT, SPEED, Magnitude, Scope
 
 REPRODUCED, PARTIAL, NOT_REPRODUCED = "reproduced", "partially reproduced", "not reproduced"
 INCONCLUSIVE, ONE_SEED = "inconclusive", "inconclusive (one seed)"
+NO_SPREAD = "inconclusive (no spread)"
 PREDICTED, BUSY = "inconclusive (predicted)", "inconclusive (busy machine)"
 NOT_TESTABLE = "not testable here"
 PCT_TOL = 1.0  # percentage points: the texts round their percentages to whole numbers
@@ -38,6 +41,16 @@ DISPERSION_LIMIT = 0.10  # IQR / median above which a timing decides nothing
 Z_ALPHA, Z_POWER = 1.96, 0.84  # two-sided 5 %, 80 % power
 MIN_EFFECT_PP = 0.1
 REDUCED_TEXT = "errors of this run cannot test an accuracy claim: a reduced budget never decides an error claim"
+# What each outcome of an interval means ("A is better than B by D"), for those who read a verdict.
+MEANINGS = {
+    REPRODUCED: "the 95 % interval of the difference lies above 0 and reaches the claimed size D",
+    PARTIAL: "A is better than B (the 95 % interval lies above 0), but by less than claimed: the interval stops "
+             "short of the claimed size D",
+    NOT_REPRODUCED: "the 95 % interval lies below 0, or its upper end is below half the claimed size D",
+    INCONCLUSIVE: "the 95 % interval includes 0: more seeds (or measurement rounds) are needed to decide",
+    ONE_SEED: "a side has one seed: no interval, only the direction",
+    NO_SPREAD: "every seed of a side gave the same value: no spread measured, the interval is degenerate",
+}
 
 
 def not_testable(devices: str) -> str:
@@ -108,8 +121,11 @@ class Judgement:
 # --- statistics ---------------------------------------------------------------------------------------------
 
 def welch(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, float, float, float]:
-    """mean(b) - mean(a), its 95 % interval (low, high) and the two-sided p-value; Welch-Satterthwaite df."""
-    res = stats.ttest_ind(b, a, equal_var=False)
+    """mean(b) - mean(a), its 95 % interval (low, high) and the two-sided p-value; Welch-Satterthwaite df.
+
+    The variances are exact (``statistics``), so equal values give exactly no spread; without any spread the
+    interval is the difference itself (``no_spread`` keeps that from deciding anything).
+    """
     diff = statistics.fmean(b) - statistics.fmean(a)
     va, vb = statistics.variance(a) / len(a), statistics.variance(b) / len(b)
     se = math.sqrt(va + vb)
@@ -117,7 +133,17 @@ def welch(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, float, flo
         return diff, diff, diff, 0.0 if diff else 1.0
     df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
     half = stats.t.ppf(0.975, df) * se
-    return diff, diff - half, diff + half, float(res.pvalue)
+    return diff, diff - half, diff + half, float(2 * stats.t.sf(abs(diff) / se, df))
+
+
+def no_spread(*samples: Sample) -> list[str]:
+    """Labels of the samples whose two or more values are all equal: their spread is not measured."""
+    return [s.label for s in samples if s.n > 1 and max(s.values) == min(s.values)]
+
+
+def _no_spread_text(flat: list[str]) -> str:
+    return (f"every value of {' and '.join(flat)} is the same: no spread measured, so the 95 % interval is "
+            "degenerate and decides nothing (do the seeds change the training?)")
 
 
 def pooled_std(a: tuple[float, ...], b: tuple[float, ...]) -> float:
@@ -222,6 +248,11 @@ def _error(q: Question) -> Judgement:
         return Judgement(ONE_SEED, f"{fmt_sample(a)} vs {fmt_sample(b)} %: {a.label} {direction} "
                                    f"({b.mean - a.mean:+.2f} pp){spread}" + _needed_text(needed, d),
                          claimed=d, seeds_needed=needed, context=context)
+    flat = no_spread(a, b)
+    if flat:
+        return Judgement(NO_SPREAD, f"final-epoch {fmt_sample(a)} vs {fmt_sample(b)} %: mean(B) - mean(A) = "
+                                    f"{b.mean - a.mean:+.2f} pp; {_no_spread_text(flat)}; {conversion}",
+                         claimed=d, context=context)
     diff, low, high, p = welch(a.values, b.values)
     verdict = same(low, high, d) if q.magnitude.unit == "same" else outcome(low, high, 0.0, d)
     needed = seeds_needed(pooled_std(a.values, b.values), d) if verdict == INCONCLUSIVE else None
@@ -292,6 +323,9 @@ def _speed(q: Question) -> Judgement:
     if a.n < 2 or b.n < 2 or min(a.values + b.values) <= 0:
         return Judgement(INCONCLUSIVE, f"{base}; one measurement round per model gives no interval (repeat the "
                                        "timing: more seeds)", claimed=claimed)
+    flat = no_spread(a, b)
+    if flat:
+        return Judgement(NO_SPREAD, f"{base}; {_no_spread_text(flat)}", claimed=claimed)
     la, lb = tuple(math.log(v) for v in a.values), tuple(math.log(v) for v in b.values)
     _, low, high, pv = welch(la, lb)
     lo, hi = math.exp(low), math.exp(high)

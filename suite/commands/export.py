@@ -57,9 +57,10 @@ def run(args) -> int:
     df = results.load(results.resolve_run(args.run, args.results))
     text = render(df, fmt)
     if args.out:
+        from suite.fileio import write_text_atomic
+
         try:
-            with open(args.out, "w") as fh:
-                fh.write(text)
+            write_text_atomic(args.out, text)  # a failed write leaves an existing export as it was
         except OSError as exc:
             raise SuiteError(f"cannot write {args.out}: {exc.strerror or exc}") from None
         print(f"{args.out}: {len(df)} rows x {len(df.columns)} columns", file=sys.stderr)

@@ -27,6 +27,8 @@ def check_results_folder(results: str) -> None:
     path = Path(results).expanduser()
     if path.is_dir():
         return
+    if path.exists():
+        raise SuiteError(f"--results {results} is a file, not a folder; give the folder `suite run --out` wrote")
     parent = path.parent if path.parent.is_dir() else None
     siblings = [p.name for p in parent.iterdir() if p.is_dir()] if parent is not None else []
     hint = closest(path.name, siblings, n=1)

@@ -13,6 +13,7 @@ from rich import box
 from rich.console import Console, Group
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from suite.errors import SuiteError
 from suite.run.status import JobStatus, RunStatus, find_run_dirs, run_status
@@ -70,7 +71,7 @@ def render(status: RunStatus) -> Group:
     eta = f"ETA {duration(status.eta_s)} ({status.eta_basis})" if status.eta_s is not None else \
         f"ETA unknown ({status.eta_basis})"
     throughput = f"; training {status.images_per_s:,.0f} img/s now" if status.images_per_s else ""
-    notes = [eta + throughput]
+    notes: list = [eta + throughput, *(Text(f"warning: {note}") for note in status.notes)]  # paths: no markup
     if any(j.estimate for j in status.jobs):
         notes.append("* estimated: " + "; ".join(sorted({f"{j.model}: {j.estimate}" for j in status.jobs
                                                           if j.estimate})))

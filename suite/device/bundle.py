@@ -21,6 +21,7 @@ import suite
 import zoo
 from suite.data.catalog import dataset_info
 from suite.errors import SuiteError, unknown
+from suite.fileio import write_text_atomic
 from suite.provenance import git_commit
 from suite.tables import TableSpec, get_table
 from suite.timing.ondevice.timing_protocol import Protocol
@@ -177,8 +178,8 @@ def build_bundle(out: str | Path, models: list[BundleModel] | list[tuple[str, in
         "files": files,
     }
     manifest["bundle_id"] = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()[:12]
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-    (out / "README.txt").write_text(README.format(
+    write_text_atomic(out / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+    write_text_atomic(out / "README.txt", README.format(
         version=suite.__version__, commit=manifest["git_commit"], n=len(entries),
         tv=", ".join(torchvision) or "none of these models"))
     return out
@@ -202,7 +203,7 @@ def ship_user_files(out: Path, models: list[str]) -> list[dict]:
         if key not in shipped:
             rel = f"{USER_DIR}/{src.module}.py"  # the private name: two files called mine.py never collide
             (out / USER_DIR).mkdir(exist_ok=True)
-            (out / rel).write_text(src.text)
+            write_text_atomic(out / rel, src.text)
             shipped[key] = {"file": rel, "sha256": _sha256(out / rel), "source": src.path, "function": src.function,
                             "models": []}
         shipped[key]["models"].append(name)

@@ -8,6 +8,7 @@ reports plus an index; ``write`` renders ``<table id>.md``, ``.html`` (standalon
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from markupsafe import Markup, escape
 
 from suite.claims import ClaimResult, check
 from suite.errors import SuiteError
-from suite.fileio import write_text_atomic
+from suite.fileio import remove_stale_temps, write_text_atomic
 from suite.report import curves, plots, usermodels
 from suite.report.index import IndexEntry, index_entries
 from suite.report.measure import measurements
@@ -169,6 +170,7 @@ def write(reports: Reports | list[Report], out: Path) -> list[Path]:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise SuiteError(f"cannot create --out {out}: {exc.strerror or exc}") from None
+    remove_stale_temps(out, _ours)  # a report killed while writing left its temporary files: ours to remove
     md_env, html_env = _env(False), _env(True)
     md_t, html_t = md_env.get_template("report.md.j2"), html_env.get_template("report.html.j2")
     written = []
@@ -194,6 +196,12 @@ def write(reports: Reports | list[Report], out: Path) -> list[Path]:
             _write_text(out / f"index.{ext}", env.get_template(f"index.{ext}.j2").render(ctx))
             written.append(out / f"index.{ext}")
     return written
+
+
+def _ours(name: str) -> bool:
+    """A file name ``write`` gives: index.md/.html, <table>.md/.html/.json, <table>_<plot>.svg."""
+    tables = "|".join(re.escape(t) for t in TABLES)
+    return re.fullmatch(rf"index\.(?:md|html)|(?:{tables})(?:\.md|\.html|\.json|_[a-z_]+\.svg)", name) is not None
 
 
 def _write_text(path: Path, text: str) -> None:

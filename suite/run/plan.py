@@ -295,8 +295,13 @@ def prepare(config: RunConfig, backends: Backends) -> Plan:
                         ("--jobs-per-gpu", config.jobs_per_gpu), ("--max-attempts", config.max_attempts)):
         if value is not None and value < 1:
             raise SuiteError(f"{name} must be a positive integer, got {value}")
-    if config.run_name is not None and ("/" in config.run_name or config.run_name in ("", ".", "..")):
-        raise SuiteError(f"bad --run-name {config.run_name!r}; use a plain folder name")
+    if config.run_name is not None:
+        from zoo.names import UnsafeNameError, check_name
+
+        try:
+            check_name(config.run_name, "--run-name")
+        except UnsafeNameError as exc:
+            raise SuiteError(str(exc)) from None
     recipe_name = config.recipe or table.recipe or "threshnet"
     overrides = dict(config.recipe_overrides)
     if "epochs" in overrides:  # checked as typed even where the preset's epochs replace it below

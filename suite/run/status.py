@@ -19,7 +19,7 @@ from pathlib import Path
 
 from suite.errors import SuiteError, unknown
 
-from .progress import read_progress
+from .progress import PROGRESS_JSON, read_progress
 from .records import result_key
 from .store import MANIFEST, RESULTS, RunStore
 
@@ -70,6 +70,7 @@ class RunStatus:
     eta_s: float | None = None
     eta_basis: str = ""
     images_per_s: float | None = None  # the jobs training now, added up
+    notes: list[str] = field(default_factory=list)  # e.g. a progress.json read as missing, and why
 
     def counts(self) -> dict[str, int]:
         out = dict.fromkeys(STATES, 0)
@@ -126,12 +127,47 @@ def _job_list(manifest: dict, lines: list[dict]) -> list[tuple[str, str | None, 
     return [(m, rows.get(m), int(s)) for m, s in dict.fromkeys(wanted)]
 
 
+_NUMBER: tuple[type, ...] = (int, float)
+_PROGRESS_TYPES: dict[str, tuple[type, ...]] = {"attempt": (str,), "started": (str,), "updated": (str,),
+                                                "epochs": (int,), "history": (list,)}
+_EPOCH_TYPES: dict[str, tuple[type, ...]] = {"epoch": (int,), "seconds": _NUMBER, "test_error_pct": _NUMBER,
+                                             "images_per_s": _NUMBER}
+
+
+def malformed(progress: dict) -> str | None:
+    """What is wrong with a progress.json's values (None: nothing); status reads a malformed one as missing."""
+    for key, kind in _PROGRESS_TYPES.items():
+        value = progress.get(key)
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            return f"{key} is {type(value).__name__} {value!r:.40}"
+    for i, entry in enumerate(progress.get("history") or []):
+        if not isinstance(entry, dict):
+            return f"history[{i}] is {type(entry).__name__}, not an object"
+        for key, kinds in _EPOCH_TYPES.items():
+            value = entry.get(key)
+            if value is not None and (not isinstance(value, kinds) or isinstance(value, bool)):
+                return f"history[{i}].{key} is {type(value).__name__} {value!r:.40}"
+    return None
+
+
+def checked_progress(job_dir: Path, notes: list[str]) -> dict:
+    """The job's progress.json, or {} when it is missing or malformed (then a note says which and why)."""
+    progress = read_progress(job_dir) or {}
+    why = malformed(progress)
+    if why is None:
+        return progress
+    note = f"{job_dir / PROGRESS_JSON} is malformed ({why}): read as missing"
+    if note not in notes:
+        notes.append(note)
+    return {}
+
+
 def _job(store: RunStore, dataset: str, model: str, row: str | None, seed: int, line: dict | None,
-         driver: str, now: datetime) -> JobStatus:
+         driver: str, now: datetime, notes: list[str]) -> JobStatus:
     job_dir = store.job_dir(model, dataset, seed)
     result = store.read_result(job_dir)
     final = result if result and (line is None or result.get("attempt") != line.get("attempt")) else line
-    progress = read_progress(job_dir) or {}
+    progress = checked_progress(job_dir, notes)
     trained = store.read_trained(job_dir)
     job = JobStatus(model, seed, row, epochs=progress.get("epochs"))
     history = [e for e in progress.get("history", []) if isinstance(e, dict)]
@@ -213,10 +249,11 @@ def run_status(run_dir: str | os.PathLike, *, now: datetime | None = None) -> Ru
     started: dict[tuple[str, int], float | None] = {}
     users = {m for src in manifest.get("user_models") or [] if isinstance(src, dict) for m in src.get("models") or []}
     for model, row, seed in _job_list(manifest, lines):
-        job = _job(store, dataset, model, row, seed, by_key.get(result_key(model, dataset, seed)), driver, now)
+        job = _job(store, dataset, model, row, seed, by_key.get(result_key(model, dataset, seed)), driver, now,
+                   run.notes)
         job.user_model = model in users
         run.jobs.append(job)
-        progress = read_progress(store.job_dir(model, dataset, seed)) or {}
+        progress = checked_progress(store.job_dir(model, dataset, seed), run.notes)
         started[(model, seed)] = _seconds_since(progress.get("started"), now)
     planned = manifest.get("epochs") or (manifest.get("recipe") or {}).get("epochs")
     _fill_estimates(run, planned, started)
@@ -245,12 +282,13 @@ def find_run_dirs(runs: list[str], results: str | os.PathLike) -> list[Path]:
         out = []
         for name in runs:
             path = Path(name).expanduser()
-            candidates = [path, results / name]
+            candidates = list(dict.fromkeys([path, results / name]))  # an absolute name is the same path twice
             found = next((p for p in candidates if (p / MANIFEST).is_file()), None)
             if found is None:
                 known = sorted(p.parent.name for p in results.glob(f"*/{MANIFEST}")) if results.is_dir() else []
-                raise unknown("run", name, known) if known else SuiteError(
-                    f"no run {name!r}: neither {path} nor {results / name} holds a {MANIFEST}")
+                why = (f"no run {name!r}: neither {path} nor {results / name} holds a {MANIFEST}"
+                       if len(candidates) > 1 else f"no run at {path}: it holds no {MANIFEST}")
+                raise unknown("run", name, known) if known else SuiteError(why)
             out.append(found)
         return out
     if not results.is_dir():

@@ -188,10 +188,22 @@ class RunStore:
     def drop_partial_tail(self) -> int:
         return drop_partial_tail(self.results_path)
 
+    def model_dir(self, model: str) -> Path:
+        """``work/<model>``, which must lie inside the run directory (a model's name is checked where it enters
+        the suite, zoo.names; this is the last guard before anything is written under it)."""
+        from zoo.names import RULE, is_safe  # here: importing suite.run stays free of the zoo (and torch)
+
+        work = self.run_dir / WORK
+        folder = work / model
+        if not is_safe(model) or folder.resolve().parent != work.resolve():
+            raise SuiteError(f"model name {model!r} would put its job folder {folder} outside "
+                             f"{work}: a model name must be {RULE}")
+        return folder
+
     def job_dir(self, model: str, dataset: str, seed: int) -> Path:
         # A run has one dataset (it is part of the run name); the folder keeps the layout of earlier runs.
         del dataset
-        return self.run_dir / WORK / model / f"seed{seed}"
+        return self.model_dir(model) / f"seed{int(seed)}"
 
     @staticmethod
     def write_result(job_dir: str | os.PathLike, record: dict) -> None:
@@ -210,7 +222,7 @@ class RunStore:
         return read_json(Path(job_dir) / TRAINED_JSON)
 
     def complexity_path(self, model: str) -> Path:
-        return self.run_dir / WORK / model / "complexity.json"
+        return self.model_dir(model) / "complexity.json"
 
     def attempts_with_lines(self) -> set[str]:
         return {r["attempt"] for r in self.all_lines()[0] if r.get("attempt")}

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from suite import fileio
 from suite.fileio import write_atomic
 
 FORMAT = 1
@@ -58,36 +59,13 @@ def save_atomic(state: dict, path: Path) -> None:
     write_atomic(path, lambda fh: torch.save(state, fh), binary=True)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_stale_temps(path: Path) -> list[Path]:
     """Delete ``.<name>.<pid>.tmp`` files of ``path`` left by a save that was killed; returns those removed.
 
     Only the exact names ``save_atomic`` writes for this checkpoint are touched, and never one whose process is
     still alive (a save in progress).
     """
-    pattern = re.compile(rf"^\.{re.escape(path.name)}\.(\d+)\.tmp$")
-    removed: list[Path] = []
-    if not path.parent.is_dir():
-        return removed
-    for candidate in path.parent.iterdir():
-        match = pattern.match(candidate.name)
-        if not match or not candidate.is_file() or candidate.is_symlink():
-            continue
-        pid = int(match.group(1))
-        if pid == os.getpid() or _pid_alive(pid):
-            continue
-        candidate.unlink(missing_ok=True)
-        removed.append(candidate)
-    return removed
+    return fileio.remove_stale_temps(path.parent, lambda name: name == path.name)
 
 
 def load(path: Path, identity: dict) -> dict | None:

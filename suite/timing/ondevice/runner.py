@@ -65,7 +65,7 @@ def _write(doc: dict, out: str) -> None:
         sys.stdout.flush()
         return
     tmp = f"{out}.{os.getpid()}.tmp"
-    with open(tmp, "w") as fh:
+    with open(tmp, "w") as fh:  # runs on the device without the suite: its own atomic write (temp + replace)
         fh.write(text)
     os.replace(tmp, out)
 

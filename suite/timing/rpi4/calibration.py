@@ -21,7 +21,8 @@ import torch
 from scipy.optimize import nnls
 
 import suite
-from suite.errors import SuiteError
+from suite.errors import DiskFullError, SuiteError
+from suite.fileio import write_text_atomic
 from suite.timing.rpi4.features import FEATURE_UNITS, FEATURES_VERSION, Features, extract_features
 
 CALIBRATION_FILE = "rpi4_calibration.csv"
@@ -224,11 +225,10 @@ def calibration_features(models: Mapping[str, int | None]) -> dict[str, Features
         feats[k] = extract_features(zoo.create_structure(m, num_classes=head), CALIBRATION_INPUT)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # never a half-written cache for the next reader
-        tmp.write_text(json.dumps({"key": key, "suite_version": suite.__version__,
-                                   "features": {k: f.to_dict() for k, f in feats.items()}}))
-        tmp.replace(path)
-    except OSError:
+        # never a half-written cache for the next reader
+        write_text_atomic(path, json.dumps({"key": key, "suite_version": suite.__version__,
+                                            "features": {k: f.to_dict() for k, f in feats.items()}}))
+    except (OSError, DiskFullError):
         pass  # a read-only home only costs the rebuild
     return {wanted[k][0]: f for k, f in feats.items()}
 
