@@ -271,17 +271,6 @@ def test_verdict_help_prints_and_says_what_partially_reproduced_means(capsys):
     assert "partially reproduced: A is better than B" in captured.out
 
 
-def test_every_command_prints_its_help(capsys):
-    from suite.cli import build_parser
-
-    commands = build_parser()._subparsers._group_actions[0].choices  # every registered sub-command
-    for command in commands:
-        with pytest.raises(SystemExit) as exit_:
-            main([command, "--help"])
-        captured = capsys.readouterr()
-        assert exit_.value.code == 0 and "Traceback" not in captured.err and "usage:" in captured.out, command
-
-
 def _run_with_progress(root, progress: dict):
     import json
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -78,7 +79,8 @@ def busy_warnings(results: list[dict]) -> list[str]:
             continue
         load = r.get("load") or {}
         try:
-            what = LoadWindow(**{f.name: load.get(f.name) for f in fields(LoadWindow)}).describe()
+            values: dict[str, Any] = {f.name: load.get(f.name) for f in fields(LoadWindow)}
+            what = LoadWindow(**values).describe()
         except TypeError:
             what = "load readings missing"
         out.append(f"warning: busy machine while timing on {r.get('hardware')} ({what}): these times are not "
