@@ -61,9 +61,14 @@ class Runtime:
                 "version": self.version(), "decides": self.decides}
 
 
+def prefix(hw: str, runtime: str = EAGER) -> str:
+    """What every results column of ``hw`` under ``runtime`` starts with (eager keeps the plain hardware name)."""
+    return hw if runtime == EAGER else f"{hw}_{runtime}"
+
+
 def column(hw: str, metric: str, runtime: str = EAGER) -> str:
     """The results column of ``metric`` measured on ``hw`` under ``runtime`` (eager keeps the plain names)."""
-    return f"{hw}_{metric}" if runtime == EAGER else f"{hw}_{runtime}_{metric}"
+    return f"{prefix(hw, runtime)}_{metric}"
 
 
 def _declared() -> dict[str, Runtime]:
@@ -134,4 +139,4 @@ def check_profiles(runtimes: Iterable[Runtime], profiles: Iterable) -> None:
 
 
 __all__ = ["EAGER", "OPSET", "RUNTIMES", "Conversion", "Runtime", "check_profiles", "column", "get_runtime",
-           "not_here", "parse_runtimes", "register_runtime"]
+           "not_here", "parse_runtimes", "prefix", "register_runtime"]
