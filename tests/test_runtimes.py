@@ -194,3 +194,40 @@ def test_session_module_runs_spinning_free_sessions():
     with torch.inference_mode():
         assert np.allclose(conv.module(x), model(x).numpy(), atol=1e-5)
     assert conv.settings["provider"] == "CPUExecutionProvider"
+
+
+TINY_MODEL = """\
+from torch import nn
+import zoo
+
+
+@zoo.register_model(zoo.ModelCard(name="tinyrt", family="tinyrt", paper="(unpublished)", num_classes=1000,
+                                  origin="user", source="tinyrt.py", input_size=(3, 224, 224)))
+def tinyrt(*, num_classes=1000):
+    return nn.Sequential(nn.Conv2d(3, 4, 3, stride=8), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, num_classes))
+"""
+
+
+def test_runtimes_added_to_a_finished_run_are_timed_without_running_it_again(tmp_path, capsys):
+    from suite.results import load
+
+    path = tmp_path / "tinyrt.py"
+    path.write_text(TINY_MODEL)
+    base = ["run", "--table", "dpnet-7", "--preset", "smoke", "--models-from", str(path), "--models", "tinyrt",
+            "--hardware", "cpu", "--threads", "1", "--out", str(tmp_path / "out")]
+    assert main(base) == 0
+    first = load(tmp_path / "out")
+    assert "cpu_onnxruntime_median_ms" not in first
+    assert main([*base, "--runtimes", "eager,onnxruntime"]) == 0
+    capsys.readouterr()
+    df = load(tmp_path / "out")
+    assert len(df) == 1 and df["run"].iloc[0] == first["run"].iloc[0]  # the same run, one line per key
+    assert df[column("cpu", "median_ms", "onnxruntime")].iloc[0] > 0 and df["cpu_median_ms"].iloc[0] > 0
+    assert main([*base, "--runtimes", "eager,onnxruntime"]) == 0  # nothing left to time: every line kept
+    assert "skipped" in capsys.readouterr().out
+
+
+def test_run_refuses_a_bad_runtime_before_anything_is_read(tmp_path, capsys):
+    rc, _, err = _cli(["run", "--table", "3", "--preset", "smoke", "--hardware", "cpu", "--runtimes", "onnx",
+                       "--out", str(tmp_path / "out")], capsys)
+    assert rc == 2 and "unknown runtime 'onnx'" in err and not (tmp_path / "out").exists()

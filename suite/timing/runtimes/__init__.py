@@ -124,14 +124,29 @@ def not_here(runtime: Runtime, device: str, *, native: bool = True, remote: bool
     return None
 
 
+def timed_here(runtimes: Iterable[Runtime], profile) -> list[Runtime]:
+    """The runtimes beside eager that time on ``profile`` (a local measured one); the rest skip it."""
+    remote = profile.remote is not None
+    return [r for r in runtimes if r.name != EAGER
+            and not_here(r, profile.device, native=profile.native, remote=remote) is None]
+
+
+def lacking(record: dict, profile, runtimes: Iterable[Runtime]) -> bool:
+    """Whether a results record misses ``profile``'s eager time or one of the runtimes timed there."""
+    done = ((record.get("runtimes") or {}).get(profile.name)) or {}
+    return profile.name not in (record.get("latency") or {}) or any(r.name not in done
+                                                                   for r in timed_here(runtimes, profile))
+
+
 def check_profiles(runtimes: Iterable[Runtime], profiles: Iterable) -> None:
     """Refuse a runtime that cannot run on a measured profile's device (openvino on a GPU), and a predicted or
     remote profile without eager (it times nothing else); a runtime such a profile lacks is skipped later."""
     runtimes = list(runtimes)
     for p in profiles:
-        if (p.is_remote or not p.native) and not any(r.name == EAGER for r in runtimes):
+        remote = p.remote is not None
+        if (remote or not p.native) and not any(r.name == EAGER for r in runtimes):
             raise SuiteError(f"--hardware {p.name} is timed with eager only; add eager to --runtimes")
-        if p.native and not p.is_remote:
+        if p.native and not remote:
             for r in runtimes:
                 reason = not_here(r, p.device)
                 if reason:
@@ -139,4 +154,4 @@ def check_profiles(runtimes: Iterable[Runtime], profiles: Iterable) -> None:
 
 
 __all__ = ["EAGER", "OPSET", "RUNTIMES", "Conversion", "Runtime", "check_profiles", "column", "get_runtime",
-           "not_here", "parse_runtimes", "prefix", "register_runtime"]
+           "lacking", "not_here", "parse_runtimes", "prefix", "register_runtime", "timed_here"]
