@@ -89,3 +89,10 @@ def test_panel_renders_in_markdown_and_escaped_html():
     assert "\\| x" in md
     assert "<script>" not in page and "&lt;script&gt;" in page and '<section id="robustness">' in page
     assert panel.to_dict()["agreement"][0]["best_predictor"] is not None
+
+
+def test_runtime_columns_are_not_read_as_hardware_so_verdicts_stay_eager():
+    from suite.report.tables import _hardware
+
+    df = frame()
+    assert "cpu_onnxruntime_median_ms" in df and _hardware(df) == ["cpu"]

@@ -27,7 +27,7 @@ from suite.stats import Stat
 from suite.tables.claim import SPEED, Scope
 from suite.tables.spec import TableSpec
 from suite.timing.profiles import order_key
-from suite.timing.runtimes import EAGER, RUNTIMES, column, prefix
+from suite.timing.runtimes import EAGER, RUNTIMES, column, prefix, runtime_of
 
 HOLDS, REVERSED, INCONCLUSIVE = "holds", "reversed", "inconclusive"
 ROBUST = "robust (holds under every measured runtime)"
@@ -109,8 +109,7 @@ def _runtimes(df: pd.DataFrame, hw: str) -> list[str]:
 
 def _hardware(df: pd.DataFrame) -> list[str]:
     found = {c[: -len("_median_ms")] for c in df.columns if c.endswith("_median_ms")}
-    return sorted((hw for hw in found if not any(hw.endswith(f"_{rt}") for rt in RUNTIMES if rt != EAGER)),
-                  key=order_key)
+    return sorted((hw for hw in found if runtime_of(hw) == EAGER), key=order_key)
 
 
 def _outcome(verdict: str) -> str:

@@ -66,6 +66,11 @@ def prefix(hw: str, runtime: str = EAGER) -> str:
     return hw if runtime == EAGER else f"{hw}_{runtime}"
 
 
+def runtime_of(name: str) -> str:
+    """The runtime a column prefix names: ``cpu_onnxruntime`` -> onnxruntime, a plain hardware name -> eager."""
+    return next((rt for rt in RUNTIMES if rt != EAGER and name.endswith(f"_{rt}")), EAGER)
+
+
 def column(hw: str, metric: str, runtime: str = EAGER) -> str:
     """The results column of ``metric`` measured on ``hw`` under ``runtime`` (eager keeps the plain names)."""
     return f"{prefix(hw, runtime)}_{metric}"
@@ -154,4 +159,4 @@ def check_profiles(runtimes: Iterable[Runtime], profiles: Iterable) -> None:
 
 
 __all__ = ["EAGER", "OPSET", "RUNTIMES", "Conversion", "Runtime", "check_profiles", "column", "get_runtime",
-           "lacking", "not_here", "parse_runtimes", "prefix", "register_runtime", "timed_here"]
+           "lacking", "not_here", "parse_runtimes", "prefix", "register_runtime", "runtime_of", "timed_here"]
