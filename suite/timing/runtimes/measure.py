@@ -18,7 +18,7 @@ from torch import nn
 from suite.errors import one_line
 from suite.timing.hardware import HardwareProfile
 from suite.timing.latency import measure_latencies
-from suite.timing.ondevice.timing_protocol import Protocol
+from suite.timing.ondevice.timing_protocol import Protocol, measuring_state
 from suite.timing.runtimes import EAGER, OPSET, Runtime, not_here
 
 REL_TOL, ABS_TOL = 1e-3, 1e-5
@@ -57,7 +57,7 @@ def output_check(reference: np.ndarray, got) -> dict:
 
 
 def _convert(model: nn.Module, runtime: Runtime, example: torch.Tensor, reference: np.ndarray, threads: int,
-             device: str) -> tuple[nn.Module | None, Cell]:
+             device: str, per_image_batch: int | None) -> tuple[nn.Module | None, Cell]:
     cell = Cell(runtime.name, SKIPPED, declaration=runtime.provenance())
     try:
         conv = runtime.prepare(model, example, threads, device)
@@ -68,8 +68,11 @@ def _convert(model: nn.Module, runtime: Runtime, example: torch.Tensor, referenc
     try:
         with torch.inference_mode():
             got = conv.module(example)
-        got = got.detach().cpu().numpy() if isinstance(got, torch.Tensor) else got
-        cell.check = output_check(reference, got)
+            got = got.detach().cpu().numpy() if isinstance(got, torch.Tensor) else got
+            cell.check = output_check(reference, got)
+            if per_image_batch and per_image_batch != example.shape[0]:
+                # a lazy compiler (torch.compile, a shape-specialised plugin) fails here, not inside the timing
+                conv.module(torch.zeros(per_image_batch, *example.shape[1:], device=example.device))
     except Exception as exc:  # noqa: BLE001 - a converted model that does not run is its cell's reason
         cell.status, cell.reason = FAILED, f"{runtime.name}: run failed: {one_line(exc, 300)}"
         return None, cell
@@ -90,12 +93,11 @@ def measure_runtimes(model: nn.Module, profile: HardwareProfile, runtimes: list[
     input_size = tuple(int(s) for s in input_size)
     cells: dict[str, Cell] = {}
     modules: dict[str, nn.Module] = {}
-    was_training = model.training
-    model.eval()
     example = torch.randn(batch, *input_size, generator=torch.Generator().manual_seed(1)).to(profile.device)
-    try:
-        with torch.inference_mode():
-            reference = model.to(profile.device)(example).detach().cpu().numpy()
+    # converted and checked in the state they are timed in (threads, eval): a compiler guarding on it does not
+    # compile again inside the timing
+    with measuring_state(model, n_threads, torch.device(profile.device)), torch.inference_mode():
+        reference = model(example).detach().cpu().numpy()
         for rt in runtimes:
             reason = not_here(rt, profile.device, native=profile.native, remote=profile.is_remote)
             if reason:
@@ -106,18 +108,28 @@ def measure_runtimes(model: nn.Module, profile: HardwareProfile, runtimes: list[
                 cell = Cell(rt.name, SKIPPED, declaration=rt.provenance(), check={"passed": True, "reference": True},
                             settings={"threads": n_threads, "device": profile.device})
             else:
-                module, cell = _convert(model, rt, example, reference, n_threads, profile.device)
+                module, cell = _convert(model, rt, example, reference, n_threads, profile.device, per_image_batch)
             cells[rt.name] = cell
             if module is not None:
                 modules[rt.name] = module
-    finally:
-        model.train(was_training)
-    if modules:
-        results = measure_latencies(modules, profile, rounds=rounds, input_size=input_size, batch=batch,
-                                    threads=n_threads, per_image_batch=per_image_batch, protocol=protocol)
-        for rt_name, res in results.items():
-            res.model = name
-            res.provenance["runtime"] = rt_name
-            cells[rt_name].record = res.to_dict()
-            cells[rt_name].status = MEASURED
+    timing = {"rounds": rounds, "input_size": input_size, "batch": batch, "threads": n_threads,
+              "per_image_batch": per_image_batch, "protocol": protocol}
+    try:
+        results = measure_latencies(modules, profile, **timing) if modules else {}  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001 - one runtime failing mid-timing: each timed alone, the failing one says why
+        results = {}
+        for rt_name, module in modules.items():
+            try:
+                results.update(measure_latencies({rt_name: module}, profile, **timing))  # type: ignore[arg-type]
+            except Exception as exc:  # noqa: BLE001
+                cells[rt_name].status = FAILED
+                cells[rt_name].reason = f"{rt_name}: timing failed: {one_line(exc, 300)}"
+        for res in results.values():
+            res.provenance["notes"] = [*res.provenance.get("notes", []),
+                                       "timed alone: the interleaved timing failed under another runtime"]
+    for rt_name, res in results.items():
+        res.model = name
+        res.provenance["runtime"] = rt_name
+        cells[rt_name].record = res.to_dict()
+        cells[rt_name].status = MEASURED
     return cells
