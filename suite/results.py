@@ -9,7 +9,8 @@ provenance (run, table, row, model, dataset, seed, status, preset, recipe, preci
 host, threads), training (error_best_pct, error_final_pct, top1_acc_pct, top5_acc_pct, step_time_ms, ...), the
 complexity of each convention as published (``published_<convention>_<metric>``: 224 with the published head)
 and as trained (``trained_<convention>_<metric>``), and per hardware profile ``<hw>_per_image_ms``,
-``<hw>_median_ms``, ``<hw>_p90_ms``, ``<hw>_predicted``, ``<hw>_expected_error_pct`` and its provenance.
+``<hw>_median_ms``, ``<hw>_p90_ms``, ``<hw>_predicted``, ``<hw>_expected_error_pct`` and its provenance; the
+same under another runtime as ``<hw>_<runtime>_<metric>`` (``suite.timing.runtimes.column``).
 ``suite report`` builds its tables from this frame; ``suite export`` writes it.
 """
 
@@ -21,6 +22,7 @@ import pandas as pd
 
 from suite.errors import SuiteError
 from suite.run.store import find_runs
+from suite.timing.runtimes import column, prefix
 
 IDENTITY = ("run", "table", "row", "model", "dataset", "seed", "status", "reason", "preset", "recipe", "precision",
             "channels_last", "train_subset", "test_subset", "device")
@@ -111,6 +113,14 @@ def flatten(line: dict, manifest: dict | None = None) -> dict:
     for hw, rec in (line.get("latency") or {}).items():
         if isinstance(rec, dict):
             row.update(_latency(hw, rec))
+    for hw, cells in (line.get("runtimes") or {}).items():  # the runtimes timed beside eager
+        for rt, rec in (cells or {}).items():
+            if not isinstance(rec, dict):
+                continue
+            if rec.get("status") == "measured":
+                row.update(_latency(prefix(hw, rt), rec))
+            else:
+                row[column(hw, "reason", rt)] = rec.get("reason")
     return row
 
 

@@ -79,5 +79,15 @@ def _print(cal: dict) -> None:
         ref.add_row(label, " + ".join(r["features"]), f"{r['loo_pct']:.1f}", f"{r['max_loo_pct']:.1f}",
                     r["worst_model"])
     console.print(ref)
+    agree = cal.get("agreement") or {}
+    if agree:
+        fit = Table(title=f"in the field's terms ({agree['how']})")
+        for col in ("fit", "Spearman rho", "within ±10 %", "within ±25 %", "mean error %"):
+            fit.add_column(col, justify="left" if col == "fit" else "right")
+        for label, key in (("this predictor", "predictor"), ("FLOPs only, fitted the same way", "flops_baseline")):
+            a = agree[key]
+            fit.add_row(label, f"{a['spearman_rho']:.2f}", f"{a['within_10_pct_share']:.0%}",
+                        f"{a['within_25_pct_share']:.0%}", f"{a['mean_error_pct']:.1f}")
+        console.print(fit)
     spread = ", ".join(f"{m} {s:.1f} %" for m, s in cal["table_disagreement_pct"].items() if s > 0)
     console.print(f"the same model's published times disagree by: {spread}")

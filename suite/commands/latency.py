@@ -1,4 +1,5 @@
-"""`suite latency MODEL [--hardware cpu,gpu,rpi4,rpi4@host,ssh://host] [--input 3x32x32] [--batch 1] [--json]`."""
+"""`suite latency MODEL [--hardware cpu,gpu,rpi4,rpi4@host,ssh://host] [--runtimes eager,onnxruntime,...]
+[--input 3x32x32] [--batch 1] [--json]`."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from suite.errors import SuiteError, parse_size
 from suite.timing.hardware import REMOTE_FORMS, parse_profiles
 from suite.timing.latency import measure_latency
 from suite.timing.profiles import local_names
+from suite.timing.runtimes import EAGER, RUNTIMES, check_profiles, parse_runtimes
 
 
 def register(sub) -> None:
@@ -24,6 +26,11 @@ def register(sub) -> None:
     p.add_argument("--hardware", default="cpu",
                    help=f"one or more of {', '.join(local_names())}, {', '.join(REMOTE_FORMS)} (timed there "
                         "over SSH), comma-separated (default cpu)")
+    p.add_argument("--runtimes", default=EAGER,
+                   help=f"comma-separated, from {', '.join(RUNTIMES)} (default eager, the papers' protocol and the "
+                        "only one that decides a verdict); the others are timed beside it, interleaved, after "
+                        "their outputs are checked against eager's")
+    p.add_argument("--rounds", type=int, default=4, help="interleaved rounds when several runtimes are timed (4)")
     p.add_argument("--input", default="3x32x32", help="input size CxHxW (default 3x32x32, as trained)")
     p.add_argument("--batch", type=int, default=1, help="batch size of the latency measurement (default 1)")
     p.add_argument("--per-image-batch", type=int, default=100,
@@ -47,13 +54,19 @@ def run(args) -> int:
         raise SuiteError("--batch must be >= 1 and --per-image-batch >= 0")
     if args.remote_timeout <= 0:
         raise SuiteError(f"--remote-timeout must be a positive number of seconds, got {args.remote_timeout}")
+    if args.rounds < 1:
+        raise SuiteError(f"--rounds must be a positive integer, got {args.rounds}")
     size = parse_size(args.input)
+    runtimes = parse_runtimes(args.runtimes)
     profiles = parse_profiles(args.hardware, threads=args.threads)  # validate all before any timing
+    check_profiles(runtimes, profiles)
     if args.num_classes is not None and args.num_classes < 1:
         raise SuiteError(f"--num-classes must be a positive integer, got {args.num_classes}")
     usermodels.load(args.models_from)
     model = zoo.create_model(args.model, num_classes=args.num_classes)
     heads: int = model.num_classes  # type: ignore[assignment]  # set by create_model; torch's stub: Tensor | Module
+    if [r.name for r in runtimes] != [EAGER]:
+        return _runtimes(args, model, profiles, runtimes, size)
     results = [_remote(args, p, size, heads) if p.is_remote else
                measure_latency(model, p, input_size=size, batch=args.batch, threads=args.threads,
                                per_image_batch=args.per_image_batch or None, model_name=args.model).to_dict()
@@ -86,6 +99,49 @@ def busy_warnings(results: list[dict]) -> list[str]:
         out.append(f"warning: busy machine while timing on {r.get('hardware')} ({what}): these times are not "
                    "evidence; time again on an idle machine")
     return out
+
+
+def _runtimes(args, model, profiles, runtimes, size) -> int:
+    """Each profile under each runtime: JSON keyed by runtime (by hardware, then runtime, for several)."""
+    from suite.timing.runtimes.measure import SKIPPED, Cell, measure_runtimes
+
+    out: dict[str, dict[str, dict]] = {}
+    for p in profiles:
+        if p.is_remote:
+            cells = {r.name: Cell(r.name, SKIPPED, f"{r.name}: a remote device is timed with eager only",
+                                  declaration=r.provenance()).to_dict() for r in runtimes if r.name != EAGER}
+            if any(r.name == EAGER for r in runtimes):
+                cells = {EAGER: {**_remote(args, p, size, model.num_classes), "runtime": EAGER,
+                                 "status": "measured"}, **cells}
+            out[p.name] = cells
+            continue
+        measured = measure_runtimes(model, p, runtimes, name=args.model, input_size=size, batch=args.batch,
+                                    per_image_batch=args.per_image_batch or None, threads=args.threads,
+                                    rounds=args.rounds)
+        out[p.name] = {k: c.to_dict() for k, c in measured.items()}
+    for line in busy_warnings([{"hardware": hw, **c} for hw, cells in out.items() for c in cells.values()]):
+        print(line, file=sys.stderr)
+    if args.json:
+        print(json.dumps(next(iter(out.values())) if len(out) == 1 else out, default=str))
+        return 0
+    _print_runtimes(args.model, out)
+    return 0
+
+
+def _print_runtimes(model: str, out: dict[str, dict[str, dict]]) -> None:
+    console = Console()
+    table = Table(title=f"{model}: ms under each runtime (eager decides; the others are context)")
+    for col in ("hardware", "runtime", "median", "IQR", "per img", "output check", "busy / reason"):
+        table.add_column(col, justify="left" if col in ("hardware", "runtime", "busy / reason") else "right")
+    for hw, cells in out.items():
+        for rt, c in cells.items():
+            check = c.get("output_check") or {}
+            diff = "reference" if check.get("reference") else (
+                f"{check['max_abs_diff']:.1e}" if "max_abs_diff" in check else "-")
+            note = c.get("reason") or ("[yellow]busy[/]" if c.get("busy") else "")
+            table.add_row(hw, rt, _ms(c.get("median_ms")), _ms(c.get("iqr_ms")), _ms(c.get("per_image_ms")),
+                          diff, note)
+    console.print(table)
 
 
 def _remote(args, profile, size, head: int) -> dict:

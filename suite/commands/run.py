@@ -67,6 +67,9 @@ def register(sub) -> None:
     p.add_argument("--run-name", help="run folder under --out (default: derived from the configuration)")
     p.add_argument("--hardware", help="where to time the models: cpu, gpu, rpi4, comma-separated (default "
                                       "rpi4, predicted off a Raspberry Pi 4)")
+    p.add_argument("--runtimes", help="also time every model under these runtimes beside eager, at batch 1 and at "
+                                      "the table's per-image batch (eager,onnxruntime,openvino,compile; eager "
+                                      "alone decides verdicts); on a finished run only the timing is added")
     p.add_argument("--precision", default="fp32", help=f"training precision: {', '.join(PRECISIONS)}")
     p.add_argument("--channels-last", action="store_true", help="train in channels-last memory format")
     p.add_argument("--device", help="training device: cpu, cuda, cuda:N (default cuda if available)")
@@ -128,6 +131,7 @@ def config_from_args(args, argv: tuple[str, ...] = ()) -> RunConfig:
         recipe_overrides=_overrides(args), preset=args.preset.strip().lower(), epochs=args.epochs,
         seeds=parse_seeds(args.seeds), train_subset=args.train_subset, test_subset=args.test_subset,
         data_dir=args.data_dir, download=args.download, out=args.out, run_name=args.run_name, hardware=args.hardware,
+        runtimes=args.runtimes,
         precision=args.precision.strip().lower(), channels_last=args.channels_last, device=args.device,
         threads=args.threads, fast=args.fast, compile=args.compile, executor=executor, gpus=_names(args.gpus),
         jobs_per_gpu=args.jobs_per_gpu, max_attempts=args.max_attempts, ray_address=args.ray_address, argv=argv,

@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 from suite.claims import ClaimResult, check
 from suite.errors import SuiteError
 from suite.fileio import remove_stale_temps, write_text_atomic
-from suite.report import curves, plots, usermodels
+from suite.report import curves, plots, robustness, usermodels
 from suite.report.index import IndexEntry, index_entries
 from suite.report.measure import measurements
 from suite.report.notes import banner, footnotes, misprints, provenance_items
@@ -118,6 +118,7 @@ def context(rep: Report) -> dict:
         "inconsistencies": misprints(td), "plots": rep.plots, "stem": rep.stem,
         "has_errors": any(m in td.spec.columns for m in ("error_pct", "top1_acc_pct", "top5_acc_pct")),
         "curves": rep.curves_svg is not None, "curve_rows": [c["row"] for c in rep.curves],
+        "robustness": robustness.markdown(robustness.of_run(td.spec, td.run)),
     }
 
 
@@ -133,6 +134,7 @@ def to_json(rep: Report) -> dict:
         "claims": [c.to_dict() for c in rep.claims], "inconsistencies": misprints(td),
         "footnotes": footnotes(td), "plots": sorted(rep.plots), "learning_curves": rep.curves,
         "user_models": [c.to_dict() for c in usermodels.comparisons(td)],
+        "robustness": panel.to_dict() if (panel := robustness.of_run(td.spec, td.run)) is not None else None,
     }
 
 
@@ -186,7 +188,8 @@ def write(reports: Reports | list[Report], out: Path) -> list[Path]:
             written.append(path)
         _write_text(out / f"{rep.stem}.md", md_t.render(ctx))
         html_ctx = ctx | {"plots": {k: Markup(v) for k, v in rep.plots.items()},  # our own SVG, trusted
-                          "curves": Markup(rep.curves_svg) if rep.curves_svg is not None else None}
+                          "curves": Markup(rep.curves_svg) if rep.curves_svg is not None else None,
+                          "robustness": Markup(robustness.html(robustness.of_run(rep.table.spec, rep.table.run)))}
         _write_text(out / f"{rep.stem}.html", html_t.render(html_ctx))
         write_json_atomic(out / f"{rep.stem}.json", to_json(rep))
         written += [out / f"{rep.stem}.{ext}" for ext in ("md", "html", "json")]

@@ -20,6 +20,7 @@ from suite.stats import Stat, binomial_sigma_pct
 from suite.tables import COMPLEXITY, METRICS, TableSpec
 from suite.tables.metrics import TIME
 from suite.timing.profiles import order_key
+from suite.timing.runtimes import EAGER, runtime_of
 from zoo.published import load_table
 
 CX = ("flops_g", "madd_g", "memory_mb", "params_m", "memrw_mb", "flops_m")
@@ -194,8 +195,8 @@ def _cx(lines: pd.DataFrame, prefix: str) -> dict[str, float]:
 def _hardware(df: pd.DataFrame) -> list[str]:
     found = sorted({c[: -len("_per_image_ms")] for c in df.columns if c.endswith("_per_image_ms")}
                    | {c[: -len("_median_ms")] for c in df.columns if c.endswith("_median_ms")})
-    found = [hw for hw in found if any(c in df and df[c].notna().any()
-                                       for c in (f"{hw}_per_image_ms", f"{hw}_median_ms"))]
+    found = [hw for hw in found if runtime_of(hw) == EAGER  # other runtimes: the robustness panel's
+             and any(c in df and df[c].notna().any() for c in (f"{hw}_per_image_ms", f"{hw}_median_ms"))]
     return sorted(found, key=order_key)
 
 

@@ -336,6 +336,31 @@ def measure(ws: Workspace, job: ModelJob, profile) -> dict:
                                        **({"batch": latency.batch} if latency.batch != 1 else {})))
 
 
+def measure_runtimes(ws: Workspace, job: ModelJob, profile, out: dict[str, dict]) -> dict:
+    """Eager's record on ``profile``; with ``--runtimes``, the others timed interleaved with it go into ``out``
+    (hardware -> runtime -> cell: a timing with its output check, or why there is none)."""
+    from suite.timing.runtimes import parse_runtimes, timed_here
+
+    cfg = ws.context.config
+    runtimes = parse_runtimes(cfg.runtimes)
+    others = timed_here(runtimes, profile)
+    if not others:
+        return measure(ws, job, profile)
+    import zoo
+    from suite.timing.latency import Protocol
+    from suite.timing.runtimes import RUNTIMES
+    from suite.timing.runtimes.measure import measure_runtimes as timed
+
+    latency = _latency_spec(ws.context.table_id)
+    proto = ws.context.preset.latency_protocol
+    net = zoo.create_model(job.model, num_classes=ws.dataset.num_classes)  # timing does not depend on weights
+    cells = timed(net, profile, [RUNTIMES["eager"], *others], name=job.model, input_size=ws.input_shape(),
+                  batch=latency.batch, threads=cfg.threads, protocol=Protocol(**proto) if proto else None,
+                  per_image_batch=ws.context.preset.per_image_batch if latency.per_image else None)
+    out[profile.name] = {name: c.to_dict() for name, c in cells.items() if name != "eager"}
+    return cells["eager"].record
+
+
 def _latency_spec(table_id: str):
     """How the table's time columns are measured (suite.tables.Latency); the default for an unknown id."""
     from suite.tables import TABLES, Latency
@@ -352,9 +377,10 @@ def time_phase(ws: Workspace, task: Task, emit: Emit) -> dict:
     t0 = time.perf_counter()
     where = worker_info(ctx.executor)
     latency, failures = {}, []
+    runtimes: dict[str, dict] = {}
     for prof in [p for p in ws.profiles if p.name in task.profiles]:
         try:
-            value = measure(ws, job, prof)
+            value = measure_runtimes(ws, job, prof, runtimes)
         except Exception as exc:  # noqa: BLE001 - one hardware failing keeps the others
             failures.append(failure(f"latency:{prof.name}", exc))
             log_exception(ctx.run_dir, job, None, exc)
@@ -369,6 +395,8 @@ def time_phase(ws: Workspace, task: Task, emit: Emit) -> dict:
     failures = [*record.get("failures", []), *failures]
     diverged = (record.get("train") or {}).get("status") == "diverged"
     elapsed = round(time.perf_counter() - t0, 3)
+    if runtimes:
+        record["runtimes"] = {**(record.get("runtimes") or {}), **runtimes}
     record.update(latency={**(record.get("latency") or {}), **latency}, attempt=task.attempt,
                   status="failed" if failures else "diverged" if diverged else "ok", failures=failures,
                   reason=join_reasons(failures), finished=now(),

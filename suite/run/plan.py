@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from suite import usermodels
 from suite.errors import SuiteError, unknown
 from suite.precision import PRECISIONS
+from suite.timing.runtimes import check_profiles, parse_runtimes
 
 from .backends import Backends
 from .contracts import RunDataset, RunProfile, RunRecipe
@@ -86,6 +87,7 @@ class RunConfig:
     out: str = "results"
     run_name: str | None = None
     hardware: str | None = None  # comma-separated; None: the table's (suite.tables: rpi4 for the Pi tables)
+    runtimes: str | None = None  # comma-separated (suite.timing.runtimes); None: eager only. Not in the run's name
     precision: str = "fp32"
     channels_last: bool = False
     device: str | None = None  # None: cuda if available, else cpu (decided where the job runs)
@@ -310,7 +312,9 @@ def prepare(config: RunConfig, backends: Backends) -> Plan:
     if epochs is not None:
         overrides["epochs"] = epochs
     recipe = backends.get_recipe(recipe_name, **overrides)
+    runtimes = parse_runtimes(config.runtimes)  # every name known and installed before anything is read
     profiles = _profiles(config, backends)
+    check_profiles(runtimes, profiles)
     if config.precision not in PRECISIONS:
         raise unknown("precision", config.precision, PRECISIONS)
     device = _executor_device(config)

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from suite.errors import DISK_FULL, SuiteError
+from suite.timing.runtimes import lacking, parse_runtimes
 
 from .backends import Backends, real_backends
 from .executors.local import LocalExecutor
@@ -191,6 +192,7 @@ class Runner:
         with_lines = {r["attempt"] for r in lines if r.get("attempt")}
         done = {k: r for k, r in latest.items() if r.get("status") in FINISHED}
         names = [p.name for p in plan.profiles]
+        runtimes = parse_runtimes(plan.config.runtimes)  # added to a finished line: timed, never trained again
         outcomes: dict[str, Outcome] = {}
         order: list[str] = []
         train_q: deque[Task] = deque()
@@ -206,7 +208,7 @@ class Runner:
                 key = result_key(job.model, plan.dataset_name, seed)
                 order.append(key)
                 if key in done:
-                    missing = tuple(n for n in names if n not in (done[key].get("latency") or {}))
+                    missing = tuple(p.name for p in plan.profiles if lacking(done[key], p, runtimes))
                     if not missing:
                         outcomes[key] = Outcome(job.row, job.model, seed, "skipped", done[key])
                         self.report("begin", {"model": job.model, "row": job.row, "seed": seed})

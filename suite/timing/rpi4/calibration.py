@@ -116,6 +116,7 @@ class Calibration:
     candidate_forms: int = 1
     diagnostics: dict = field(default_factory=dict)  # LOO of reference fits; never used to choose
     skipped: tuple[str, ...] = ()  # calibration models the zoo does not have (their points are left out)
+    agreement: dict = field(default_factory=dict)  # rank correlation and within-band shares, with the FLOPs baseline
 
     def predict_features(self, feats: Mapping[str, float], *, held_out: str | None = None) -> float:
         """The full fit's prediction, or with ``held_out`` a calibration model's: the fit that never saw it."""
@@ -151,6 +152,7 @@ class Calibration:
             "table_disagreement_pct": spread,
             "reference_fits_loo_pct": self.diagnostics,
             "skipped_models": list(self.skipped),
+            "agreement": self.agreement,
         }
 
 
@@ -252,4 +254,9 @@ def calibration() -> Calibration:
         ref = calibrate(points, feats, (form,))
         diagnostics[label] = {"features": list(form), "loo_pct": ref.expected_error_pct,
                               "max_loo_pct": ref.max_error_pct, "worst_model": ref.worst_model}
-    return replace(cal, diagnostics=diagnostics, skipped=skipped)
+    from suite.timing.rpi4.agreement import FLOPS_BASELINE, agreement
+
+    flops = calibrate(points, feats, (FLOPS_BASELINE,))
+    figures = {"predictor": agreement(cal), "flops_baseline": {**agreement(flops), "features": list(FLOPS_BASELINE)},
+               "how": "leave-one-model-out predictions per model against the mean of its published times"}
+    return replace(cal, diagnostics=diagnostics, skipped=skipped, agreement=figures)
