@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import difflib
 import errno
+
+from zoo.registry import closest_names, unknown_message
 
 
 class SuiteError(Exception):
@@ -19,15 +20,12 @@ def one_line(exc: BaseException, limit: int = 500) -> str:
 
 
 def closest(name: str, choices, n: int = 3) -> list[str]:
-    return difflib.get_close_matches(str(name).lower(), [str(c) for c in choices], n=n, cutoff=0.5)
+    return closest_names(name, choices, n)
 
 
 def unknown(kind: str, name: str, choices) -> SuiteError:
     """An error for an unknown ``kind`` (model, dataset, hardware...) naming the closest valid names."""
-    choices = sorted(choices)
-    hint = closest(name, choices)
-    tail = f"did you mean {', '.join(hint)}?" if hint else f"valid: {', '.join(choices)}"
-    return SuiteError(f"unknown {kind} {name!r}; {tail}")
+    return SuiteError(unknown_message(kind, name, choices))
 
 
 def parse_size(text: str) -> tuple[int, int, int]:

@@ -9,7 +9,6 @@
 from zoo import user  # noqa: E402,F401  (registers the entry-point loader)
 from zoo._registry import (
     UnknownModelError,
-    closest_names,
     create_model,
     create_structure,
     get_classifier,
@@ -18,6 +17,7 @@ from zoo._registry import (
     register_model,
 )
 from zoo.card import ModelCard
+from zoo.registry import closest_names
 
 __all__ = [
     "ModelCard",

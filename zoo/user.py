@@ -70,8 +70,9 @@ class UserSource:
         """What a manifest and a result line record about it (everything but the source text)."""
         cards = {}
         for name in self.models:
-            card = _registry._CARDS.get(name)
-            if card is not None:
+            entry = _registry.MODELS.get(name)
+            if entry is not None:
+                card = entry.card
                 cards[name] = {"competes_with": list(card.competes_with), "claims": list(card.claims),
                                "classifier": card.classifier, "family": card.family}
         return {"spec": self.spec, "kind": self.kind, "path": self.path, "module": self.module,
@@ -240,7 +241,7 @@ def _register_function(module, function: str, where: str) -> str:
     if builder is None or not callable(builder):
         raise UserModelError(f"{where}: no function {function!r} in it")
     try:
-        if _registry._BUILDERS.get(function) is builder:
+        if function in _registry.MODELS and _registry.MODELS[function].builder is builder:
             return function  # registered by its own decorator too
         with _registry.capture(where):
             _registry.register_model(bare_card(function, where))(builder)
@@ -323,7 +324,7 @@ def load_entry_points() -> int:
         try:
             with _registry.capture(where) as names:
                 obj = ep.load()
-                if callable(obj) and not inspect.ismodule(obj) and ep.name not in _registry._BUILDERS:
+                if callable(obj) and not inspect.ismodule(obj) and ep.name not in _registry.MODELS:
                     _registry.register_model(bare_card(ep.name, where))(obj)
             count += len(names)
         except Exception as exc:  # noqa: BLE001 - a broken plug-in never stops the zoo

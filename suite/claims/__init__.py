@@ -29,9 +29,11 @@ from suite.claims.verdicts import (
 )
 from suite.tables import TableSpec, get_table
 from zoo.published import load_table
+from zoo.registry import Registry
 
-JUDGES: dict[str, tuple[Measured, Own]] = {**threshnet.JUDGES, **thresholdnet.JUDGES, **triplenet.JUDGES,
-                                          **dpnet.JUDGES}
+# claim id -> (judge of our measurements, judge of the paper's own tables); a claim id judged twice is refused
+JUDGES: Registry[tuple[Measured, Own]] = Registry(
+    "claim judge", (item for m in (threshnet, thresholdnet, triplenet, dpnet) for item in m.JUDGES.items()))
 
 
 def published(table_id: str) -> Published:

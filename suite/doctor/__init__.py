@@ -24,7 +24,6 @@ from suite.errors import SuiteError, unknown
 
 PASS, FAIL, SKIP = "pass", "fail", "skip"
 MODELS = ("squeezenet_cifar", "mobilenet_cifar")  # two small zoo models of different families
-LOCAL = ("cpu", "gpu", "rpi4")
 
 
 @dataclass
@@ -54,15 +53,17 @@ class Options:
 def parse_hardware(text: str | None) -> tuple[str, ...]:
     """Validated before any check runs: an unknown name is the user's error (exit 2), not a failed check."""
     from suite.timing.hardware import parse_remote
+    from suite.timing.profiles import local_names
 
     if text is None:
         return ()
+    local = local_names()
     names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
     if not names:
-        raise SuiteError(f"no hardware named in --hardware {text!r}; choose from {', '.join(LOCAL)}")
+        raise SuiteError(f"no hardware named in --hardware {text!r}; choose from {', '.join(local)}")
     for name in names:
-        if parse_remote(name) is None and name.lower() not in LOCAL:
-            raise SuiteError(f"{unknown('hardware', name, LOCAL)} (a remote device is written rpi4@[user@]host"
+        if parse_remote(name) is None and name.lower() not in local:
+            raise SuiteError(f"{unknown('hardware', name, local)} (a remote device is written rpi4@[user@]host"
                              "[:port] or ssh://[user@]host[:port])")
     return names
 

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from suite.run.presets import PRESETS
 from suite.timing.ondevice.timing_protocol import LoadSample, LoadWindow, sample_load
 
 BUDGET_S = 25.0  # timed steps stop here, so that the whole estimate stays under 30 s
@@ -89,7 +90,8 @@ def describe(est: Estimate, *, wall_s: float, slots_text: str, preset: str, fmt:
         lines.append(f"not timed within {BUDGET_S:.0f} s, estimated as the median model: {', '.join(est.untimed)}")
     lines.append(f"slowest model: {est.slowest} (about {fmt(est.per_model_s[est.slowest])})")
     alternatives = ["a GPU (--device cuda)", "more workers (--executor gpus / ray)", "fewer --models"]
-    if preset != "quick":
-        alternatives.insert(0, "--preset quick for a trend")
+    trend = next((p for p in PRESETS.values() if not p.reproduction), None)  # the most thorough of the checks
+    if trend is not None and preset != trend.name:
+        alternatives.insert(0, f"--preset {trend.name} for a trend")
     lines.append("faster: " + ", ".join(alternatives))
     return lines

@@ -16,41 +16,36 @@ from suite.tables.metrics import METRICS, Metric, metric
 from suite.tables.papers import PAPERS
 from suite.tables.spec import COMPLEXITY, TIMED, TRAINED, Claim, Latency, Misprint, RowSpec, Supplement, TableSpec
 from zoo.published import published_row
-
-TABLES: dict[str, TableSpec] = {}
-ALIASES: dict[str, str] = {}
+from zoo.registry import KeyedRegistry
 
 
-def register_table(spec: TableSpec) -> TableSpec:
-    """Add a table to the registry (each paper module's ``TABLES`` is added at import); checked first."""
-    if spec.id in TABLES or any(a in ALIASES for a in spec.aliases):
-        raise ValueError(f"table {spec.id!r} (or one of its aliases) is declared twice")
+def _check(spec: TableSpec) -> TableSpec:
     unknown_columns = [c for c in spec.columns if c not in METRICS]
     if unknown_columns:
         raise ValueError(f"table {spec.id!r}: unknown column(s) {unknown_columns}; add them to "
                          "suite.tables.metrics")
     if spec.paper not in PAPERS:
         raise ValueError(f"table {spec.id!r}: unknown paper {spec.paper!r}; add it to suite.tables.papers")
-    TABLES[spec.id] = spec
-    ALIASES.update({alias: spec.id for alias in spec.aliases})
     return spec
 
 
-def unregister_table(table_id: str) -> None:
-    spec = TABLES.pop(table_id, None)
-    for alias in spec.aliases if spec else ():
-        ALIASES.pop(alias, None)
+class TableRegistry(KeyedRegistry[TableSpec]):
+    """The tables by id, with their aliases; a table's columns and paper are checked as it is added."""
+
+    def add(self, name: str, entry: TableSpec) -> TableSpec:
+        return super().add(name, _check(entry))
 
 
-for _module in (threshnet, thresholdnet, triplenet, dpnet):
-    for _spec in _module.TABLES:
-        register_table(_spec)
+TABLES = TableRegistry("table", lambda t: t.id, (s for m in (threshnet, thresholdnet, triplenet, dpnet)
+                                                for s in m.TABLES), aliases=lambda t: t.aliases)
+register_table = TABLES.register
+ALIASES = TABLES.aliases
 
 
 def resolve(name: str) -> str | None:
     key = str(name).strip().lower()
     key = key.removeprefix("table")  # "table3": a report file's name
-    return key if key in TABLES else ALIASES.get(key)
+    return TABLES.resolve(key)
 
 
 def get_table(name: str) -> TableSpec:
@@ -84,4 +79,4 @@ def published_rows(model: str) -> list[dict]:
 
 __all__ = ["ALIASES", "COMPLEXITY", "Claim", "Latency", "METRICS", "Metric", "Misprint", "PAPERS", "RowSpec",
            "Supplement", "TABLES", "TIMED", "TRAINED", "TableSpec", "get_table", "list_tables", "metric",
-           "published_rows", "register_table", "resolve", "unregister_table"]
+           "published_rows", "register_table", "resolve"]
