@@ -95,7 +95,7 @@ def _run(root, spec: TableSpec):
         "train_count": 70, "test_count": 35, "seeds": [0, 1, 2], "hardware": ["testcpu"],
         "provenance": {"git_commit": "abc123", "torch": "2.14.1", "device_name": "Test CPU", "threads": 1}})
     for seed in (0, 1, 2):
-        for row, ms in zip(spec.rows, (2.0, 5.0)):
+        for row, ms in zip(spec.rows, (2.0, 5.0), strict=True):
             append_jsonl(run / "results.jsonl", _line(row, seed, ms, 12.0 + seed * 0.1))
     return root
 
