@@ -4,14 +4,15 @@
 >>> get_table("3").id                      # a table's short alias
 'threshnet-3'
 
-Each paper module (``threshnet``, ``thresholdnet``, ``triplenet``, ``dpnet``) exports ``TABLES``; the runner,
-the report, the claims and `suite tables` read them from here.
+Each paper of ``PAPERS`` declares its tables in the module named after its key (``threshnet``, ``thresholdnet``,
+``triplenet``, ``dpnet``), as ``TABLES``; the runner, the report, the claims and `suite tables` read them here.
 """
 
 from __future__ import annotations
 
+import importlib
+
 from suite.errors import unknown
-from suite.tables import dpnet, threshnet, thresholdnet, triplenet
 from suite.tables.metrics import METRICS, Metric, metric
 from suite.tables.papers import PAPERS
 from suite.tables.spec import COMPLEXITY, TIMED, TRAINED, Claim, Latency, Misprint, RowSpec, Supplement, TableSpec
@@ -36,8 +37,10 @@ class TableRegistry(KeyedRegistry[TableSpec]):
         return super().add(name, _check(entry))
 
 
-TABLES = TableRegistry("table", lambda t: t.id, (s for m in (threshnet, thresholdnet, triplenet, dpnet)
-                                                for s in m.TABLES), aliases=lambda t: t.aliases)
+# in the papers' order; a paper declared at run time (a plug-in, a test) registers its tables itself
+TABLES = TableRegistry("table", lambda t: t.id, (s for key in PAPERS
+                                                for s in importlib.import_module(f"suite.tables.{key}").TABLES),
+                       aliases=lambda t: t.aliases)
 register_table = TABLES.register
 ALIASES = TABLES.aliases
 
