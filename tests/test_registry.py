@@ -95,3 +95,31 @@ def test_a_plain_registry_takes_explicit_names():
     reg: Registry[int] = Registry("size", [("small", 1), ("large", 9)])
     assert dict(reg) == {"small": 1, "large": 9}
     assert reg.remove("small") == 1 and reg.remove("small") is None and list(reg) == ["large"]
+
+
+USER_FILE = '''
+import zoo
+from torch import nn
+
+
+@zoo.register_model(zoo.ModelCard(name="keepme_net", family="user", paper="-", num_classes=10, origin="user",
+                                  source="a test", input_size=(3, 32, 32), classifier=None))
+def keepme_net(*, num_classes=10):
+    return nn.Linear(4, num_classes)
+'''
+
+
+def test_a_call_without_user_files_keeps_the_models_loaded_before(tmp_path):
+    import zoo.user
+    from suite import usermodels
+
+    path = tmp_path / "keepme.py"
+    path.write_text(USER_FILE)
+    try:
+        (src,) = usermodels.load([str(path)])
+        assert src.models == ("keepme_net",) and MODELS["keepme_net"].where == str(path)
+        assert usermodels.load([]) == () and "keepme_net" in MODELS  # no side effect on the process
+        assert zoo.build_model("keepme_net", num_classes=3).classifier().out_features == 3
+    finally:
+        zoo.user.forget()
+    assert "keepme_net" not in MODELS and zoo.user.loaded_source("keepme_net") is None

@@ -126,18 +126,39 @@ def model_card(name: str) -> ModelCard:
     return MODELS[_lookup(name)].card
 
 
-def create_model(name: str, *, num_classes: int | None = None, **kwargs) -> nn.Module:
-    """Build ``name`` with fresh weights. ``num_classes=None`` gives the head its paper measured."""
+@dataclass(frozen=True)
+class ZooModel:
+    """A built model with the interface every zoo model has, beside the module (torchvision's modules, like a
+    user's, carry none of it themselves)."""
+
+    module: nn.Module
+    name: str
+    num_classes: int
+    classifier_path: str | None  # attribute path of the final (class-scoring) layer; None: a user model without
+
+    def classifier(self) -> nn.Module:
+        """The final (class-scoring) layer."""
+        if self.classifier_path is None:
+            raise ValueError(f"model {self.name!r} has no nn.Linear and its card names no classifier; set "
+                             "classifier= on its ModelCard to the attribute path of its final layer")
+        return self.module.get_submodule(self.classifier_path)
+
+
+def build_model(name: str, *, num_classes: int | None = None, **kwargs) -> ZooModel:
+    """Build ``name`` with fresh weights, with its head and final layer. ``num_classes=None`` gives the head its
+    paper measured."""
     builder, card = registered(_lookup(name))
     n = card.num_classes if num_classes is None else num_classes
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"num_classes must be a positive integer, got {n!r}")
     model = builder(num_classes=n, **kwargs)
-    # The uniform interface every zoo model exposes (torchvision models do not carry these themselves).
-    model.num_classes = n
-    model.zoo_name = card.name
-    model.classifier_path = card.classifier if card.origin != "user" else user_classifier(model, card.classifier)
-    return model
+    path = card.classifier if card.origin != "user" else user_classifier(model, card.classifier)
+    return ZooModel(model, card.name, n, path)
+
+
+def create_model(name: str, *, num_classes: int | None = None, **kwargs) -> nn.Module:
+    """``build_model(name).module``: the network alone."""
+    return build_model(name, num_classes=num_classes, **kwargs).module
 
 
 def create_structure(name: str, *, num_classes: int | None = None) -> nn.Module:
@@ -163,14 +184,6 @@ def user_classifier(model: nn.Module, declared: str | None) -> str | None:
         return declared
     linear = [name for name, m in modules.items() if isinstance(m, nn.Linear)]
     return linear[-1] if linear else None
-
-
-def get_classifier(model: nn.Module) -> nn.Module:
-    """The final (class-scoring) layer of a model built by ``create_model``."""
-    if model.classifier_path is None:
-        raise ValueError(f"model {model.zoo_name!r} has no nn.Linear and its card names no classifier; set "
-                         "classifier= on its ModelCard to the attribute path of its final layer")
-    return model.get_submodule(model.classifier_path)
 
 
 def with_card(card: ModelCard, **changes) -> ModelCard:

@@ -143,6 +143,12 @@ def loaded_source(model: str) -> UserSource | None:
     return next((src for src in reversed(list(_LOADED.values())) if model in src.models), None)
 
 
+def forget() -> None:
+    """Drop every user file loaded in this process, and its models (a notebook or a test done with them)."""
+    for path in list(_ACTIVE_FILES):
+        _drop_module(_ACTIVE_FILES.pop(path))
+
+
 def _drop_module(name: str) -> None:
     for key in [k for k in _LOADED if k.split(":")[0] == name]:
         _registry.unregister(_LOADED.pop(key).models)

@@ -50,8 +50,9 @@ def run(args) -> int:
     if args.num_classes is not None and args.num_classes < 1:
         raise SuiteError(f"--num-classes must be a positive integer, got {args.num_classes}")
     usermodels.load(args.models_from)
-    model = zoo.create_model(args.model, num_classes=args.num_classes)
-    results = [_remote(args, p, size, model.num_classes) if p.is_remote else
+    built = zoo.build_model(args.model, num_classes=args.num_classes)
+    model = built.module
+    results = [_remote(args, p, size, built.num_classes) if p.is_remote else
                measure_latency(model, p, input_size=size, batch=args.batch, threads=args.threads,
                                per_image_batch=args.per_image_batch or None, model_name=args.model).to_dict()
                for p in profiles]
