@@ -143,7 +143,7 @@ def test_calibration_loads_every_published_pi4_point():
     assert sorted(p.time_ms for p in points) == sorted(published)
     rows = {r["model"]: float(r["rpi4_time_ms"]) for r in csv.DictReader((ref / "triplenet_readme_rpi4_cifar10.csv")
                                                                          .open())}
-    assert {p.paper_row: p.time_ms for p in by_source["triplenet_readme"]} == rows
+    assert {p.paper_row: p.time_ms for p in by_source["triplenet_readme_cifar10"]} == rows
 
 
 def test_cache_key_follows_feature_code_and_zoo(tmp_path):
