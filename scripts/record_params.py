@@ -18,8 +18,8 @@ from zoo.fingerprint import count_params, shape_fingerprint
 def main(family: str) -> None:
     print("name,num_classes,params,shapes")
     for name in zoo.list_models(family=family):
-        model = zoo.create_model(name)
-        print(f"{name},{model.num_classes},{count_params(model)},{shape_fingerprint(model)}")
+        built = zoo.build_model(name)
+        print(f"{name},{built.num_classes},{count_params(built.module)},{shape_fingerprint(built.module)}")
 
 
 if __name__ == "__main__":

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import errno
 import os
 from collections.abc import Iterable
+
+from zoo.registry import closest_names, unknown_message
 
 
 class SuiteError(Exception):
@@ -21,15 +22,12 @@ def one_line(exc: BaseException, limit: int = 500) -> str:
 
 
 def closest(name: str, choices: Iterable[object], n: int = 3) -> list[str]:
-    return difflib.get_close_matches(str(name).lower(), [str(c) for c in choices], n=n, cutoff=0.5)
+    return closest_names(name, [str(c) for c in choices], n)
 
 
 def unknown(kind: str, name: str, choices: Iterable[str]) -> SuiteError:
     """An error for an unknown ``kind`` (model, dataset, hardware...) naming the closest valid names."""
-    choices = sorted(choices)
-    hint = closest(name, choices)
-    tail = f"did you mean {', '.join(hint)}?" if hint else f"valid: {', '.join(choices)}"
-    return SuiteError(f"unknown {kind} {name!r}; {tail}")
+    return SuiteError(unknown_message(kind, name, choices))
 
 
 def parse_size(text: str) -> tuple[int, int, int]:

@@ -20,13 +20,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from suite.complexity.report import CONVENTIONS
 from suite.errors import SuiteError
 from suite.run.store import find_runs
 from suite.timing.runtimes import column, prefix
 
 IDENTITY = ("run", "table", "row", "model", "dataset", "seed", "status", "reason", "preset", "recipe", "precision",
             "channels_last", "train_subset", "test_subset", "device")
-CONVENTIONS = ("torchstat", "complete", "ptflops")
 TRAIN_FIELDS = {  # results column -> TrainResult field
     "error_best_pct": "error_best_pct", "error_final_pct": "error_final_pct", "best_epoch": "error_best_epoch",
     "epochs": "epochs", "epochs_planned": "epochs_planned", "train_images": "train_images",

@@ -28,8 +28,7 @@ def load(specs: Sequence[str] | None) -> tuple[UserSource, ...]:
     """Load every spec; one-line SuiteError for a missing file, a syntax or import error (file:line), a name
     clash (both named), or a file that registers no model."""
     if not specs:
-        load_sources([])  # no user files in this call: forget those of an earlier call in this process
-        return ()
+        return ()  # what an earlier call loaded stays loaded: a caller forgets it with zoo.user.forget()
     try:
         sources = load_sources(specs)
     except UserModelError as exc:

@@ -326,3 +326,12 @@ def e2e(request, tmp_path_factory, cifar10_root) -> EndToEnd:
     outputs["report-cpu"] = _ok("report-cpu", suite_in_process(
         "report", "--results", str(results), "--run", "threshnet-3-seed1", "--out", str(cpu_reports)))
     return EndToEnd(root, results, reports, cpu_reports, data, outputs)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _forget_user_files():
+    """The user files a test module loads in this process are dropped after it: a suite call without
+    --models-from keeps what was loaded before, so they would otherwise show in later modules' model lists."""
+    yield
+    if "zoo.user" in sys.modules:
+        sys.modules["zoo.user"].forget()

@@ -78,9 +78,10 @@ def test_torchstat_convention_reproduces_table_iii(name):
 
 
 def test_squeezenet_layout():
-    model = zoo.create_model("squeezenet_cifar")
-    assert isinstance(zoo.get_classifier(model), nn.Conv2d)
-    assert zoo.get_classifier(model).kernel_size == (1, 1)
+    built = zoo.build_model("squeezenet_cifar")
+    model = built.module
+    assert isinstance(built.classifier(), nn.Conv2d)
+    assert built.classifier().kernel_size == (1, 1)
     # One max-pool module shared by the two in-network pooling points (torchstat keeps only its last call).
     assert sum(isinstance(m, nn.MaxPool2d) for m in model.modules()) == 2  # stem + shared
     assert not any(isinstance(m, nn.Dropout) for m in model.modules())
@@ -97,11 +98,12 @@ def test_mobilenet_pointwise_convs_have_bias():
 
 
 def test_mobilenetv2_stem_is_1x1_with_padding():
-    model = zoo.create_model("mobilenetv2_cifar")
+    built = zoo.build_model("mobilenetv2_cifar")
+    model = built.module
     stem = model.features[0]
     assert stem[0].kernel_size == (1, 1) and stem[0].padding == (1, 1)
     assert stem(torch.randn(1, 3, 32, 32)).shape == (1, 32, 34, 34)
-    assert isinstance(zoo.get_classifier(model), nn.Conv2d)
+    assert isinstance(built.classifier(), nn.Conv2d)
     assert all(c.bias is not None for c in model.modules() if isinstance(c, nn.Conv2d))
 
 
@@ -135,8 +137,9 @@ def test_shufflenetv2_stride1_unit_passes_half_through():
 
 
 def test_efficientnet_has_no_head_conv_and_squeeze_from_block_input():
-    model = zoo.create_model("efficientnet_b0_cifar")
-    assert zoo.get_classifier(model).in_features == 320
+    built = zoo.build_model("efficientnet_b0_cifar")
+    model = built.module
+    assert built.classifier().in_features == 320
     assert max(m.out_channels for m in model.modules() if isinstance(m, nn.Conv2d)) == 1152  # 192*6, no 1280
     first = model.blocks[0]
     assert first.expand is None and first.se.reduce.out_channels == 8  # int(32 * 0.25)

@@ -11,6 +11,7 @@ from suite.device import ssh
 from suite.errors import SuiteError
 from suite.timing import hardware
 from suite.timing.ondevice import device_identify as identify
+from suite.timing.profiles import PROFILES
 
 
 @pytest.mark.parametrize("model, label", [
@@ -25,6 +26,12 @@ from suite.timing.ondevice import device_identify as identify
 ])
 def test_labels(model, label):
     assert identify.label_for(model.strip("\x00") if model else None, "My_Pi") == label
+
+
+def test_the_shipped_device_patterns_are_the_profiles_own():
+    # device_identify runs on the board without the suite: its copy of the patterns must equal the declarations
+    declared = tuple((pattern, p.name) for p in PROFILES.values() for pattern in p.device_models)
+    assert declared and identify.PI_LABELS == declared
 
 
 def test_device_model_file_is_injectable(tmp_path, monkeypatch):

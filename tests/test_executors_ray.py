@@ -96,6 +96,7 @@ def test_ray_after_two_driver_kills_gives_the_local_lines_one_per_key(cifar10_ro
     uninterrupted local run (the training numbers and weights), a user's model file included."""
     import torch
 
+    import zoo.user
     from suite import usermodels
     from suite.run import RunConfig, Runner, prepare, real_backends
 
@@ -116,7 +117,7 @@ def test_ray_after_two_driver_kills_gives_the_local_lines_one_per_key(cifar10_ro
         Runner(prepare(cfg, backends), backends).execute()
     finally:
         torch.set_num_threads(threads)
-        usermodels.load([])  # forget the file in this process
+        zoo.user.forget()  # the file is loaded again from the spec below
     reference = {r["key"]: r for r in _lines(tmp_path / "reference")}
     assert len(reference) == 4 and all(r["executor"] == "local" for r in reference.values())
 

@@ -128,12 +128,12 @@ def test_calibration_loads_every_published_pi4_point():
     by_source = {}
     for p in points:
         by_source.setdefault(p.published_in, []).append(p)
-    assert {k: len(v) for k, v in by_source.items()} == {"threshnet_table3": 5, "threshnet_table4": 5,
-                                                          "triplenet_readme": 9}
+    assert {k: len(v) for k, v in by_source.items()} == {"threshnet_table3_cifar10": 5, "threshnet_table4_svhn": 5,
+                                                          "triplenet_readme_cifar10": 9}
     heads = {p.model: p.head for p in points}
     assert heads["triplenet_s"] == heads["triplenet_b"] == 1000 and heads["threshnet28"] == 10
-    readme = {p.model: p.time_ms for p in by_source["triplenet_readme"]}
-    t3 = {p.model: p.time_ms for p in by_source["threshnet_table3"]}
+    readme = {p.model: p.time_ms for p in by_source["triplenet_readme_cifar10"]}
+    t3 = {p.model: p.time_ms for p in by_source["threshnet_table3_cifar10"]}
     assert readme["threshnet28"] == t3["threshnet28"] == 45.3 and readme["mobilenetv2_cifar"] == 67.4  # both kept
     ref = SHARED / "reference"
     if not ref.is_dir():
@@ -143,7 +143,7 @@ def test_calibration_loads_every_published_pi4_point():
     assert sorted(p.time_ms for p in points) == sorted(published)
     rows = {r["model"]: float(r["rpi4_time_ms"]) for r in csv.DictReader((ref / "triplenet_readme_rpi4_cifar10.csv")
                                                                          .open())}
-    assert {p.paper_row: p.time_ms for p in by_source["triplenet_readme"]} == rows
+    assert {p.paper_row: p.time_ms for p in by_source["triplenet_readme_cifar10"]} == rows
 
 
 def test_cache_key_follows_feature_code_and_zoo(tmp_path):

@@ -72,8 +72,9 @@ def test_layer_threshold_widths_and_output():
     ("thresholdnet_v1", "threshnet79", 15_323_248), ("thresholdnet_v2", "threshnet95", 17_140_592),
 ])
 def test_v1_v2_are_threshnet_at_head_1000(name, same_as, params):
-    model = zoo.create_model(name)
-    assert model.num_classes == 1000 and count_params(model) == params
+    built = zoo.build_model(name)
+    model = built.module
+    assert built.num_classes == 1000 and count_params(model) == params
     assert shape_fingerprint(model) == shape_fingerprint(zoo.create_model(same_as, num_classes=1000))
 
 

@@ -116,8 +116,8 @@ def test_a_file_loads_under_a_private_name_and_shadows_nothing(outside):
     assert importlib.import_module("random").__file__ != str(path)
     card = zoo.model_card("builder")
     assert card.origin == "user" and card.classifier is None and card.source == str(path)
-    model = zoo.create_model("builder", num_classes=7)
-    assert model.classifier_path == "fc" and zoo.get_classifier(model).out_features == 7
+    built = zoo.build_model("builder", num_classes=7)
+    assert built.classifier_path == "fc" and built.classifier().out_features == 7
     zoo.user.load([])  # this call names no file: the process forgets it
     with pytest.raises(zoo.UnknownModelError):
         zoo.model_card("builder")

@@ -39,9 +39,9 @@ def test_every_model_has_a_recorded_count():
 
 @pytest.mark.parametrize("name", ALL)
 def test_param_count_and_shapes_at_reference_head(name):
-    model = zoo.create_model(name)
-    row = RECORDED[name]
-    assert model.num_classes == int(row["num_classes"]) == zoo.model_card(name).num_classes
+    built = zoo.build_model(name)
+    model, row = built.module, RECORDED[name]
+    assert built.num_classes == int(row["num_classes"]) == zoo.model_card(name).num_classes
     assert count_params(model) == int(row["params"])
     assert shape_fingerprint(model) == row["shapes"]
 
@@ -90,9 +90,10 @@ def test_a_users_model_is_built_by_its_own_builder_for_counting():
 @pytest.mark.parametrize("name", ALL)
 def test_uniform_interface_forward_and_backward(name):
     torch.manual_seed(0)
-    model = zoo.create_model(name, num_classes=7).train()
-    assert model.num_classes == 7
-    head = zoo.get_classifier(model)
+    built = zoo.build_model(name, num_classes=7)
+    model = built.module.train()
+    assert built.num_classes == 7 and built.name == name
+    head = built.classifier()
     assert head.weight.shape[0] == 7
     out = model(torch.randn(2, 3, 32, 32))
     assert out.shape == (2, 7), "input 32x32"

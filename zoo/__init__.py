@@ -9,23 +9,25 @@
 from zoo import user  # noqa: E402,F401  (registers the entry-point loader)
 from zoo._registry import (
     UnknownModelError,
-    closest_names,
+    ZooModel,
+    build_model,
     create_model,
     create_structure,
-    get_classifier,
     list_models,
     model_card,
     register_model,
 )
 from zoo.card import ModelCard
+from zoo.registry import closest_names
 
 __all__ = [
     "ModelCard",
     "UnknownModelError",
+    "ZooModel",
+    "build_model",
     "closest_names",
     "create_model",
     "create_structure",
-    "get_classifier",
     "list_models",
     "model_card",
     "register_model",

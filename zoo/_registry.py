@@ -3,28 +3,34 @@
 from __future__ import annotations
 
 import contextlib
-import difflib
 import fnmatch
 import itertools
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
 from torch import nn
 
 from zoo.card import ModelCard
+from zoo.registry import DuplicateName, Registry, UnknownName
 
 Builder = Callable[..., nn.Module]
 
-_BUILDERS: dict[str, Builder] = {}
-_CARDS: dict[str, ModelCard] = {}
+
+@dataclass(frozen=True)
+class Entry:
+    card: ModelCard
+    builder: Builder
+    where: str | None = None  # the user file or package that registered it (None: the zoo itself)
+
+
+MODELS: Registry[Entry] = Registry("model")
 _CAPTURES: list[tuple[str, list[str]]] = []  # (file, names registered) while a user file runs, innermost last
-_WHERE: dict[str, str] = {}  # name -> the user file or package that registered it
 _ON_MISS: list[Callable[[], int]] = []  # loaders tried when a name is not found (zoo.user: entry points)
 
 
-class ModelNameClash(ValueError):
+class ModelNameClash(DuplicateName):
     """A name registered twice: the message names both registrants; the first one stays."""
 
 
@@ -32,15 +38,8 @@ class NotAModuleError(TypeError):
     """A builder that returned something other than a torch.nn.Module."""
 
 
-class UnknownModelError(KeyError):
+class UnknownModelError(UnknownName):
     """Raised for a model name that is not registered; the message names the closest ones."""
-
-    def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0])
-
-
-def closest_names(name: str, choices: list[str] | tuple[str, ...], n: int = 3) -> list[str]:
-    return difflib.get_close_matches(name.lower(), list(choices), n=n, cutoff=0.5)
 
 
 def register_model(card: ModelCard) -> Callable[[Builder], Builder]:
@@ -48,14 +47,12 @@ def register_model(card: ModelCard) -> Callable[[Builder], Builder]:
 
     def decorator(builder: Builder) -> Builder:
         where = _CAPTURES[-1][0] if _CAPTURES else None
-        if card.name in _BUILDERS:
+        if card.name in MODELS:
             raise ModelNameClash(f"model {card.name!r} of {where or registrant(card.name, builder)} is already "
-                                 f"registered by {registrant(card.name, _BUILDERS[card.name])}; rename one of them")
-        _BUILDERS[card.name] = builder
-        _CARDS[card.name] = card
+                                 f"registered by {registrant(card.name)}; rename one of them")
+        MODELS.add(card.name, Entry(card, builder, where))
         if where is not None:
             _CAPTURES[-1][1].append(card.name)
-            _WHERE[card.name] = where
         return builder
 
     return decorator
@@ -67,9 +64,12 @@ def on_miss(loader: Callable[[], int]) -> None:
         _ON_MISS.append(loader)
 
 
-def registrant(name: str, builder: Builder) -> str:
+def registrant(name: str, builder: Builder | None = None) -> str:
     """Who registered a model, as a user reads it: the user's file or package, else the zoo's module."""
-    return _WHERE.get(name) or f"the zoo ({builder.__module__})"
+    entry = MODELS.get(name)
+    if entry is not None and entry.where:
+        return entry.where
+    return f"the zoo ({(builder or MODELS[name].builder).__module__})"
 
 
 @contextlib.contextmanager
@@ -90,16 +90,16 @@ def capture(where: str) -> Iterator[list[str]]:
 def unregister(names: Iterable[str]) -> None:
     """Forget user models (a user file reloaded after an edit); the zoo's own models are never removed."""
     for name in list(names):
-        card = _CARDS.get(name)
-        if card is not None and card.origin == "user":
-            del _CARDS[name], _BUILDERS[name]
-            _WHERE.pop(name, None)
+        entry = MODELS.get(name)
+        if entry is not None and entry.card.origin == "user":
+            MODELS.remove(name)
 
 
 def registered(name: str) -> tuple[Builder, ModelCard]:
     """Builder and card of a name registered so far, without loading the families (for variants of a model
     registered by a module that imports the model's own family module first)."""
-    return _BUILDERS[name], _CARDS[name]
+    entry = MODELS[name]
+    return entry.builder, entry.card
 
 
 def _ensure_loaded() -> None:
@@ -110,45 +110,62 @@ def _ensure_loaded() -> None:
 def list_models(pattern: str | None = None, *, family: str | None = None) -> list[str]:
     """Sorted registered names, filtered by a shell-style ``pattern`` and/or ``family``."""
     _ensure_loaded()
-    names = sorted(_BUILDERS)
+    names = sorted(MODELS)
     if pattern:
         names = [n for n in names if fnmatch.fnmatchcase(n, pattern)]
     if family:
-        names = [n for n in names if _CARDS[n].family == family]
+        names = [n for n in names if MODELS[n].card.family == family]
     return names
 
 
 def _lookup(name: str) -> str:
     _ensure_loaded()
-    if name in _BUILDERS:
+    if name in MODELS:
         return name
-    if any([load() for load in _ON_MISS]) and name in _BUILDERS:  # e.g. installed packages' models, lazily
+    if any([load() for load in _ON_MISS]) and name in MODELS:  # e.g. installed packages' models, lazily
         return name
-    hint = closest_names(name, list(_BUILDERS))
-    suggestion = f"; did you mean {', '.join(hint)}?" if hint else "; see zoo.list_models()"
-    raise UnknownModelError(f"unknown model {name!r}{suggestion}")
+    raise UnknownModelError(MODELS.unknown(name))
 
 
 def model_card(name: str) -> ModelCard:
-    return _CARDS[_lookup(name)]
+    return MODELS[_lookup(name)].card
 
 
-def create_model(name: str, *, num_classes: int | None = None, **kwargs: Any) -> nn.Module:
-    """Build ``name`` with fresh weights. ``num_classes=None`` gives the head its paper measured."""
-    card = _CARDS[_lookup(name)]
+@dataclass(frozen=True)
+class ZooModel:
+    """A built model with the interface every zoo model has, beside the module (torchvision's modules, like a
+    user's, carry none of it themselves)."""
+
+    module: nn.Module
+    name: str
+    num_classes: int
+    classifier_path: str | None  # attribute path of the final (class-scoring) layer; None: a user model without
+
+    def classifier(self) -> nn.Module:
+        """The final (class-scoring) layer."""
+        if self.classifier_path is None:
+            raise ValueError(f"model {self.name!r} has no nn.Linear and its card names no classifier; set "
+                             "classifier= on its ModelCard to the attribute path of its final layer")
+        return self.module.get_submodule(self.classifier_path)
+
+
+def build_model(name: str, *, num_classes: int | None = None, **kwargs: Any) -> ZooModel:
+    """Build ``name`` with fresh weights, with its head and final layer. ``num_classes=None`` gives the head its
+    paper measured."""
+    builder, card = registered(_lookup(name))
     n = card.num_classes if num_classes is None else num_classes
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"num_classes must be a positive integer, got {n!r}")
-    model = _BUILDERS[card.name](num_classes=n, **kwargs)
+    model = builder(num_classes=n, **kwargs)
     if not isinstance(model, nn.Module):
         raise NotAModuleError(f"the builder of {card.name!r} returned {type(model).__name__}, not a torch.nn.Module")
-    # The uniform interface every zoo model exposes (torchvision models do not carry these themselves). The
-    # ignores: torch's stub types a module's attributes as tensors and modules only, any value is allowed at runtime.
-    model.num_classes = n  # type: ignore[assignment]
-    model.zoo_name = card.name  # type: ignore[assignment]
     path = card.classifier if card.origin != "user" else user_classifier(model, card.classifier)
-    model.classifier_path = path  # type: ignore[assignment]
-    return model
+    return ZooModel(model, card.name, n, path)
+
+
+def create_model(name: str, *, num_classes: int | None = None, **kwargs: Any) -> nn.Module:
+    """``build_model(name).module``: the network alone."""
+    return build_model(name, num_classes=num_classes, **kwargs).module
 
 
 def create_structure(name: str, *, num_classes: int | None = None) -> nn.Module:
@@ -156,7 +173,7 @@ def create_structure(name: str, *, num_classes: int | None = None) -> nn.Module:
     shapes, built without running the weight initialisers (4-40x faster for the large networks). For counting
     (parameters, FLOPs, memory), which reads shapes only; never for training or timing. A user's model is built
     by its own builder as usual: its forward pass may read the values its initialisation gives."""
-    if _CARDS[_lookup(name)].origin == "user":
+    if model_card(name).origin == "user":
         return create_model(name, num_classes=num_classes)
     with torch.device("meta"):
         model = create_model(name, num_classes=num_classes)
@@ -174,14 +191,6 @@ def user_classifier(model: nn.Module, declared: str | None) -> str | None:
         return declared
     linear = [name for name, m in modules.items() if isinstance(m, nn.Linear)]
     return linear[-1] if linear else None
-
-
-def get_classifier(model: nn.Module) -> nn.Module:
-    """The final (class-scoring) layer of a model built by ``create_model``."""
-    if model.classifier_path is None:
-        raise ValueError(f"model {model.zoo_name!r} has no nn.Linear and its card names no classifier; set "
-                         "classifier= on its ModelCard to the attribute path of its final layer")
-    return model.get_submodule(model.classifier_path)  # type: ignore[arg-type]  # a str: torch's stub, see above
 
 
 def with_card(card: ModelCard, **changes: Any) -> ModelCard:

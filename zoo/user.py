@@ -81,8 +81,9 @@ class UserSource:
         """What a manifest and a result line record about it (everything but the source text)."""
         cards = {}
         for name in self.models:
-            card = _registry._CARDS.get(name)
-            if card is not None:
+            entry = _registry.MODELS.get(name)
+            if entry is not None:
+                card = entry.card
                 cards[name] = {"competes_with": list(card.competes_with), "claims": list(card.claims),
                                "classifier": card.classifier, "family": card.family}
         return {"spec": self.spec, "kind": self.kind, "path": self.path, "module": self.module,
@@ -153,6 +154,12 @@ def load(specs: Iterable[str | Path], *, base: Path | None = None) -> list[UserS
 def loaded_source(model: str) -> UserSource | None:
     """The source a user model was loaded from in this process (None for the zoo's own models)."""
     return next((src for src in reversed(list(_LOADED.values())) if model in src.models), None)
+
+
+def forget() -> None:
+    """Drop every user file loaded in this process, and its models (a notebook or a test done with them)."""
+    for path in list(_ACTIVE_FILES):
+        _drop_module(_ACTIVE_FILES.pop(path))
 
 
 def _drop_module(name: str) -> None:
@@ -255,7 +262,7 @@ def _register_function(module: ModuleType, function: str, where: str) -> str:
     if builder is None or not callable(builder):
         raise UserModelError(f"{where}: no function {function!r} in it")
     try:
-        if _registry._BUILDERS.get(function) is builder:
+        if function in _registry.MODELS and _registry.MODELS[function].builder is builder:
             return function  # registered by its own decorator too
         with _registry.capture(where):
             _registry.register_model(bare_card(function, where))(builder)
@@ -352,7 +359,7 @@ def load_entry_points() -> int:
         try:
             with _registry.capture(where) as names:
                 obj = ep.load()
-                if callable(obj) and not inspect.ismodule(obj) and ep.name not in _registry._BUILDERS:
+                if callable(obj) and not inspect.ismodule(obj) and ep.name not in _registry.MODELS:
                     _registry.register_model(bare_card(ep.name, where))(obj)
             count += len(names)
         except LOAD_FAILURES as exc:  # a broken plug-in never stops the zoo (nor exits it)

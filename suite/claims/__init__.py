@@ -7,7 +7,10 @@ judges live in ``suite/claims/<paper>.py`` and every measured part is decided by
 
 from __future__ import annotations
 
-from suite.claims import dpnet, threshnet, thresholdnet, triplenet
+import importlib
+import importlib.util
+from collections.abc import Iterator
+
 from suite.claims.rule import BUSY, NOT_TESTABLE, ONE_SEED, PARTIAL, Judgement, Question, Sample, judge
 from suite.claims.verdicts import (
     INCONCLUSIVE,
@@ -27,11 +30,20 @@ from suite.claims.verdicts import (
     all_parts,
     any_hardware,
 )
-from suite.tables import TableSpec, get_table
+from suite.tables import PAPERS, TableSpec, get_table
 from zoo.published import load_table
+from zoo.registry import Registry
 
-JUDGES: dict[str, tuple[Measured, Own]] = {**threshnet.JUDGES, **thresholdnet.JUDGES, **triplenet.JUDGES,
-                                          **dpnet.JUDGES}
+
+def _declared_judges() -> Iterator[tuple[str, tuple[Measured, Own]]]:
+    # a paper's judges live in the module named after its key; a paper without claims has none
+    for key in PAPERS:
+        if importlib.util.find_spec(f"suite.claims.{key}") is not None:
+            yield from importlib.import_module(f"suite.claims.{key}").JUDGES.items()
+
+
+# claim id -> (judge of our measurements, judge of the paper's own tables); a claim id judged twice is refused
+JUDGES: Registry[tuple[Measured, Own]] = Registry("claim judge", _declared_judges())
 
 
 def published(table_id: str) -> Published:

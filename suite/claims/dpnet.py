@@ -22,6 +22,8 @@ from suite.claims.verdicts import (
 )
 from suite.tables.claim import ERROR, EXACT, Claim, Magnitude
 from suite.tables.dpnet import D2_TARGETS, D4_TARGETS, DROP_PCT, OTHERS, PAPER_MOBILENETV3_PARAMS_M
+from suite.tables.metrics import METRICS
+from suite.timing.profiles import board
 
 
 def _m(ms: dict[str, Measurements], table: str) -> Measurements:
@@ -98,7 +100,7 @@ def d2_own(claim: Claim, pubs: dict[str, Published]) -> Check:
 
 def d3_measured(claim: Claim, ms: dict[str, Measurements]) -> Check:
     m = _m(ms, "dpnet-7")
-    per_hw = {hw: [faster(m, hw, "DP-Net", other, claim) for other in OTHERS] for hw in ("cpu", "rpi3b")}
+    per_hw = {hw: [faster(m, hw, "DP-Net", other, claim) for other in OTHERS] for hw in claim.scope.devices}
     parts = [p for sub in per_hw.values() for p in sub]
     return Check(all_parts([all_parts([p.verdict for p in sub]) for sub in per_hw.values()]), parts,
                  "CPU: this machine's CPU (the paper's was a Xeon E5-2678 v3 or a Ryzen 7 PRO 4750U: its text names "
@@ -108,7 +110,8 @@ def d3_measured(claim: Claim, ms: dict[str, Measurements]) -> Check:
 def d3_own(claim: Claim, pubs: dict[str, Published]) -> Check:
     p = _p(pubs, "dpnet-7")
     parts = []
-    for col, label in (("cpu_ms", "CPU"), ("rpi3b_s", "Raspberry Pi 3B")):
+    for col in claim.scope.metrics:  # the time columns the claim speaks about, each a profile's
+        label = board(METRICS[col].hardware)
         values = {r: p.get(r, col) for r in ("DP-Net", *OTHERS) if p.get(r, col) is not None}
         if "DP-Net" not in values:
             parts.append(Part(f"fastest on {label}", NOT_SUPPORTED, "rows missing"))

@@ -36,11 +36,16 @@ from suite.claims.rule import (
 )
 from suite.stats import Stat
 from suite.tables.claim import DIRECTION, ERROR, EXACT, SPEED, Claim, Magnitude, Scope
-from suite.timing.profiles import HARDWARE_ORDER
+from suite.timing.profiles import HARDWARE_ORDER, PROFILES
 
 SUPPORTED, NOT_SUPPORTED, QUESTIONABLE = "supported", "not supported", "questionable"
 INFO = "info"
-DEVICE_WORDS = {"cpu": "this CPU", "gpu": "this GPU", "rpi4": "this Raspberry Pi 4", "rpi3b": "this Raspberry Pi 3B"}
+
+
+def device_words(hardware: str) -> str:
+    """How a verdict names a profile's machine ("this Raspberry Pi 4"); "" for a name no profile has."""
+    spec = PROFILES.get(hardware)
+    return f"this {spec.board}" if spec else ""
 
 
 @dataclass
@@ -203,7 +208,7 @@ def speed(what: str, ta: Stat | None, tb: Stat | None, a: str, b: str, *, scope:
     """Part "a faster than b" (time(B)/time(A) against the claimed ratio), judged within the claim's scope."""
     if ta is None or tb is None:
         return Part(what, INCONCLUSIVE, missing or f"not measured on {device}")
-    q = Question(SPEED, sample(a, ta), sample(b, tb), magnitude, scope, device, DEVICE_WORDS.get(device, ""),
+    q = Question(SPEED, sample(a, ta), sample(b, tb), magnitude, scope, device, device_words(device),
                  unit=unit)
     return _part(what, judge(q))
 

@@ -103,7 +103,7 @@ def run(args) -> int:
             reports = profile_all(model, size, conventions=wanted)
     except RuntimeError as exc:  # typically an input too small for the model's downsampling
         raise SuiteError(f"{args.model} cannot run on a {args.input} input: {_first_line(exc)}") from exc
-    head = model.num_classes
+    head = zoo.model_card(args.model).num_classes if args.num_classes is None else args.num_classes
     report = reports[args.convention]
     if args.json:
         data = {"model": args.model, "num_classes": head} | report.to_dict()

@@ -63,10 +63,11 @@ def run(args) -> int:
     if args.num_classes is not None and args.num_classes < 1:
         raise SuiteError(f"--num-classes must be a positive integer, got {args.num_classes}")
     usermodels.load(args.models_from)
-    model = zoo.create_model(args.model, num_classes=args.num_classes)
-    heads: int = model.num_classes  # type: ignore[assignment]  # set by create_model; torch's stub: Tensor | Module
+    built = zoo.build_model(args.model, num_classes=args.num_classes)
+    model = built.module
+    heads = built.num_classes
     if [r.name for r in runtimes] != [EAGER]:
-        return _runtimes(args, model, profiles, runtimes, size)
+        return _runtimes(args, model, heads, profiles, runtimes, size)
     results = [_remote(args, p, size, heads) if p.is_remote else
                measure_latency(model, p, input_size=size, batch=args.batch, threads=args.threads,
                                per_image_batch=args.per_image_batch or None, model_name=args.model).to_dict()
@@ -101,7 +102,7 @@ def busy_warnings(results: list[dict]) -> list[str]:
     return out
 
 
-def _runtimes(args, model, profiles, runtimes, size) -> int:
+def _runtimes(args, model, heads: int, profiles, runtimes, size) -> int:
     """Each profile under each runtime: JSON keyed by runtime (by hardware, then runtime, for several)."""
     from suite.timing.runtimes.measure import SKIPPED, Cell, measure_runtimes
 
@@ -111,7 +112,7 @@ def _runtimes(args, model, profiles, runtimes, size) -> int:
             cells = {r.name: Cell(r.name, SKIPPED, f"{r.name}: a remote device is timed with eager only",
                                   declaration=r.provenance()).to_dict() for r in runtimes if r.name != EAGER}
             if any(r.name == EAGER for r in runtimes):
-                cells = {EAGER: {**_remote(args, p, size, model.num_classes), "runtime": EAGER,
+                cells = {EAGER: {**_remote(args, p, size, heads), "runtime": EAGER,
                                  "status": "measured"}, **cells}
             out[p.name] = cells
             continue

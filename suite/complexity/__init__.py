@@ -8,7 +8,23 @@
 >>> profile_all(model, (3, 32, 32))                         # {"torchstat": ..., "complete": ..., "ptflops": ...}
 """
 
-from suite.complexity.profiler import CONVENTIONS, profile, profile_all
-from suite.complexity.report import ComplexityReport, LayerStats
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from suite.complexity.report import CONVENTIONS, ComplexityReport, LayerStats
+
+if TYPE_CHECKING:
+    from suite.complexity.profiler import profile, profile_all
+
+
+def __getattr__(name: str) -> Any:
+    # the counters import torch: loaded on first use, so that the conventions and the report type stay light
+    if name in ("profile", "profile_all"):
+        from suite.complexity import profiler
+
+        return getattr(profiler, name)
+    raise AttributeError(f"module 'suite.complexity' has no attribute {name!r}")
+
 
 __all__ = ["CONVENTIONS", "ComplexityReport", "LayerStats", "profile", "profile_all"]

@@ -17,11 +17,9 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from suite.complexity.complete import NOTE as COMPLETE_NOTE
 from suite.complexity.complete import op_cost
 from suite.complexity.ptflops_count import count as ptflops_count
-from suite.complexity.report import MIB, ComplexityReport, LayerStats
+from suite.complexity.report import CONVENTIONS, MIB, TRACED, ComplexityReport, LayerStats
 from suite.complexity.torchstat import leaf_stats
 
-TRACED = ("torchstat", "complete")  # both from one instrumented pass
-CONVENTIONS = (*TRACED, "ptflops")
 ROOT = "(model)"
 
 TORCHSTAT_NOTE = ("torchstat 0.0.7 convention: leaf modules only, last call of a reused module, functional "

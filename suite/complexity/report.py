@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+TRACED = ("torchstat", "complete")  # both counted from one instrumented forward pass (suite.complexity.profiler)
+CONVENTIONS = (*TRACED, "ptflops")  # every convention a run records, in report order
+
 MIB = 1024**2
 
 

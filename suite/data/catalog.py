@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from zoo.registry import KeyedRegistry
+
 
 @dataclass(frozen=True)
 class DataSet:
@@ -27,25 +29,15 @@ class DataSet:
         return self.folders[0]
 
 
-DATASETS: dict[str, DataSet] = {d.name: d for d in (
+DATASETS = KeyedRegistry("data set", lambda d: d.name, (
     DataSet("cifar10", 10, (3, 32, 32), ("cifar-10-batches-py",), 50000, 10000),
     DataSet("cifar100", 100, (3, 32, 32), ("cifar-100-python",), 50000, 10000),
     DataSet("svhn", 10, (3, 32, 32), ("", "svhn"), 73257, 26032, marker="train_32x32.mat"),
     DataSet("stl10", 10, (3, 96, 96), ("stl10_binary",), 5000, 8000),
     DataSet("imagenet", 1000, (3, 224, 224), ("imagenet", "ImageNet", ""), 1281167, 50000, marker="train",
             streamed=True),
-)}
-
-
-def register_dataset(info: DataSet) -> DataSet:
-    if info.name in DATASETS:
-        raise ValueError(f"data set {info.name!r} is already declared")
-    DATASETS[info.name] = info
-    return info
-
-
-def unregister_dataset(name: str) -> None:
-    DATASETS.pop(name, None)
+))
+register_dataset = DATASETS.register
 
 
 def dataset_info(name: str | None) -> DataSet | None:

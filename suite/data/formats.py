@@ -21,6 +21,7 @@ from torchvision.datasets.vision import VisionDataset
 from suite.data import cifar_pickle
 from suite.data.catalog import DATASETS, DataSet
 from suite.data.common import damaged
+from zoo.registry import KeyedRegistry
 
 # --- torchvision readers with the MD5 gate removed: suite.data verifies the files itself first --------------
 
@@ -225,7 +226,7 @@ def _spec(name: str, reader: type, files: Callable[[DataSet], tuple[DataFile, ..
 
 
 # a cifar batch file holds 10,000 images: train is five of them (CIFAR-10) or one (CIFAR-100)
-SPECS: dict[str, DatasetSpec] = {s.name: s for s in (
+SPECS = KeyedRegistry("data set reader", lambda s: s.name, (
     _spec("cifar10", _CIFAR10,
           lambda d: _cifar_files(CIFAR10, "label_names", d.num_classes, (d.train_count // 5, d.test_count)),
           "extract cifar-10-python.tar.gz there (torchvision's cifar-10-batches-py folder)"),
@@ -243,6 +244,6 @@ SPECS: dict[str, DatasetSpec] = {s.name: s for s in (
                      DataFile("test_y.bin", STL10.test_list[1][1], "test", _check_stl_labels, d.test_count)),
           "extract stl10_binary.tar.gz there (torchvision's stl10_binary folder)",
           {"train_X.bin": "train_y.bin", "test_X.bin": "test_y.bin"}),
-)}
+))
 
 

@@ -40,7 +40,6 @@ COMPILE_LIMIT_S = 40.0  # torch.compile and its steps, in a child process that i
 TRAIN_BUDGET_S = 45.0  # all training checks together: the ones left when it is spent are skipped, said why
 NOT_EVIDENCE = "busy machine: not evidence"
 MODELS = ("squeezenet_cifar", "mobilenet_cifar")  # two small zoo models of different families
-LOCAL = ("cpu", "gpu", "rpi4")
 
 
 @dataclass
@@ -74,18 +73,20 @@ class Options:
 def parse_hardware(text: str | None) -> tuple[str, ...]:
     """Validated before any check runs: an unknown name is the user's error (exit 2), not a failed check."""
     from suite.timing.hardware import parse_remote
+    from suite.timing.profiles import local_names
 
     if text is None:
         return ()
+    local = local_names()
     items = [n.strip() for n in text.split(",")]
     if not any(items):
-        raise SuiteError(f"no hardware named in --hardware {text!r}; choose from {', '.join(LOCAL)}")
+        raise SuiteError(f"no hardware named in --hardware {text!r}; choose from {', '.join(local)}")
     if not all(items):
         raise SuiteError(f"empty item in --hardware {text!r}; write the names comma-separated, e.g. cpu,gpu")
     names = tuple(dict.fromkeys(items))
     for name in names:
-        if parse_remote(name) is None and name.lower() not in LOCAL:
-            raise SuiteError(f"{unknown('hardware', name, LOCAL)} (a remote device is written rpi4@[user@]host"
+        if parse_remote(name) is None and name.lower() not in local:
+            raise SuiteError(f"{unknown('hardware', name, local)} (a remote device is written rpi4@[user@]host"
                              "[:port] or ssh://[user@]host[:port])")
     return names
 

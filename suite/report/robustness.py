@@ -20,7 +20,7 @@ from markupsafe import escape
 from scipy import stats
 
 from suite.claims.rule import BUSY, NOT_REPRODUCED, PARTIAL, PREDICTED, REPRODUCED, Question, judge
-from suite.claims.verdicts import DEVICE_WORDS, sample
+from suite.claims.verdicts import device_words, sample
 from suite.report.tables import time_stat
 from suite.results import flatten
 from suite.stats import Stat
@@ -129,7 +129,7 @@ def _label(cells: list[Cell]) -> str:
         if any(c.outcome == HOLDS for c in here):
             reversals += [c for c in here if c.outcome == REVERSED]
     if reversals:
-        where = "; ".join(dict.fromkeys(f"{c.runtime} at {c.batch} on {DEVICE_WORDS.get(c.device, c.device)}"
+        where = "; ".join(dict.fromkeys(f"{c.runtime} at {c.batch} on {(device_words(c.device) or c.device)}"
                                         for c in reversals))
         return f"protocol-dependent (reverses under {where})"
     if cells and all(c.outcome == HOLDS for c in cells):
@@ -173,7 +173,7 @@ def build(spec: TableSpec, df: pd.DataFrame) -> Panel | None:
                         if ta is None or tb is None:
                             continue
                         q = Question(SPEED, sample(c.a, ta), sample(c.b, tb), scope=Scope(), device=hw,
-                                     device_name=DEVICE_WORDS.get(hw, ""), unit="ms")
+                                     device_name=device_words(hw), unit="ms")
                         j = judge(q)
                         ratio = tb.mean / ta.mean if ta.mean else None
                         cells.append(Cell(f"{c.a} faster than {c.b}", hw, rt, b.label, _outcome(j.verdict), ratio,
@@ -238,7 +238,7 @@ INTRO = ("The verdict above is the papers' protocol (PyTorch eager, in the claim
 def _agreement_rows(p: Panel) -> list[list[str]]:
     rows = []
     for a in p.agreement:
-        rows.append([DEVICE_WORDS.get(a.device, a.device), a.batch, a.runtime, str(a.models),
+        rows.append([(device_words(a.device) or a.device), a.batch, a.runtime, str(a.models),
                      "reference" if a.runtime == EAGER else _num(a.kendall_tau),
                      *[_num(a.rho[k]) for k in COMPLEXITY], a.best or "—", "busy" if a.busy else ""])
     return rows
@@ -250,7 +250,7 @@ CELL_HEAD = ["part", "device", "runtime", "batch", "time(B)/time(A) [95 % CI]", 
 
 
 def _cell_row(c: Cell) -> list[str]:
-    return [c.part, DEVICE_WORDS.get(c.device, c.device), c.runtime, c.batch, _ratio(c), c.outcome]
+    return [c.part, (device_words(c.device) or c.device), c.runtime, c.batch, _ratio(c), c.outcome]
 
 
 def markdown(p: Panel | None) -> str:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from suite.errors import SuiteError
+from suite.run.presets import PRESETS
 from suite.run.store import HOW_TO, find_runs, load_run  # runs are read through the store, nothing else
 from suite.tables import resolve
 
 __all__ = ["HOW_TO", "PRESET_RANK", "choose_runs", "find_runs", "load_run", "table_of"]
 
 # A fuller run wins over a pipeline check of the same table.
-PRESET_RANK = {"paper": 2, "quick": 1, "smoke": 0}
+PRESET_RANK = {name: len(PRESETS) - 1 - i for i, name in enumerate(PRESETS)}  # declared most thorough first
 
 
 def table_of(run) -> str | None:

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from suite.complexity.report import CONVENTIONS
 from suite.data.catalog import dataset_info
 from suite.report.profiles import complexity_record
 from suite.results import flatten
+from suite.run.presets import PRESETS
 from suite.run.store import Run
 from suite.stats import Stat, binomial_sigma_pct
 from suite.tables import COMPLEXITY, METRICS, TableSpec
@@ -290,7 +292,7 @@ def run_kind(run) -> tuple[str, bool]:
     """('reproduction' | 'reduced' | preset name, whether the errors can be compared with the paper's)."""
     m = run.manifest
     preset = m.get("preset") if isinstance(m.get("preset"), dict) else {"name": run.preset}
-    if preset.get("reproduction") is False or run.preset in ("smoke", "quick"):
+    if preset.get("reproduction") is False or (run.preset in PRESETS and not PRESETS[run.preset].reproduction):
         return run.preset, False
     if m.get("train_subset") or m.get("test_subset") or m.get("epochs"):
         return "reduced", False
@@ -340,7 +342,7 @@ def user_models(run) -> dict[str, dict]:
         card = (user.get("cards") or {}).get(model) or {}
         trained = (line.get("complexity") or {}).get("trained") or {}
         uncounted = {}
-        for conv in ("torchstat", "complete", "ptflops"):
+        for conv in CONVENTIONS:
             rec = trained.get(conv) or {}
             names = sorted({*(rec.get("unsupported_layers") or {}), *(rec.get("uncounted_ops") or {})})
             if names:

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from suite.run.presets import PRESETS
 from suite.timing.ondevice.timing_protocol import LoadSample, LoadWindow, sample_load
 
 BUDGET_S = 25.0  # timed steps stop here, so that the whole estimate stays under 30 s
@@ -93,7 +94,8 @@ def describe(est: Estimate, *, wall_s: float, slots_text: str, preset: str, fmt:
     label = f"slowest of the {len(timed)} timed" if est.untimed else "slowest model"
     lines.append(f"{label}: {slowest} (about {fmt(est.per_model_s[slowest])})")
     alternatives = ["a GPU (--device cuda)", "more workers (--executor gpus / ray)", "fewer --models"]
-    if preset != "quick":
-        alternatives.insert(0, "--preset quick for a trend")
+    trend = next((p for p in PRESETS.values() if not p.reproduction), None)  # the most thorough of the checks
+    if trend is not None and preset != trend.name:
+        alternatives.insert(0, f"--preset {trend.name} for a trend")
     lines.append("faster: " + ", ".join(alternatives))
     return lines

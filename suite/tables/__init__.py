@@ -4,56 +4,53 @@
 >>> get_table("3").id                      # a table's short alias
 'threshnet-3'
 
-Each paper module (``threshnet``, ``thresholdnet``, ``triplenet``, ``dpnet``) exports ``TABLES``; the runner,
-the report, the claims and `suite tables` read them from here.
+Each paper of ``PAPERS`` declares its tables in the module named after its key (``threshnet``, ``thresholdnet``,
+``triplenet``, ``dpnet``), as ``TABLES``; the runner, the report, the claims and `suite tables` read them here.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from suite.errors import unknown
-from suite.tables import dpnet, threshnet, thresholdnet, triplenet
 from suite.tables.claim import Claim
 from suite.tables.metrics import METRICS, Metric, metric
 from suite.tables.papers import PAPERS
 from suite.tables.spec import COMPLEXITY, TIMED, TRAINED, Latency, Misprint, RowSpec, Supplement, TableSpec
 from zoo.published import published_row
-
-TABLES: dict[str, TableSpec] = {}
-ALIASES: dict[str, str] = {}
+from zoo.registry import KeyedRegistry
 
 
-def register_table(spec: TableSpec) -> TableSpec:
-    """Add a table to the registry (each paper module's ``TABLES`` is added at import); checked first."""
-    if spec.id in TABLES or any(a in ALIASES for a in spec.aliases):
-        raise ValueError(f"table {spec.id!r} (or one of its aliases) is declared twice")
+def _check(spec: TableSpec) -> TableSpec:
     unknown_columns = [c for c in spec.columns if c not in METRICS]
     if unknown_columns:
         raise ValueError(f"table {spec.id!r}: unknown column(s) {unknown_columns}; add them to "
                          "suite.tables.metrics")
     if spec.paper not in PAPERS:
         raise ValueError(f"table {spec.id!r}: unknown paper {spec.paper!r}; add it to suite.tables.papers")
-    TABLES[spec.id] = spec
-    ALIASES.update({alias: spec.id for alias in spec.aliases})
     return spec
 
 
-def unregister_table(table_id: str) -> None:
-    spec = TABLES.pop(table_id, None)
-    for alias in spec.aliases if spec else ():
-        ALIASES.pop(alias, None)
+class TableRegistry(KeyedRegistry[TableSpec]):
+    """The tables by id, with their aliases; a table's columns and paper are checked as it is added."""
+
+    def add(self, name: str, entry: TableSpec) -> TableSpec:
+        return super().add(name, _check(entry))
 
 
-for _module in (threshnet, thresholdnet, triplenet, dpnet):
-    for _spec in _module.TABLES:
-        register_table(_spec)
+# in the papers' order; a paper declared at run time (a plug-in, a test) registers its tables itself
+TABLES = TableRegistry("table", lambda t: t.id, (s for key in PAPERS
+                                                for s in importlib.import_module(f"suite.tables.{key}").TABLES),
+                       aliases=lambda t: t.aliases)
+register_table = TABLES.register
+ALIASES = TABLES.aliases
 
 
 def resolve(name: str) -> str | None:
     key = str(name).strip().lower()
     key = key.removeprefix("table")  # "table3": a report file's name
-    return key if key in TABLES else ALIASES.get(key)
+    return TABLES.resolve(key)
 
 
 def get_table(name: str) -> TableSpec:
@@ -87,4 +84,4 @@ def published_rows(model: str) -> list[dict[str, Any]]:
 
 __all__ = ["ALIASES", "COMPLEXITY", "Claim", "Latency", "METRICS", "Metric", "Misprint", "PAPERS", "RowSpec",
            "Supplement", "TABLES", "TIMED", "TRAINED", "TableSpec", "get_table", "list_tables", "metric",
-           "published_rows", "register_table", "resolve", "unregister_table"]
+           "published_rows", "register_table", "resolve"]

@@ -7,9 +7,11 @@ holds our value for it, so one path leads from a published cell to the measured 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from suite.timing.profiles import PROFILES
+from zoo.registry import KeyedRegistry, UnknownName, unknown_message
 
 TIME, ERROR, TRAIN_TIME, COMPLEXITY = "time", "error", "train_time", "complexity"
 
@@ -33,10 +35,36 @@ class Metric:
         return self.source
 
 
-def _times() -> list[Metric]:
+def _times() -> dict[str, Metric]:
     # one time column per paper column a hardware profile declares (suite.timing.profiles)
-    return [Metric(col.key, f"{spec.label} {col.unit}", TIME, col.digits, hardware=spec.name, scale=col.scale,
-                   unit=col.unit) for spec in PROFILES.values() for col in spec.published]
+    return {col.key: Metric(col.key, f"{spec.label} {col.unit}", TIME, col.digits, hardware=spec.name,
+                            scale=col.scale, unit=col.unit) for spec in PROFILES.values() for col in spec.published}
+
+
+class MetricCatalogue(KeyedRegistry[Metric]):
+    """The declared metrics after the time columns, which are read from the hardware profiles as they stand (a
+    profile declared later brings its columns)."""
+
+    def _all(self) -> dict[str, Metric]:
+        return {**_times(), **self._entries}
+
+    def __getitem__(self, key: str) -> Metric:
+        found = self._all().get(key)
+        if found is None:
+            raise UnknownName(self.unknown(key))
+        return found
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._all()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def unknown(self, name: str) -> str:
+        return unknown_message(self.kind, name, self._all())
 
 
 def _cx(key: str, label: str, field: str) -> Metric:
@@ -44,8 +72,7 @@ def _cx(key: str, label: str, field: str) -> Metric:
     return Metric(key, label, COMPLEXITY, 2, source=f"published_torchstat_{field}", unit=label.split()[-1])
 
 
-METRICS: dict[str, Metric] = {m.key: m for m in (
-    *_times(),
+METRICS = MetricCatalogue("metric", lambda m: m.key, (
     Metric("error_pct", "Error % best", ERROR, 2, delta="pp", source="error_best_pct", unit="%"),
     Metric("top1_acc_pct", "Top-1 acc %", ERROR, 2, better="higher", delta="pp", source="top1_acc_pct", unit="%"),
     Metric("top5_acc_pct", "Top-5 acc %", ERROR, 2, better="higher", delta="pp", source="top5_acc_pct", unit="%"),
@@ -57,7 +84,7 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
     _cx("params_m", "#Params (M)", "params_m"),
     _cx("memrw_mb", "MemR+W (MB)", "memrw_mb"),
     Metric("flops_m", "FLOPs (M)", COMPLEXITY, 0, source="published_torchstat_flops_m", unit="M"),
-)}
+))
 
 
 def metric(key: str) -> Metric:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from zoo.registry import KeyedRegistry
+
 
 @dataclass(frozen=True)
 class Paper:
@@ -12,7 +14,7 @@ class Paper:
     citation: str
 
 
-PAPERS: dict[str, Paper] = {p.key: p for p in (
+PAPERS = KeyedRegistry("paper", lambda p: p.key, (
     Paper("threshnet", "ThreshNet",
           "Ju, Lin, Jian, Chiang, Yang: ThreshNet: An Efficient DenseNet Using Threshold Mechanism to Reduce "
           "Connections, IEEE Access 2022"),
@@ -24,4 +26,4 @@ PAPERS: dict[str, Paper] = {p.key: p for p in (
     Paper("dpnet", "DP-Net",
           "Zhao, Wang: A new lightweight network based on MobileNetV3, KSII Trans. Internet and Information "
           "Systems 2022"),
-)}
+))

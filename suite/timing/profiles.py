@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from zoo.registry import KeyedRegistry
+
 
 class Timing(Enum):
     LOCAL_CPU = "local cpu"  # this machine's CPU
@@ -42,6 +44,9 @@ class HardwareSpec:
     color: str = "tab:gray"  # its points in the report's plots
     missing_here: str = ""  # needs: why a table's column is partial on a machine without it
     how_to_measure: str = ""  # the report's note on a time column the run did not measure ("" : --hardware NAME)
+    # regexes on the device-tree model string of the boards that may carry this name (the first match wins); the
+    # device's own copy is suite.timing.ondevice.device_identify.PI_LABELS, which a test holds equal to these
+    device_models: tuple[str, ...] = ()
 
     @property
     def local(self) -> bool:
@@ -60,38 +65,30 @@ class HardwareSpec:
 _PI_THREADS = 4  # the Pi 4's four Cortex-A72 cores: torch's default there, presumably the paper's setting
 
 # In report order: the order of the time columns, plots and claim parts.
-PROFILES: dict[str, HardwareSpec] = {p.name: p for p in (
+PROFILES = KeyedRegistry("hardware", lambda p: p.name, (
     HardwareSpec("gpu", "GPU", Timing.CUDA, "CUDA GPU", (PublishedTime("gpu_time_ms"),), color="tab:green",
                  missing_here="no CUDA GPU here: the GPU column stays empty (ratios on the CPU instead)",
                  how_to_measure="no CUDA device was used for this run; run `suite run --hardware gpu` on a CUDA "
                                 "machine"),
     HardwareSpec("rpi4", "RPi 4", Timing.PREDICTED, "Raspberry Pi 4", (PublishedTime("rpi4_time_ms", digits=1),),
                  threads=_PI_THREADS, color="tab:orange",
+                 device_models=(r"^Raspberry Pi 4 Model B\b", r"^Raspberry Pi 4\b(?! *0)"),
                  missing_here="no Raspberry Pi 4 here: its column is predicted (never decides a claim) unless "
                               "measured through `suite bundle` or `--hardware rpi4@host`"),
     HardwareSpec("rpi3b", "RPi 3B", Timing.REMOTE_DEVICE, "Raspberry Pi 3B",
                  (PublishedTime("rpi3b_s", unit="s/img", scale=1e-3),), color="tab:brown",
+                 device_models=(r"^Raspberry Pi 3 Model B(?! Plus)\b",),
                  missing_here="no Raspberry Pi 3B here: its column needs `suite bundle` on a Pi 3B",
                  how_to_measure="measure it on a Raspberry Pi 3B with `suite bundle` (never predicted)"),
     HardwareSpec("rpi5", "RPi 5", Timing.REMOTE_DEVICE, "Raspberry Pi 5", color="tab:purple",
+                 device_models=(r"^Raspberry Pi 5\b",),
                  missing_here="no Raspberry Pi 5 here: its column needs `suite bundle` on a Pi 5"),
     HardwareSpec("cpu", "CPU", Timing.LOCAL_CPU, "CPU", (PublishedTime("cpu_ms", digits=1),), color="tab:blue"),
-)}
+))
 
 
 HARDWARE_ORDER = PROFILES.keys()  # a live view: a registered profile joins it
-
-
-def register_profile(spec: HardwareSpec) -> HardwareSpec:
-    """Add a profile (after the declared ones in report order); a name already declared is refused."""
-    if spec.name in PROFILES:
-        raise ValueError(f"hardware profile {spec.name!r} is already declared")
-    PROFILES[spec.name] = spec
-    return spec
-
-
-def unregister_profile(name: str) -> None:
-    PROFILES.pop(name, None)
+register_profile = PROFILES.register  # after the declared ones in report order; a name declared twice is refused
 
 
 def order_key(name: str) -> tuple[int, str]:

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from suite.errors import SuiteError, unknown
+from zoo.registry import KeyedRegistry
 
 CIFAR_MEAN_STD = ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))
 CIFAR100_MEAN_STD = ((0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762))
@@ -88,10 +89,10 @@ _THRESHNET_SETUP: dict[str, Any] = dict(
     optimizer="adam", lr=1e-3, default_batch_size=100, test_batch_size=100, schedule="multistep",
     milestones=(75, 150), gamma=0.5, flip=True, crop_padding=0, normalize=None)
 
-RECIPES: dict[str, Recipe] = {
+RECIPES = KeyedRegistry("recipe", lambda r: r.name, (
     # Established from the authors' code (see the reference README, "Training"): the paper says "no
     # augmentation" but the code flips; MultiStepLR([75, 150], 0.5) stepped at the start of each epoch.
-    "threshnet": Recipe(
+    Recipe(
         name="threshnet", **_THRESHNET_SETUP, default_epochs=150,
         epochs_by_dataset=(("cifar10", 150), ("svhn", 60)),
         notes="ThreshNet authors' code: Adam 1e-3, batch 100, flip only, no normalisation, 32x32 native "
@@ -99,7 +100,7 @@ RECIPES: dict[str, Recipe] = {
               "150 epochs on CIFAR-10 and 60 on SVHN as the paper states (the code runs 200)"),
     # ThresholdNet (arXiv 2108.12604) states no training setup of its own: it is the ThreshNet authors' earlier
     # work, so their setup is the one recipe the text supports; everything else is a choice.
-    "thresholdnet": Recipe(
+    Recipe(
         name="thresholdnet", **_THRESHNET_SETUP, default_epochs=150,
         epochs_by_dataset=(("cifar10", 150), ("stl10", 150)),
         notes="ThresholdNet paper (Tables VI, VII) trains CIFAR-10 and STL-10 but states no recipe: the "
@@ -118,7 +119,7 @@ RECIPES: dict[str, Recipe] = {
         )),
     # DP-Net paper (KSII TIIS 2022), section 4: SGD 0.1, momentum 0.9, weight decay 1e-5, dropout 0.2, batch 128
     # (64 for ResNet-based experiments), random cropping and mirroring. Nothing else is stated.
-    "dpnet": Recipe(
+    Recipe(
         name="dpnet", optimizer="sgd", lr=0.1, momentum=0.9, weight_decay=1e-5, default_batch_size=128,
         batch_rules=(("resnet*", 64), ("presnet*", 64)), test_batch_size=128, default_epochs=200,
         epochs_by_dataset=(("cifar10", 200), ("cifar100", 200), ("imagenet", 120)),
@@ -144,7 +145,7 @@ RECIPES: dict[str, Recipe] = {
             "dropout: the paper does not say where its dropout sits",
             "plain momentum (no Nesterov), weight decay on every parameter: the paper does not say",
         )),
-}
+))
 
 
 def _number(text: str):

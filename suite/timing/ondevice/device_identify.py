@@ -22,12 +22,13 @@ CPUINFO = "/proc/cpuinfo"
 CPUFREQ = "/sys/devices/system/cpu/cpu0/cpufreq"
 THERMAL = "/sys/class/thermal/thermal_zone0/temp"
 
-# (regex on the device-tree model, label); the first match wins
+# (regex on the device-tree model, label); the first match wins. A copy of the profiles' device_models
+# (suite.timing.profiles), in their order: this file runs on the device without the suite; a test keeps them equal.
 PI_LABELS = (
     (r"^Raspberry Pi 4 Model B\b", "rpi4"),
     (r"^Raspberry Pi 4\b(?! *0)", "rpi4"),
-    (r"^Raspberry Pi 5\b", "rpi5"),
     (r"^Raspberry Pi 3 Model B(?! Plus)\b", "rpi3b"),
+    (r"^Raspberry Pi 5\b", "rpi5"),
 )
 PI_NAMES = ("rpi4", "rpi5", "rpi3b")
 ARM_PARTS = {"0xd03": "Cortex-A53", "0xd04": "Cortex-A35", "0xd05": "Cortex-A55", "0xd07": "Cortex-A57",

@@ -23,9 +23,12 @@ from scipy.optimize import nnls
 import suite
 from suite.errors import DiskFullError, SuiteError
 from suite.fileio import write_text_atomic
+from suite.timing.profiles import PROFILES
 from suite.timing.rpi4.features import FEATURE_UNITS, FEATURES_VERSION, Features, extract_features
+from zoo.published import published_row
 
 CALIBRATION_FILE = "rpi4_calibration.csv"
+TIME_COLUMN = PROFILES["rpi4"].published[0].key  # the Pi 4's column in the published tables
 CALIBRATION_INPUT = (3, 32, 32)  # every published Pi point is a 32x32 input (the CSV's input_size column)
 
 # The candidate cost models. Each is complete: a fixed cost per image, a per-call cost (one rate for every
@@ -53,17 +56,26 @@ class CalibrationPoint:
     time_ms: float
     table: str  # e.g. "III (cifar10)"
     source: str  # full citation
-    published_in: str = ""  # short source id: threshnet_table3, threshnet_table4, triplenet_readme
+    published_in: str = ""  # the published table that prints the time (zoo/data/published/<published_in>.csv)
     paper_row: str = ""
     head: int | None = None  # the classifier width the published code ran
 
 
 def load_points() -> list[CalibrationPoint]:
-    """The published Pi 4 times shipped as package data."""
+    """The published Pi 4 times: the calibration file says which rows of which published tables (and the head
+    their code ran); the times themselves are read from those tables, where the report reads them too."""
     text = resources.files("suite").joinpath("resources", CALIBRATION_FILE).read_text()
-    return [CalibrationPoint(r["model"], float(r["rpi4_time_ms"]), f"{r['table']} ({r['dataset']})", r["source"],
-                             r["published_in"], r["paper_row"], int(r["head"]))
+    return [CalibrationPoint(r["model"], _published_time(r["published_in"], r["paper_row"]),
+                             f"{r['table']} ({r['dataset']})", r["source"], r["published_in"], r["paper_row"],
+                             int(r["head"]))
             for r in csv.DictReader(text.splitlines())]
+
+
+def _published_time(table: str, row: str) -> float:
+    value = published_row(table, row)[TIME_COLUMN]
+    if not isinstance(value, float):
+        raise ValueError(f"{table}.csv row {row!r} prints no {TIME_COLUMN}")
+    return value
 
 
 def fit_coefficients(x: np.ndarray, t: np.ndarray) -> np.ndarray:
