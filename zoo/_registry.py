@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from zoo.card import ModelCard
+from zoo.errors import UnknownModelError
 
 Builder = Callable[..., nn.Module]
 
@@ -25,13 +26,6 @@ _ON_MISS: list[Callable[[], int]] = []  # loaders tried when a name is not found
 
 class ModelNameClash(ValueError):
     """A name registered twice: the message names both registrants; the first one stays."""
-
-
-class UnknownModelError(KeyError):
-    """Raised for a model name that is not registered; the message names the closest ones."""
-
-    def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0])
 
 
 def closest_names(name: str, choices: list[str] | tuple[str, ...], n: int = 3) -> list[str]:

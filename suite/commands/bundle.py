@@ -9,7 +9,6 @@ from __future__ import annotations
 from suite import usermodels
 from suite.errors import SuiteError, parse_size, unknown
 from suite.run.presets import PRESETS
-from suite.timing.ondevice.timing_protocol import Protocol
 
 
 def register(sub) -> None:
@@ -32,6 +31,8 @@ def register(sub) -> None:
 
 def preset_protocol(name: str):
     """The timing protocol of a `suite run` preset (its per-image batch too), as a Protocol."""
+    from suite.timing.ondevice.timing_protocol import Protocol  # torch: loaded when the command runs
+
     if name not in PRESETS:
         raise unknown("preset", name, PRESETS)
     preset = PRESETS[name]

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from suite.doctor import FAIL, PASS, Check, Options, parse_hardware, run_checks
-from suite.errors import SuiteError, unknown
+from suite.errors import SuiteError
+from suite.run.executor_check import executor_name
 
-EXECUTORS = ("local", "gpus", "ray")
+if TYPE_CHECKING:  # suite.doctor imports torch: loaded when the command runs
+    from suite.doctor import Check
 
 
 def register(sub) -> None:
@@ -37,6 +39,8 @@ def register(sub) -> None:
 
 
 def _table(checks: list[Check]) -> Table:
+    from suite.doctor import FAIL, PASS
+
     table = Table(title="suite doctor", box=box.SIMPLE_HEAD, title_justify="left")
     for col in ("check", "", "status", "detail", "s"):
         table.add_column(col, overflow="fold", justify="right" if col == "s" else "left")
@@ -48,9 +52,9 @@ def _table(checks: list[Check]) -> Table:
 
 
 def run(args) -> int:
-    executor = str(args.executor).strip().lower()
-    if executor not in EXECUTORS:
-        raise unknown("executor", executor, EXECUTORS)
+    from suite.doctor import FAIL, Options, parse_hardware, run_checks
+
+    executor = executor_name(args.executor)
     if args.ray_address is not None and executor != "ray":
         raise SuiteError("--ray-address needs --executor ray")
     options = Options(hardware=parse_hardware(args.hardware), data_dir=args.data_dir, dataset=args.dataset,

@@ -15,8 +15,8 @@ from suite.tables.claim import ERROR, Magnitude
 
 def register(sub) -> None:
     p = sub.add_parser("verdict", help="judge 'A has lower error than B by D pp' on per-seed final-epoch errors")
-    p.add_argument("--a", required=True, help="model A's test errors per seed, %, comma-separated")
-    p.add_argument("--b", required=True, help="model B's test errors per seed, %, comma-separated")
+    p.add_argument("--a", required=True, help="model A's test errors per seed, %%, comma-separated")
+    p.add_argument("--b", required=True, help="model B's test errors per seed, %%, comma-separated")
     p.add_argument("--claimed-pp", type=float, default=0.0, help="claimed difference D in points (default 0)")
     p.add_argument("--test-images", type=int, help="test-set size: the binomial floor when a side has one seed")
     p.add_argument("--json", action="store_true", help="machine-readable output")

@@ -25,7 +25,6 @@ from typing import Any
 
 from suite import usermodels
 from suite.errors import DiskFullError, SuiteError
-from zoo.user import install
 
 from .backends import Backends, real_backends
 from .plan import NO_DATA, ModelJob, Plan, RunConfig, TimingInput
@@ -386,6 +385,8 @@ def execute(task: Task, emit: Emit, workspace: Workspace | None = None) -> Any:
         if task.fn is None:
             raise ValueError(f"a call task without its function: {task.id}")
         return task.fn(*task.args)
+    from zoo.user import install  # torch: imported where a job runs
+
     ctx, job, seed = task.parts()
     install(ctx.config.models_from)  # a worker without the user's file: loaded from the job's bytes
     ws = workspace or Workspace.load(ctx)

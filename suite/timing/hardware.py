@@ -21,9 +21,8 @@ import torch
 from suite.errors import SuiteError, unknown
 from suite.provenance import cpu_model, device_name, provenance
 from suite.timing.ondevice import device_identify as identify
-from suite.timing.profiles import PROFILES, Timing, board_labels, local_names
+from suite.timing.profiles import PROFILES, REMOTE_FORMS, Timing, board_labels, local_names
 
-REMOTE_FORMS = ("rpi4@[user@]host[:port]", "ssh://[user@]host[:port]")
 CPUINFO = Path("/proc/cpuinfo")
 DEVICE_TREE_MODEL = Path("/proc/device-tree/model")
 CPU0_FREQ = Path("/sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq")

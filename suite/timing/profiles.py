@@ -79,6 +79,7 @@ PROFILES: dict[str, HardwareSpec] = {p.name: p for p in (
 )}
 
 
+REMOTE_FORMS = ("rpi4@[user@]host[:port]", "ssh://[user@]host[:port]")  # how a remote device is written
 HARDWARE_ORDER = PROFILES.keys()  # a live view: a registered profile joins it
 
 
