@@ -8,7 +8,8 @@ The flow, one module each:
 - ``job``: the one function that trains, profiles and times one (model, dataset, seed), under every executor;
 - ``executors``: ``local`` (in this process), ``gpus`` (a worker per GPU slot), ``ray`` (a task per job);
 - ``runner``: the driver, the only writer of results.jsonl;
-- ``presets``, ``records``, ``backends``: presets, the pieces of a line, the calls that do real work.
+- ``presets``, ``records``, ``backends``: presets, the pieces of a line, the calls that do real work;
+- ``display``: what a run shows (banner with where each figure came from, estimate, progress, summary).
 
 The run name is derived from everything that changes the numbers, so re-running the same command finds the
 directory and skips the finished lines, whichever executor runs it.
@@ -17,8 +18,8 @@ directory and skips the finished lines, whichever executor runs it.
 from __future__ import annotations
 
 from .backends import Backends, real_backends
+from .executor_check import EXECUTORS
 from .plan import (
-    EXECUTORS,
     PRECISIONS,
     ModelJob,
     Plan,

@@ -72,7 +72,7 @@ def manifest_for(plan: Plan, previous: dict | None, executor: dict | None = None
         "recipe_name": plan.recipe_name,
         "recipe": as_dict(plan.recipe),
         "recipe_overrides": dict(cfg.recipe_overrides),
-        "epochs": cfg.epochs or plan.preset.epochs,
+        "epochs": plan.recipe.epochs if "epochs" in plan.recipe_overrides else None,  # set by a flag or preset
         "train_subset": plan.train_subset,
         "test_subset": plan.test_subset,
         "train_count": plan.dataset.train_count,
