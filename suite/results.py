@@ -34,6 +34,30 @@ TRAIN_FIELDS = {  # results column -> TrainResult field
     "step_time_steps": "step_time_steps", "epoch_time_s": "epoch_time_s", "images_per_s": "images_per_s",
     "train_seconds": "seconds", "weights_sha256": "weights_sha256",
 }
+# A time's field in a latency record by (metric, per image): the median call at the measured batch (batch 1 for
+# a latency), or the time of a test-loop batch divided by its images.
+_TIME_FIELDS = {("ms", False): "median_ms", ("iqr_ms", False): "iqr_ms", ("p90_ms", False): "p90_ms",
+                ("ms", True): "per_image_ms", ("iqr_ms", True): "per_image_iqr_ms"}
+
+
+def time_column(hw: str, metric: str = "ms", batch: int | None = 1, runtime: str = "eager") -> str:
+    """The results column of a time measured on ``hw``: ``metric`` "ms" (the median), "iqr_ms" or "p90_ms";
+    ``batch`` the images per call (1: a latency), None per image of a test-loop batch; a ``runtime`` other
+    than eager has its own columns."""
+    key = (metric, batch is None)
+    if key not in _TIME_FIELDS:
+        raise ValueError(f"no time column for metric {metric!r} at batch {batch}")
+    field = _TIME_FIELDS[key]
+    return f"{hw}_{field}" if runtime == "eager" else f"{hw}_{runtime}_{field}"
+
+
+def timed_hardware(df: pd.DataFrame) -> list[str]:
+    """The hardware profiles with a measured (or predicted) time in ``df``, per call or per image."""
+    suffixes = {time_column("", "ms", b) for b in (1, None)}
+    return sorted({str(c)[: -len(s)] for c in df.columns for s in suffixes
+                   if str(c).endswith(s) and df[c].notna().any()})
+
+
 LATENCY_FIELDS = ("per_image_ms", "median_ms", "p90_ms", "iqr_ms", "per_image_iqr_ms", "runs", "per_image_batch",
                   "threads", "predicted", "expected_error_pct", "held_out", "busy")
 
@@ -157,4 +181,4 @@ def load(path: str | Path, *, run: str | None = None) -> pd.DataFrame:
     return frame([flatten(line, r.manifest) for r in runs for line in r.lines])
 
 
-__all__ = ["flatten", "frame", "load", "resolve_run", "run_frame"]
+__all__ = ["flatten", "frame", "load", "resolve_run", "run_frame", "time_column", "timed_hardware"]

@@ -37,3 +37,40 @@ def test_compare_prints_whole_model_names(monkeypatch, capsys):
     args = Namespace(run_a="a", run_b="b", results="results", fail_on_change=True, all=False, json=False)
     assert compare_command(args) == 1
     assert long in capsys.readouterr().out
+
+
+def _timing_run(folder, ms: float) -> None:
+    """A run of the batch-1 table dpnet-7 as `suite run` writes it: a median per call, no per-image time."""
+    from suite.run import RESULTS, append_jsonl, result_key
+    from suite.tables import get_table
+
+    folder.mkdir(parents=True)
+    for row in get_table("dpnet-7").rows[:2]:
+        append_jsonl(folder / RESULTS, {
+            "key": result_key(row.model, "none", 0), "run": folder.name, "table": "dpnet-7", "row": row.row,
+            "model": row.model, "dataset": "none", "seed": 0, "status": "ok",
+            "latency": {"cpu": {"median_ms": ms, "iqr_ms": ms / 100, "runs": 30, "per_image_ms": None,
+                                "predicted": False}}})
+
+
+def test_compare_compares_the_batch_1_times_of_a_dpnet_7_run(tmp_path, capsys):
+    import json
+
+    from suite.cli import main
+
+    _timing_run(tmp_path / "a", 10.0)
+    _timing_run(tmp_path / "b", 30.0)
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--json", "--fail-on-change"]) == 1
+    found = json.loads(capsys.readouterr().out)["differences"]
+    batch1 = [d for d in found if d["metric"] == "cpu ms (batch 1)"]
+    assert len(batch1) == 2 and all(d["changed"] and d["delta"] == 20.0 for d in batch1)
+    assert not [d for d in found if d["metric"] == "cpu ms/img"]  # a batch-1 table has no per-image time
+
+
+def test_time_columns_come_from_one_function():
+    from suite.results import time_column
+
+    assert time_column("cpu") == "cpu_median_ms" and time_column("rpi4", "iqr_ms") == "rpi4_iqr_ms"
+    assert time_column("gpu", "ms", None) == "gpu_per_image_ms"
+    assert time_column("gpu", "iqr_ms", None) == "gpu_per_image_iqr_ms"
+    assert time_column("cpu", "ms", 1, runtime="onnx") == "cpu_onnx_median_ms"
