@@ -21,7 +21,7 @@ EXPECTED = {"threshnet-2", "threshnet-3", "threshnet-4", "thresholdnet-6", "thre
             "triplenet", "dpnet-2", "dpnet-3", "dpnet-4", "dpnet-5", "dpnet-6", "dpnet-7"}
 
 
-def test_every_table_of_the_issues_is_registered():
+def test_every_paper_table_is_registered():
     assert set(TABLES) == EXPECTED
     assert ALIASES == {"3": "threshnet-3", "4": "threshnet-4", "8": "thresholdnet-8"}
     assert get_table("3") is get_table("threshnet-3") is get_table("table3")

@@ -7,7 +7,6 @@ import difflib
 import fnmatch
 import itertools
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 
 import torch
 from torch import nn
@@ -167,8 +166,3 @@ def get_classifier(model: nn.Module) -> nn.Module:
         raise ValueError(f"model {model.zoo_name!r} has no nn.Linear and its card names no classifier; set "
                          "classifier= on its ModelCard to the attribute path of its final layer")
     return model.get_submodule(model.classifier_path)
-
-
-def with_card(card: ModelCard, **changes) -> ModelCard:
-    """A copy of ``card`` with some fields changed (for families of near-identical cards)."""
-    return replace(card, **changes)

@@ -188,7 +188,7 @@ class RunStore:
         return drop_partial_tail(self.results_path)
 
     def job_dir(self, model: str, dataset: str, seed: int) -> Path:
-        # A run has one dataset (it is part of the run name); the folder keeps the layout of earlier runs.
+        # A run has one dataset (it is part of the run name): the job folder needs no dataset level.
         del dataset
         return self.run_dir / WORK / model / f"seed{seed}"
 

@@ -39,8 +39,6 @@ from suite.timing.ondevice.timing_protocol import (  # noqa: F401 - re-exported:
     time_models,
 )
 
-_sync_for = sync_for  # the name this module used before the protocol moved
-
 
 def measure_latency(model: nn.Module, profile: HardwareProfile | str, *, input_size=(3, 32, 32),
                     batch: int = 1, threads: int | None = None, per_image_batch: int | None = 100,
