@@ -31,7 +31,7 @@ from .plan import (
     prepare,
 )
 from .presets import PRESETS, Preset
-from .records import FINISHED, SCHEMA, as_dict, now, result_key, train_summary
+from .records import FINISHED, RECORD_VERSION, SCHEMA, Line, ResultRecord, as_dict, now, result_key, train_summary
 from .runner import Outcome, Runner
 from .store import (
     MANIFEST,
@@ -46,7 +46,8 @@ from .store import (
 )
 
 __all__ = [
-    "EXECUTORS", "FINISHED", "MANIFEST", "PRECISIONS", "PRESETS", "RESULTS", "SCHEMA", "Backends", "ModelJob",
+    "EXECUTORS", "FINISHED", "MANIFEST", "PRECISIONS", "PRESETS", "RECORD_VERSION", "RESULTS", "SCHEMA", "Backends",
+    "Line", "ModelJob", "ResultRecord",
     "Outcome", "Plan", "Preset", "RunConfig", "RunStore", "Runner", "append_jsonl", "as_dict", "config_hash",
     "estimate_seconds", "estimate_wall", "find_runs", "latest_by_key", "load_run", "now", "parse_seeds",
     "prepare", "read_jsonl", "real_backends", "result_key", "train_summary", "write_json_atomic",

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -235,23 +236,23 @@ class DeferredProfile:
     remote: None = None  # a GPU of a worker is never a remote device
 
 
-def _profiles(config: RunConfig, backends: Backends) -> list:
+def _profiles(config: RunConfig, backends: Backends) -> list[RunProfile | DeferredProfile]:
     text = config.hardware or "rpi4"
     if config.executor == "local":
-        return backends.parse_profiles(text, threads=config.threads)
+        return list(backends.parse_profiles(text, threads=config.threads))
     names = list(dict.fromkeys(n.strip().lower() for n in str(text).split(",") if n.strip()))
     if not names:
-        return backends.parse_profiles(text, threads=config.threads)  # its own error for an empty list
+        return list(backends.parse_profiles(text, threads=config.threads))  # its own error for an empty list
     return [DeferredProfile(n) if n == "gpu" else backends.parse_profiles(n, threads=config.threads)[0]
             for n in names]
 
 
-def reach_remotes(profiles: list, backends: Backends) -> None:
+def reach_remotes(profiles: Sequence[RunProfile | DeferredProfile], backends: Backends) -> None:
     """Log in to every remote device (and find its torch) now, so that none is found unreachable after training."""
     if backends.reach_remote is None:
         return
     for profile in profiles:
-        if profile.remote is not None:
+        if not isinstance(profile, DeferredProfile) and profile.remote is not None:
             backends.reach_remote(profile)
 
 

@@ -28,7 +28,7 @@ from .backends import Backends, real_backends
 from .executors.local import LocalExecutor
 from .job import JobContext, Task, base_record
 from .plan import ModelJob, Plan
-from .records import FINISHED, SCHEMA, as_dict, failure, join_reasons, new_attempt, now, result_key
+from .records import FINISHED, SCHEMA, Line, ResultRecord, as_dict, failure, join_reasons, new_attempt, now, result_key
 from .store import RunStore
 
 log = logging.getLogger("suite.run")
@@ -162,18 +162,15 @@ class Runner:
         return Task(phase, key=result_key(job.model, self.plan.dataset_name, seed), job=job, seed=seed,
                     attempt=attempt, context=self.context, id=self._ids, **kw)
 
-    def _crash_record(self, task: Task, reason: str) -> dict:
+    def _crash_record(self, task: Task, reason: str) -> Line:
         """The line of a job whose worker kept dying (or whose task could not run at all)."""
-        base = dict(task.record) if task.record else base_record(self.context, task.job, task.seed,
-                                                                 self.plan.device)
-        failures = [*base.get("failures", []), failure(task.phase, reason)]
-        base.setdefault("train", None)
-        base.setdefault("summary", None)
-        base.setdefault("complexity", None)
-        base.update(attempt=task.attempt, status="failed", failures=failures, reason=join_reasons(failures),
-                    finished=now())
-        base.setdefault("latency", {})
-        return base
+        _, job, seed = task.parts()
+        record = (ResultRecord.from_dict(task.record) if task.record else
+                  base_record(self.context, job, seed, self.plan.device))
+        record.failures = [*record.failures, failure(task.phase, reason)]
+        record.attempt, record.status, record.finished = task.attempt, "failed", now()
+        record.reason = join_reasons(record.failures)
+        return record.to_dict()
 
     def _loop(self, manifest: dict) -> list[Outcome]:
         plan, store = self.plan, self.store
@@ -252,7 +249,8 @@ class Runner:
                     running[task.id] = task
                     if task.key not in started:  # a key's first task: the progress view names it
                         started[task.key] = time.perf_counter()
-                        self.report("begin", {"model": task.job.model, "row": task.job.row, "seed": task.seed,
+                        _, job, seed = task.parts()
+                        self.report("begin", {"model": job.model, "row": job.row, "seed": seed,
                                               "phase": task.phase})
                     ex.submit(task)
                 if not running:
@@ -274,7 +272,8 @@ class Runner:
                     if d.error is not None:
                         self._finish(self._crash_record(task, d.error), task, outcomes, started)
                     elif task.phase == "train":
-                        time_q.append(self._task("time", task.job, task.seed, task.attempt, record=d.value,
+                        _, job, seed = task.parts()
+                        time_q.append(self._task("time", job, seed, task.attempt, record=d.value,
                                                  profiles=tuple(p.name for p in self.plan.profiles)))
                     else:
                         self._finish(d.value, task, outcomes, started)
@@ -295,14 +294,15 @@ class Runner:
             return train_q.popleft()
         return None
 
-    def _finish(self, record: dict, task: Task, outcomes: dict, started: dict) -> None:
+    def _finish(self, record: Line, task: Task, outcomes: dict[str, Outcome], started: dict[str, float]) -> None:
         self.store.append(record)  # the only write to results.jsonl
+        _, job, seed = task.parts()
         status = record["status"]
-        log.info("%s seed %d: %s%s", task.job.model, task.seed, status,
+        log.info("%s seed %d: %s%s", job.model, seed, status,
                  f" ({record['reason']})" if record.get("reason") else "")
         elapsed = time.perf_counter() - started.get(task.key, time.perf_counter())
-        outcomes[task.key] = Outcome(task.job.row, task.job.model, task.seed, status, record, elapsed)
-        self.report("end", {"model": task.job.model, "seed": task.seed, "status": status})
+        outcomes[task.key] = Outcome(job.row, job.model, seed, status, record, elapsed)
+        self.report("end", {"model": job.model, "seed": seed, "status": status})
 
     def _event(self, event: dict) -> None:
         kind = event.get("event", "event")

@@ -131,7 +131,8 @@ def drop_partial_tail(path: Path) -> int:
 def read_jsonl(path: Path) -> tuple[list[dict], int]:
     """Every parseable line of ``path`` and the number of lines skipped (a fragment left by a kill)."""
     path = Path(path)
-    lines, bad = [], 0
+    lines: list[dict] = []
+    bad = 0
     if not path.is_file():
         return lines, bad
     for text in path.read_text(errors="replace").splitlines():
