@@ -8,7 +8,7 @@
 
 The work of a command is here, on a typed configuration: ``run(RunConfig)``, ``write_reports(ReportConfig)``;
 ``python -m suite run`` and ``report`` only parse their command line into these. Bad input raises
-``suite.errors.SuiteError`` (the CLI's one-line message) before anything is written.
+``suite.core.errors.SuiteError`` (the CLI's one-line message) before anything is written.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from suite.errors import SuiteError, closest
+from suite.core.errors import SuiteError, closest
 from suite.run.plan import RunConfig
 
 if TYPE_CHECKING:
@@ -58,8 +58,9 @@ def run(config: RunConfig, *, estimate_only: bool = False, console: Console | No
     import torch
 
     from suite.data.common import WORKERS_ENV
-    from suite.run import display, prepare, real_backends
+    from suite.run import prepare, real_backends
     from suite.run.executors import make_executor
+    from suite.watch import display
 
     console = console or _console()
     backends = real_backends()
@@ -100,10 +101,11 @@ def run_table(table: str | None = None, *, models: Sequence[str] | None = None,
               out: str | Path | None = None, seeds: str | Sequence[int] | None = None, executor: str | None = None,
               **options: Any) -> pd.DataFrame:
     """Run ``table`` (the rows in ``models``, default every row, and the models of ``models_from``) and return
-    that run's results, one row per (model, seed): ``suite.results`` columns, ``user_file`` / ``user_sha256``
+    that run's results, one row per (model, seed): ``suite.analysis.results`` columns, ``user_file`` / ``user_sha256``
     for your models. ``options``: any other ``RunConfig`` field, e.g. ``epochs=2`` or ``train_subset=100``.
     An argument left out takes ``RunConfig``'s default."""
-    from suite import results, usermodels
+    from suite import usermodels
+    from suite.analysis import results
     from suite.run import parse_seeds
     from suite.run.store import load_run
 

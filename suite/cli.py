@@ -8,7 +8,7 @@ import pkgutil
 import sys
 import warnings
 
-from suite.errors import SuiteError
+from suite.core.errors import SuiteError
 from suite.timing.profiles import board_labels, local_names
 from zoo.errors import UnknownModelError
 

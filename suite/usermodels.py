@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from suite.errors import SuiteError
+from suite.core.errors import SuiteError
 
 if TYPE_CHECKING:  # zoo.user imports torch: loaded where a file is loaded, so that the CLI's parsers stay light
     from zoo.user import UserSource

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from suite.errors import SuiteError, unknown
+from suite.core.errors import SuiteError, unknown
 from suite.run import Backends, RunConfig, Runner, prepare
 from suite.tables import get_table
 

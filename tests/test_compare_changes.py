@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from suite.commands.compare import run as compare_command
-from suite.compare import differences
+from suite.report.compare import differences
 
 
 def _run(times: dict[str, tuple[float, float]], busy: bool = False) -> pd.DataFrame:
@@ -27,7 +27,7 @@ def test_a_50x_change_is_reported_even_inside_a_wide_band():
 def test_compare_prints_whole_model_names(monkeypatch, capsys):
     from argparse import Namespace
 
-    from suite import results
+    from suite.analysis import results
 
     long = "efficientnet_b0_with_a_long_name"
     frames = iter([_run({long: (1.0, 0.01)}), _run({long: (9.0, 0.01)})])
@@ -68,7 +68,7 @@ def test_compare_compares_the_batch_1_times_of_a_dpnet_7_run(tmp_path, capsys):
 
 
 def test_time_columns_come_from_one_function():
-    from suite.results import time_column
+    from suite.analysis.results import time_column
 
     assert time_column("cpu") == "cpu_median_ms" and time_column("rpi4", "iqr_ms") == "rpi4_iqr_ms"
     assert time_column("gpu", "ms", None) == "gpu_per_image_ms"

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from suite.cli import main
+from suite.core.errors import SuiteError
 from suite.data.catalog import DataSet, dataset_info, register_dataset, unregister_dataset
-from suite.errors import SuiteError
 from suite.tables import (
     COMPLEXITY,
     TRAINED,

@@ -15,7 +15,7 @@ import pytest
 import torch
 from torch import nn
 
-from suite.errors import SuiteError
+from suite.core.errors import SuiteError
 from suite.timing import hardware, latency
 from suite.timing.hardware import HardwareProfile
 from suite.timing.latency import Protocol, measure_latency

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from suite.results import TRAIN_FIELDS, flatten
+from suite.analysis.results import TRAIN_FIELDS, flatten
 from suite.run import RECORD_VERSION, ResultRecord
 from suite.train.result import TrainResult
 

@@ -9,7 +9,7 @@ import pytest
 from run_fakes import Fakes, config
 
 from suite.cli import main
-from suite.errors import SuiteError
+from suite.core.errors import SuiteError
 from suite.run import prepare
 
 REPO = Path(__file__).resolve().parents[1]

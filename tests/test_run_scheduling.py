@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from run_fakes import TABLE3_MODELS, Fakes, assert_rejected_untouched, closed_port, config, run
 
-from suite.errors import SuiteError
+from suite.core.errors import SuiteError
 from suite.run import RESULTS, Runner, prepare, read_jsonl
 from suite.run.executors import Executor
 

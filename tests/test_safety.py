@@ -18,9 +18,9 @@ import torch
 from run_fakes import Fakes, config
 
 from suite.cli import main
+from suite.core.errors import DiskFullError, SuiteError
 from suite.data import cifar_pickle
 from suite.data.common import DamagedFileError
-from suite.errors import DiskFullError, SuiteError
 from suite.run import Runner, prepare
 from suite.run import store as store_module
 from suite.run.store import append_jsonl, drop_partial_tail, job_lock, load_run
@@ -434,7 +434,7 @@ def test_the_run_banner_shows_the_counts_the_flags_set():
     from types import SimpleNamespace
 
     from suite.run import PRESETS
-    from suite.run.display import preset_banner
+    from suite.watch.display import preset_banner
 
     preset = {"epochs": "smoke preset", "train_subset": "smoke preset", "test_subset": "smoke preset"}
 
@@ -453,7 +453,7 @@ def test_the_run_banner_shows_the_counts_the_flags_set():
 
 
 def test_provenance_reads_git_without_taking_its_index_lock(monkeypatch):
-    import suite.provenance as provenance
+    import suite.core.provenance as provenance
 
     seen = []
     real = subprocess.run

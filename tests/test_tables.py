@@ -10,7 +10,7 @@ import pytest
 
 import zoo
 from suite.cli import main
-from suite.errors import SuiteError
+from suite.core.errors import SuiteError
 from suite.tables import ALIASES, COMPLEXITY, METRICS, PAPERS, TABLES, TIMED, TRAINED, get_table
 from suite.tables.needs import here, needs
 from zoo.published import load_table

@@ -9,8 +9,8 @@ from rich.console import Console
 
 from suite.claims.decidable import LITERATURE_SPREAD, Device, SeedSpread, decidable
 from suite.claims.rule import seeds_needed
-from suite.run.display import print_decidable
 from suite.tables import get_table
+from suite.watch.display import print_decidable
 
 
 def lines(seeds: int, devices: list[Device], full: bool = True, spread: SeedSpread | None = None) -> dict[str, str]:

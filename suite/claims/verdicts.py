@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from suite.analysis.stats import Stat
 from suite.claims.rule import (
     BUSY,
     INCONCLUSIVE,
@@ -33,7 +34,6 @@ from suite.claims.rule import (
     judge,
     not_testable,
 )
-from suite.stats import Stat
 from suite.tables.claim import DIRECTION, ERROR, EXACT, SPEED, Claim, Magnitude, Scope
 from suite.timing.profiles import HARDWARE_ORDER
 

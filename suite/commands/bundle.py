@@ -7,7 +7,7 @@ The folder needs only Python >= 3.9 and torch >= 1.11 there (see suite.device.bu
 from __future__ import annotations
 
 from suite import usermodels
-from suite.errors import SuiteError, parse_size, unknown
+from suite.core.errors import SuiteError, parse_size, unknown
 from suite.run.presets import PRESETS
 
 

@@ -12,7 +12,7 @@ import json
 from rich.console import Console
 from rich.table import Table
 
-from suite.errors import SuiteError
+from suite.core.errors import SuiteError
 
 
 def register(sub) -> None:
@@ -29,8 +29,8 @@ def register(sub) -> None:
 
 def run(args) -> int:
     # loaded when this command runs: building the CLI (every command's parser) stays light
-    from suite import results
-    from suite.compare import differences, only_in
+    from suite.analysis import results
+    from suite.report.compare import differences, only_in
 
     a = results.load(results.resolve_run(args.run_a, args.results))
     b = results.load(results.resolve_run(args.run_b, args.results))

@@ -10,7 +10,7 @@ from rich.table import Table
 
 import zoo
 from suite import usermodels
-from suite.errors import SuiteError, parse_size, unknown
+from suite.core.errors import SuiteError, parse_size, unknown
 
 if TYPE_CHECKING:  # torch: loaded when the command runs, so that building the CLI stays light
     from suite.complexity import ComplexityReport

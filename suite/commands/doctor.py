@@ -15,7 +15,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from suite.errors import SuiteError
+from suite.core.errors import SuiteError
 from suite.run.executor_check import executor_name
 
 if TYPE_CHECKING:  # suite.doctor imports torch: loaded when the command runs

@@ -9,7 +9,7 @@ from rich.table import Table
 
 import zoo
 from suite import usermodels
-from suite.errors import SuiteError, parse_size
+from suite.core.errors import SuiteError, parse_size
 from suite.timing.profiles import REMOTE_FORMS, local_names
 
 

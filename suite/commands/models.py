@@ -12,7 +12,7 @@ from rich.table import Table
 
 import zoo
 from suite import usermodels
-from suite.errors import unknown
+from suite.core.errors import unknown
 
 COLUMNS = ("name", "family", "head", "origin", "paper")
 

@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from suite import usermodels
-from suite.errors import SuiteError
+from suite.core.errors import SuiteError
 from suite.run import PRECISIONS, PRESETS, RunConfig, parse_seeds
 
 RECIPE_FLAGS = {"lr": float, "batch_size": int, "weight_decay": float}  # shortcuts for common overrides

@@ -20,7 +20,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from suite.errors import SuiteError
+from suite.core.errors import SuiteError
 from suite.timing.hardware import RemoteTarget
 
 SSH_OPTIONS_ENV = "SUITE_SSH_OPTIONS"

@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from suite.errors import SuiteError, unknown
+from suite.core.errors import SuiteError, unknown
 
 PASS, FAIL, SKIP = "pass", "fail", "skip"
 MODELS = ("squeezenet_cifar", "mobilenet_cifar")  # two small zoo models of different families

@@ -1,6 +1,6 @@
 """One report table: a registered table's rows and columns, each measured value beside the published one.
 
-Measured values come from ``suite.results`` (one DataFrame row per model and seed of the chosen run), published
+Measured values come from ``suite.analysis.results`` (one DataFrame row per model and seed of the chosen run), published
 ones from the table's CSV in ``zoo/data/published`` (plus its declared supplements); a table with no run (a
 complexity-only table) is profiled here.
 """
@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from suite.analysis.results import flatten, time_column, timed_hardware
+from suite.analysis.stats import Stat, binomial_sigma_pct
 from suite.data.catalog import dataset_info
 from suite.report.profiles import complexity_record
-from suite.results import flatten, time_column, timed_hardware
-from suite.stats import Stat, binomial_sigma_pct
 from suite.tables import COMPLEXITY, METRICS, TableSpec
 from suite.tables.metrics import TIME
 from suite.timing.profiles import order_key

@@ -9,7 +9,7 @@ The flow, one module each:
 - ``executors``: ``local`` (in this process), ``gpus`` (a worker per GPU slot), ``ray`` (a task per job);
 - ``runner``: the driver, the only writer of results.jsonl;
 - ``presets``, ``records``, ``backends``: presets, the pieces of a line, the calls that do real work;
-- ``display``: what a run shows (banner with where each figure came from, estimate, progress, summary).
+- what a run shows and `suite status`: ``suite.watch``.
 
 The run name is derived from everything that changes the numbers, so re-running the same command finds the
 directory and skips the finished lines, whichever executor runs it.

@@ -8,7 +8,7 @@ import socket
 import subprocess
 from urllib.parse import urlparse
 
-from suite.errors import SuiteError, unknown
+from suite.core.errors import SuiteError, unknown
 
 EXECUTORS = ("local", "gpus", "ray")
 RAY_PIN = "ray==2.60.0"

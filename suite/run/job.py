@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from suite import usermodels
-from suite.errors import DiskFullError, SuiteError
+from suite.core.errors import DiskFullError, SuiteError
 
 from .backends import Backends, real_backends
 from .contracts import RunDataset

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from suite import usermodels
-from suite.errors import SuiteError, unknown
-from suite.precision import PRECISIONS
+from suite.core.errors import SuiteError, unknown
+from suite.core.precision import PRECISIONS
 
 from .backends import Backends
 from .contracts import RunDataset, RunProfile, RunRecipe

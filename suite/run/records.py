@@ -18,7 +18,7 @@ class ResultRecord:
     """One results.jsonl line: what one attempt at a (model, dataset, seed) trained, counted and timed.
 
     Built by ``suite.run.job`` (and the driver, for a job whose worker died), written as ``to_dict()``; every
-    reader (``suite.results``, ``suite status``, the driver's resume) reads a line through ``from_dict``."""
+    reader (``suite.analysis.results``, ``suite status``, the driver's resume) reads a line through ``from_dict``."""
 
     key: str
     model: str

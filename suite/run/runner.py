@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from suite.errors import DISK_FULL, SuiteError
+from suite.core.errors import DISK_FULL, SuiteError
 
 from .backends import Backends, real_backends
 from .executors.local import LocalExecutor
@@ -45,7 +45,7 @@ class Outcome:
 
 
 def manifest_for(plan: Plan, previous: dict | None, executor: dict | None = None) -> dict:
-    from suite.provenance import provenance
+    from suite.core.provenance import provenance
 
     cfg = plan.config
     prev = previous or {}

@@ -29,8 +29,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from suite.errors import DISK_FULL, SuiteError, is_disk_full
-from suite.fileio import write_json_atomic
+from suite.core.errors import DISK_FULL, SuiteError, is_disk_full
+from suite.core.fileio import write_json_atomic
 
 MANIFEST = "manifest.json"
 RESULTS = "results.jsonl"

@@ -10,7 +10,7 @@ the report, the claims and `suite tables` read them from here.
 
 from __future__ import annotations
 
-from suite.errors import unknown
+from suite.core.errors import unknown
 from suite.tables import dpnet, threshnet, thresholdnet, triplenet
 from suite.tables.metrics import METRICS, Metric, metric
 from suite.tables.papers import PAPERS

@@ -18,7 +18,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from suite.errors import SuiteError
+from suite.core.errors import SuiteError
 from suite.timing.hardware import HardwareProfile, get_profile
 from suite.timing.ondevice.timing_protocol import (  # noqa: F401 - re-exported: suite.timing.latency is the public entry point
     Clock,

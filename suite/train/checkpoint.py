@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from suite.fileio import write_atomic
+from suite.core.fileio import write_atomic
 
 FORMAT = 1
 

@@ -18,7 +18,7 @@ import typing
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from suite.errors import SuiteError, unknown
+from suite.core.errors import SuiteError, unknown
 
 CIFAR_MEAN_STD = ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))
 CIFAR100_MEAN_STD = ((0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762))

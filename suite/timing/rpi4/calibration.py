@@ -21,7 +21,7 @@ import torch
 from scipy.optimize import nnls
 
 import suite
-from suite.errors import SuiteError
+from suite.core.errors import SuiteError
 from suite.timing.rpi4.features import FEATURE_UNITS, FEATURES_VERSION, Features, extract_features
 
 CALIBRATION_FILE = "rpi4_calibration.csv"

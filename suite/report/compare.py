@@ -1,6 +1,6 @@
 """Compare two runs, model by model: is each difference inside the noise?
 
-The noise rules are the claims' (``suite.stats.compare``, two combined sigmas): the seed spread where a row
+The noise rules are the claims' (``suite.analysis.stats.compare``, two combined sigmas): the seed spread where a row
 has several seeds, else the test-set size for an error (binomial standard error) and the timing IQR for a time;
 complexity figures are exact, so any difference is a change. A predicted time is compared with its expected
 error as its spread.
@@ -16,9 +16,9 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
+from suite.analysis.results import time_column, timed_hardware
+from suite.analysis.stats import Stat, compare, fmt_stat
 from suite.report.tables import error_stat, time_stat
-from suite.results import time_column, timed_hardware
-from suite.stats import Stat, compare, fmt_stat
 
 ERRORS = (("error_best_pct", "best error %", False), ("error_final_pct", "final error %", False),
           ("top5_acc_pct", "top-5 acc %", True))

@@ -1,6 +1,6 @@
 """Results as data: every finished line of `suite run` as one row of a pandas DataFrame.
 
->>> from suite import results
+>>> from suite.analysis import results
 >>> df = results.load("results")                      # every run under results/, or one run directory
 >>> df.pivot_table(index="model", values="error_best_pct", aggfunc="mean")
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from suite.errors import SuiteError
+from suite.core.errors import SuiteError
 from suite.run.records import ResultRecord
 from suite.run.store import find_runs
 from suite.train.result import TrainResult

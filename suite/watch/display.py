@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .plan import Plan, estimate_seconds, estimate_wall
-from .runner import Outcome, Runner
+from suite.run.plan import Plan, estimate_seconds, estimate_wall
+from suite.run.runner import Outcome, Runner
 
 
 def preset_banner(plan: Plan) -> str:
@@ -58,7 +58,7 @@ def _duration(seconds: float) -> str:
 
 
 def print_estimate(console: Console, plan, backends, executor) -> None:
-    from suite.run import estimate
+    from suite.watch import estimate
 
     console.print(f"estimating the training time (one timed step per model, at most {estimate.BUDGET_S:.0f} s)...")
     threads = plan.config.threads or torch_threads()
@@ -134,7 +134,7 @@ def execute(console: Console, plan, backends, executor, total: int) -> list[Outc
 
 def _execute_plain(plan, backends, executor, total: int) -> list[Outcome]:
     """stdout is not a terminal: plain lines per epoch and per job instead of rich bars (that would not show)."""
-    from suite.run.plainlog import PlainProgress
+    from suite.watch.plainlog import PlainProgress
 
     print(f"progress: one line per epoch and per job here; the full log is {plan.run_dir / 'logs' / 'run.log'}",
           flush=True)

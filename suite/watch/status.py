@@ -17,11 +17,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from suite.errors import SuiteError, unknown
-
-from .progress import read_progress
-from .records import ResultRecord, result_key
-from .store import MANIFEST, RESULTS, RunStore
+from suite.core.errors import SuiteError, unknown
+from suite.run.progress import read_progress
+from suite.run.records import ResultRecord, result_key
+from suite.run.store import MANIFEST, RESULTS, RunStore
 
 STATES = ("done", "failed", "training", "timing", "stopped", "waiting")
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from suite.errors import DiskFullError, is_disk_full
+from suite.core.errors import DiskFullError, is_disk_full
 
 
 def write_atomic(path: str | os.PathLike, write: Callable[[IO[Any]], object], *, binary: bool = False) -> None:
