@@ -185,8 +185,9 @@ class Runner:
         if bad:
             log.warning("%s: %d unreadable line(s) ignored (an interrupted write)", self.results_path, bad)
         latest = {r["key"]: r for r in lines}
+        records = {k: ResultRecord.from_dict(r) for k, r in latest.items()}
         with_lines = {r["attempt"] for r in lines if r.get("attempt")}
-        done = {k: r for k, r in latest.items() if r.get("status") in FINISHED}
+        done = {k: r for k, r in latest.items() if records[k].status in FINISHED}
         names = [p.name for p in plan.profiles]
         outcomes: dict[str, Outcome] = {}
         order: list[str] = []
@@ -203,7 +204,7 @@ class Runner:
                 key = result_key(job.model, plan.dataset_name, seed)
                 order.append(key)
                 if key in done:
-                    missing = tuple(n for n in names if n not in (done[key].get("latency") or {}))
+                    missing = tuple(n for n in names if n not in records[key].latency)
                     if not missing:
                         outcomes[key] = Outcome(job.row, job.model, seed, "skipped", done[key])
                         self.report("begin", {"model": job.model, "row": job.row, "seed": seed})
@@ -213,9 +214,10 @@ class Runner:
                                              profiles=missing))
                     continue
                 trained = store.read_trained(store.job_dir(job.model, plan.dataset_name, seed))
-                if trained and trained.get("attempt") and trained["attempt"] not in with_lines:
+                attempt = ResultRecord.from_dict(trained).attempt if trained else ""
+                if trained and attempt and attempt not in with_lines:
                     # trained by an attempt that was stopped before its line: time it, do not train again
-                    time_q.append(self._task("time", job, seed, trained["attempt"], record=trained,
+                    time_q.append(self._task("time", job, seed, attempt, record=trained,
                                              profiles=tuple(names)))
                 else:
                     train_q.append(self._task("train", job, seed, new_attempt()))
