@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from suite import usermodels
 from suite.core.errors import SuiteError, parse_size, unknown
+from suite.run.plan import RunConfig
 from suite.run.presets import PRESETS
 
 
@@ -24,8 +25,9 @@ def register(sub) -> None:
                    help="classifier width (default: the table's dataset classes, 10 without a table)")
     p.add_argument("--per-image-batch", type=int,
                    help="batch of the per-image time (default: the preset's, 100 = the authors' test loop; 0 skips)")
-    p.add_argument("--preset", default="paper",
-                   help="timing protocol of this `suite run` preset (paper = the full protocol; smoke = seconds)")
+    p.add_argument("--preset", default=RunConfig.preset,
+                   help="timing protocol of this `suite run` preset (paper = the full protocol; smoke = seconds; "
+                        f"default {RunConfig.preset})")
     p.set_defaults(func=run)
 
 
