@@ -8,9 +8,9 @@ import pkgutil
 import sys
 import warnings
 
-from suite.errors import SuiteError
+from suite.core.errors import SuiteError
 from suite.timing.profiles import board_labels, local_names
-from zoo import UnknownModelError
+from zoo.errors import UnknownModelError
 
 # Each module of suite.commands defines `register(subparsers)`, which sets the parser's `func`. These come
 # first in the help, in this order; any other command module follows alphabetically.

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
-from suite.errors import SuiteError
-from zoo.user import UserModelError, UserSource, accepts_num_classes, imports_of
-from zoo.user import load as load_sources
+from suite.core.errors import SuiteError
+
+if TYPE_CHECKING:  # zoo.user imports torch: loaded where a file is loaded, so that the CLI's parsers stay light
+    from zoo.user import UserSource
 
 HELP = ("load your own models first: a .py file, an importable module, or FILE.py:function / module:function "
         "for a bare builder (repeatable); they run beside the table's rows with its recipe and timing protocol")
@@ -27,6 +29,9 @@ def add_argument(parser) -> None:
 def load(specs: Sequence[str] | None) -> tuple[UserSource, ...]:
     """Load every spec; one-line SuiteError for a missing file, a syntax or import error (file:line), a name
     clash (both named), or a file that registers no model."""
+    from zoo.user import UserModelError
+    from zoo.user import load as load_sources
+
     if not specs:
         return ()  # what an earlier call loaded stays loaded: a caller forgets it with zoo.user.forget()
     try:
@@ -63,6 +68,7 @@ def check(models: Iterable[str], *, num_classes: int, input_size: tuple[int, int
 
     import zoo
     from zoo._registry import NotAModuleError, registered
+    from zoo.user import accepts_num_classes
 
     for name in models:
         src = source_of(name, sources)
@@ -99,6 +105,8 @@ def check(models: Iterable[str], *, num_classes: int, input_size: tuple[int, int
 
 def third_party_imports(src: UserSource) -> list[str]:
     """Modules the file imports beyond the standard library, torch, torchvision and the zoo (a Pi needs them)."""
+    from zoo.user import imports_of
+
     if src.kind != "file":
         return [src.module.split(".")[0]]
     try:

@@ -1,4 +1,7 @@
-"""Fake backends for `suite run` tests (tests/test_run*.py): every call recorded, nothing trained."""
+"""Fake backends for `suite run` tests (tests/test_run*.py): every call recorded, nothing trained.
+
+They fulfil the same contracts as the real ones (suite.run.contracts, suite.run.backends.Backends):
+``mypy --follow-imports=silent tests/run_fakes.py`` checks them."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from suite.errors import SuiteError, unknown
+from suite.core.errors import SuiteError, unknown
 from suite.run import Backends, RunConfig, Runner, prepare
 from suite.tables import get_table
 
@@ -21,7 +24,7 @@ class FakeDataset:
     num_classes: int = 10
     train_count: int = 200
     test_count: int = 100
-    image_shape: tuple = (3, 32, 32)
+    image_shape: tuple[int, int, int] = (3, 32, 32)
     meta: dict = field(default_factory=lambda: {"fingerprint": "fake", "train_count": 200, "test_count": 100})
 
 
@@ -63,8 +66,11 @@ class Fakes:
         self.loaded = 0
 
     def backends(self) -> Backends:
+        def fake_recipe(name: str, **overrides) -> FakeRecipe:
+            return FakeRecipe(name, overrides.get("epochs"))
+
         def train(model, dataset, recipe, *, seed, work_dir, device, precision, channels_last, progress,
-                  on_epoch_end=None, fast=False, compile=False, tensorboard_dir=None):
+                  on_epoch_end=None, fast=False, compile=False, tensorboard_dir=None) -> dict:
             assert Path(work_dir).is_dir()
             self.trained.append((model, seed))
             if on_epoch_end is not None:
@@ -75,32 +81,32 @@ class Fakes:
                     "error_final_pct": 11.0 + seed, "error_best_epoch": 1, "epochs": 1,
                     "epochs_planned": 1, "test_images": 100}
 
-        def complexity(model, head, input_size):
+        def complexity(model: str, head: int, input_size: tuple[int, int, int]) -> dict:
             scale = 49.0 if input_size[1] == 224 else 1.0
             rec = {"params": 1_000_000 + head, "flops": int(1e8 * scale), "madd": int(2e8 * scale),
                    "memory_mb": 10.0 * scale, "memrw_mb": 20.0 * scale}
             return {"torchstat": rec, "complete": rec}
 
-        def parse_profiles(text, threads=None):
+        def parse_profiles(text: str, threads: int | None = None) -> list[FakeProfile]:
             names = [n.strip() for n in text.split(",") if n.strip()]
             for n in names:
                 if n not in ("cpu", "rpi4", "gpu"):
                     raise unknown("hardware", n, ("cpu", "gpu", "rpi4"))
             return [FakeProfile(n, native=n != "rpi4") for n in names]
 
-        def latency(model, head, profile, **kw):
+        def latency(model: str, head: int, profile: FakeProfile, **kw) -> dict:
             self.timed.append((model, profile.name))
             predicted = profile.name == "rpi4"
             return {"per_image_ms": 40.0 if predicted else 5.0, "median_ms": 40.0 if predicted else 6.0,
                     "predicted": predicted, "expected_error_pct": 13.0 if predicted else None}
 
-        def load(name, **kw):
+        def load(name: str, **kw) -> FakeDataset:
             self.loaded += 1
             return FakeDataset(name=name)
 
         return Backends(model_names=lambda: [*TABLE3_MODELS, "resnet18", "resnet50"],
                         dataset_names=lambda: ["cifar10", "svhn"], load_dataset=load,
-                        get_recipe=lambda name, **o: FakeRecipe(name, o.get("epochs")),
+                        get_recipe=fake_recipe,
                         train_and_evaluate=train, complexity=complexity, parse_profiles=parse_profiles,
                         latency=latency)
 

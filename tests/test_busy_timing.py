@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch import nn
 
-from suite import results
+from suite.analysis import results
 from suite.claims.rule import BUSY, REPRODUCED
 from suite.claims.verdicts import speed
 from suite.report.tables import time_stat

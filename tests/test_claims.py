@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from suite.analysis.stats import Stat
 from suite.claims import (
     INCONCLUSIVE,
     NOT_REPRODUCED,
@@ -19,7 +20,6 @@ from suite.claims import (
     any_hardware,
     check,
 )
-from suite.stats import Stat
 from suite.tables import get_table
 from suite.tables.threshnet import CLAIMS
 

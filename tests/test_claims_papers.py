@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from suite.analysis.stats import Stat
 from suite.claims import (
     INCONCLUSIVE,
     NOT_REPRODUCED,
@@ -16,7 +17,6 @@ from suite.claims import (
     Measurements,
     check,
 )
-from suite.stats import Stat
 from suite.tables import get_table
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from suite.commands.compare import run as compare_command
-from suite.compare import differences
+from suite.report.compare import differences
 
 
 def _run(times: dict[str, tuple[float, float]], busy: bool = False) -> pd.DataFrame:
@@ -27,7 +27,7 @@ def test_a_50x_change_is_reported_even_inside_a_wide_band():
 def test_compare_prints_whole_model_names(monkeypatch, capsys):
     from argparse import Namespace
 
-    from suite import results
+    from suite.analysis import results
 
     long = "efficientnet_b0_with_a_long_name"
     frames = iter([_run({long: (1.0, 0.01)}), _run({long: (9.0, 0.01)})])
@@ -41,7 +41,7 @@ def test_compare_prints_whole_model_names(monkeypatch, capsys):
 
 def _train(step: tuple[float, float | None], epochs: list[float] | None = None, seeds=(0,)) -> pd.DataFrame:
     """A run's frame with a training step time (median, IQR of its steps) and the epoch times' spread."""
-    from suite.results import _iqr
+    from suite.analysis.results import _iqr
 
     epoch = sum(epochs) / len(epochs) if epochs else None
     return pd.DataFrame([{"model": "threshnet79", "dataset": "cifar10", "seed": s, "step_time_ms": step[0],
@@ -81,7 +81,7 @@ def test_epoch_times_are_compared_against_the_epochs_spread():
 def test_piped_output_is_plain_lines_within_80_columns(monkeypatch, capsys):
     from argparse import Namespace
 
-    from suite import results
+    from suite.analysis import results
 
     long = "efficientnet_b0_with_a_long_name"
     frames = iter([_run({long: (1.0, 0.01), "threshnet79": (0.8, 0.02)}),
@@ -97,3 +97,40 @@ def test_piped_output_is_plain_lines_within_80_columns(monkeypatch, capsys):
     assert all(len(line.strip()) > 3 for line in lines)  # never a character per line
     assert any(line.startswith(f"changed {long}  cpu ms/img: 1.00 -> 9.00") for line in lines)
     assert any(line.startswith("same    threshnet79  cpu ms/img: 0.80 -> 0.81") for line in lines)
+
+
+def _timing_run(folder, ms: float) -> None:
+    """A run of the batch-1 table dpnet-7 as `suite run` writes it: a median per call, no per-image time."""
+    from suite.run import RESULTS, append_jsonl, result_key
+    from suite.tables import get_table
+
+    folder.mkdir(parents=True)
+    for row in get_table("dpnet-7").rows[:2]:
+        append_jsonl(folder / RESULTS, {
+            "key": result_key(row.model, "none", 0), "run": folder.name, "table": "dpnet-7", "row": row.row,
+            "model": row.model, "dataset": "none", "seed": 0, "status": "ok",
+            "latency": {"cpu": {"median_ms": ms, "iqr_ms": ms / 100, "runs": 30, "per_image_ms": None,
+                                "predicted": False}}})
+
+
+def test_compare_compares_the_batch_1_times_of_a_dpnet_7_run(tmp_path, capsys):
+    import json
+
+    from suite.cli import main
+
+    _timing_run(tmp_path / "a", 10.0)
+    _timing_run(tmp_path / "b", 30.0)
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--json", "--fail-on-change"]) == 1
+    found = json.loads(capsys.readouterr().out)["differences"]
+    batch1 = [d for d in found if d["metric"] == "cpu ms (batch 1)"]
+    assert len(batch1) == 2 and all(d["changed"] and d["delta"] == 20.0 for d in batch1)
+    assert not [d for d in found if d["metric"] == "cpu ms/img"]  # a batch-1 table has no per-image time
+
+
+def test_time_columns_come_from_one_function():
+    from suite.analysis.results import time_column
+
+    assert time_column("cpu") == "cpu_median_ms" and time_column("rpi4", "iqr_ms") == "rpi4_iqr_ms"
+    assert time_column("gpu", "ms", None) == "gpu_per_image_ms"
+    assert time_column("gpu", "iqr_ms", None) == "gpu_per_image_iqr_ms"
+    assert time_column("cpu", "ms", 1, runtime="onnx") == "cpu_onnx_median_ms"

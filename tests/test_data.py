@@ -14,6 +14,7 @@ import pytest
 import torch
 
 import suite.data.download as download_mod
+from suite.core.errors import SuiteError
 from suite.data import (
     DamagedFileError,
     DatasetChecksumWarning,
@@ -26,7 +27,6 @@ from suite.data import (
     resolve_data_dir,
 )
 from suite.data.datapath import Normalizer, plan_epoch, random_crop, take_batch, train_batches
-from suite.errors import SuiteError
 
 pytestmark = pytest.mark.filterwarnings("ignore:The image decoding and encoding capabilities:DeprecationWarning")
 CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from suite.core.errors import SuiteError
 from suite.device.bundle import SHIPPED, BundleModel, build_bundle, resolve_models
-from suite.errors import SuiteError
 from suite.timing.ondevice import device_identify as identify
 from suite.timing.ondevice.timing_protocol import Protocol
 
@@ -153,7 +153,7 @@ def test_bundle_ships_the_suites_own_files_byte_for_byte(bundle3):
     assert {e["num_classes"] for e in m["models"]} == {10} and m["input_size"] == [3, 32, 32]
     assert m["protocol"] == FAST.to_dict() and m["per_image_batch"] == 4 and m["threads"] == 1
     import suite
-    from suite.provenance import git_commit
+    from suite.core.provenance import git_commit
 
     assert m["suite_version"] == suite.__version__ and m["git_commit"] == git_commit()
     assert m["files"]["timing_protocol.py"] == __import__("hashlib").sha256(

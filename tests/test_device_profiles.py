@@ -7,8 +7,8 @@ import shlex
 
 import pytest
 
+from suite.core.errors import SuiteError
 from suite.device import ssh
-from suite.errors import SuiteError
 from suite.timing import hardware
 from suite.timing.ondevice import device_identify as identify
 from suite.timing.profiles import PROFILES

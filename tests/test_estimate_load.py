@@ -6,9 +6,9 @@ import subprocess
 import sys
 import time
 
-from suite.run import estimate
 from suite.timing.ondevice import timing_protocol
 from suite.timing.ondevice.timing_protocol import LoadSample, LoadWindow
+from suite.watch import estimate
 
 
 def _step(_model: str) -> float:

@@ -12,14 +12,24 @@ import pytest
 from suite.claims import JUDGES, check
 from suite.claims.verdicts import Check, Claim, Measurements, Published, all_parts, faster, own_pct_part, own_table
 from suite.cli import main
+from suite.core.errors import SuiteError
 from suite.data.catalog import DATASETS, DataSet, dataset_info
-from suite.errors import SuiteError
 from suite.report import Report, write
 from suite.report.measure import measurements
 from suite.report.runs import choose_runs, find_runs
 from suite.report.tables import build_table
 from suite.run import append_jsonl, result_key, write_json_atomic
-from suite.tables import COMPLEXITY, METRICS, PAPERS, TABLES, TRAINED, RowSpec, TableSpec, get_table, published_rows
+from suite.tables import (
+    COMPLEXITY,
+    METRICS,
+    PAPERS,
+    TABLES,
+    TRAINED,
+    RowSpec,
+    TableSpec,
+    get_table,
+    published_rows,
+)
 from suite.tables.claim import EXACT, SPEED, Compared, Magnitude, Scope
 from suite.tables.needs import dataset_present
 from suite.tables.papers import Paper

@@ -8,9 +8,9 @@ import pytest
 
 import zoo
 from suite.claims import JUDGES
+from suite.core.errors import unknown
 from suite.data.catalog import DATASETS
 from suite.data.formats import SPECS
-from suite.errors import unknown
 from suite.run.presets import PRESETS
 from suite.tables import METRICS, PAPERS, TABLES
 from suite.timing.profiles import PROFILES

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from suite import results
+from suite.analysis import results
 from suite.report import inline_code
 from suite.run.runner import host_change
 

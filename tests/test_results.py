@@ -1,4 +1,4 @@
-"""Results as data on real smoke runs: `suite.results.load`, `suite export` and `suite compare`."""
+"""Results as data on real smoke runs: `suite.analysis.results.load`, `suite export` and `suite compare`."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import json
 import pandas as pd
 import pytest
 
-from suite import results
+from suite.analysis import results
 from suite.cli import main
-from suite.compare import differences
+from suite.report.compare import differences
 from suite.tables import get_table
 from tests.conftest import SECOND_SEED_MODELS
 

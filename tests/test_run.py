@@ -10,7 +10,7 @@ import pytest
 from run_fakes import TABLE3_MODELS, Fakes, assert_rejected_untouched, closed_port, config, run
 
 from suite.cli import main
-from suite.errors import SuiteError
+from suite.core.errors import SuiteError
 from suite.run import (
     RESULTS,
     Runner,

@@ -10,10 +10,11 @@ import torch
 from rich.console import Console
 from run_fakes import Fakes, config
 
-from suite.commands.run import _summary, disk_line
 from suite.run import Runner, prepare
 from suite.run.runner import Outcome
 from suite.train import checkpoint as ckpt
+from suite.watch.display import disk_line
+from suite.watch.display import print_summary as _summary
 
 
 class CheckpointingFakes(Fakes):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from suite.run.plainlog import PlainProgress
+from suite.watch.plainlog import PlainProgress
 
 REPO = Path(__file__).resolve().parents[1]
 

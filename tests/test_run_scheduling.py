@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from run_fakes import TABLE3_MODELS, Fakes, assert_rejected_untouched, closed_port, config, run
 
-from suite.errors import SuiteError
+from suite.core.errors import SuiteError
 from suite.run import RESULTS, Runner, prepare, read_jsonl
 from suite.run.executors import Executor
 
@@ -209,7 +209,7 @@ def test_fast_and_compile_are_part_of_the_run_identity(tmp_path):
 
 
 def test_the_estimate_is_divided_by_the_slots_never_below_the_longest_job():
-    from suite.run import estimate_wall
+    from suite.watch import estimate_wall
 
     estimates = {"a": 100.0, "b": 100.0, "c": 400.0}
     assert estimate_wall(estimates, 1) == 600.0

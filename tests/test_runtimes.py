@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from suite.cli import main
-from suite.errors import SuiteError
+from suite.core.errors import SuiteError
 from suite.timing.hardware import HardwareProfile, get_profile
 from suite.timing.latency import Protocol, measure_latencies
 from suite.timing.runtimes import (
@@ -209,7 +209,7 @@ def tinyrt(*, num_classes=1000):
 
 
 def test_runtimes_added_to_a_finished_run_are_timed_without_running_it_again(tmp_path, capsys):
-    from suite.results import load
+    from suite.analysis.results import load
 
     path = tmp_path / "tinyrt.py"
     path.write_text(TINY_MODEL)

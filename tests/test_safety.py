@@ -18,9 +18,9 @@ import torch
 from run_fakes import Fakes, config
 
 from suite.cli import main
+from suite.core.errors import DiskFullError, SuiteError
 from suite.data import cifar_pickle
 from suite.data.common import DamagedFileError
-from suite.errors import DiskFullError, SuiteError
 from suite.run import Runner, prepare
 from suite.run import store as store_module
 from suite.run.store import append_jsonl, drop_partial_tail, job_lock, load_run
@@ -433,21 +433,27 @@ def test_a_line_with_unknown_keys_is_skipped_with_a_warning(tmp_path):
 def test_the_run_banner_shows_the_counts_the_flags_set():
     from types import SimpleNamespace
 
-    from suite.commands.run import preset_banner
     from suite.run import PRESETS
+    from suite.watch.display import preset_banner
 
-    def plan(train, test, epochs=1):
+    preset = {"epochs": "smoke preset", "train_subset": "smoke preset", "test_subset": "smoke preset"}
+
+    def plan(train, test, epochs=1, **origins):
         return SimpleNamespace(preset=PRESETS["smoke"], table=SimpleNamespace(trainable=True),
-                               recipe=SimpleNamespace(epochs=epochs),
+                               recipe=SimpleNamespace(epochs=epochs), origins=preset | origins,
                                dataset=SimpleNamespace(train_count=train, test_count=test))
 
-    assert preset_banner(plan(100, 50)) == f"preset smoke: {PRESETS['smoke'].description}"
-    changed = preset_banner(plan(1000, 500, epochs=2))
-    assert "2 epoch(s) on 1,000 training / 500 test images" in changed and "100 training" not in changed
+    assert preset_banner(plan(100, 50)) == (f"preset smoke: {PRESETS['smoke'].description}; epochs 1 (smoke "
+                                            "preset), 100 training images (smoke preset), 50 test images (smoke "
+                                            "preset)")
+    changed = preset_banner(plan(1000, 500, epochs=2, train_subset="--train-subset",
+                                 test_subset="--test-subset"))
+    assert changed.startswith("preset smoke, changed by flags: epochs 2 (smoke preset), 1,000 training images "
+                              "(--train-subset), 500 test images (--test-subset)")
 
 
 def test_provenance_reads_git_without_taking_its_index_lock(monkeypatch):
-    import suite.provenance as provenance
+    import suite.core.provenance as provenance
 
     seen = []
     real = subprocess.run
@@ -549,7 +555,7 @@ def test_a_model_registered_past_the_card_check_fails_before_its_job_writes(tmp_
 
 
 def test_export_replaces_its_file_whole_and_a_failed_write_keeps_the_old_one(tmp_path, monkeypatch, capsys):
-    from suite import fileio
+    from suite.core import fileio
 
     run = tmp_path / "results" / "run"
     run.mkdir(parents=True)

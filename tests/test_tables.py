@@ -10,7 +10,7 @@ import pytest
 
 import zoo
 from suite.cli import main
-from suite.errors import SuiteError
+from suite.core.errors import SuiteError
 from suite.tables import ALIASES, COMPLEXITY, METRICS, PAPERS, TABLES, TIMED, TRAINED, get_table
 from suite.tables.needs import here, needs
 from zoo.published import load_table
@@ -21,7 +21,7 @@ EXPECTED = {"threshnet-2", "threshnet-3", "threshnet-4", "thresholdnet-6", "thre
             "triplenet", "dpnet-2", "dpnet-3", "dpnet-4", "dpnet-5", "dpnet-6", "dpnet-7"}
 
 
-def test_every_table_of_the_issues_is_registered():
+def test_every_paper_table_is_registered():
     assert set(TABLES) == EXPECTED
     assert ALIASES == {"3": "threshnet-3", "4": "threshnet-4", "8": "thresholdnet-8"}
     assert get_table("3") is get_table("threshnet-3") is get_table("table3")

@@ -14,8 +14,8 @@ import torch
 from torch import nn
 
 import suite.train.engine as train_mod
+from suite.core.errors import SuiteError
 from suite.data import DatasetChecksumWarning, load_dataset
-from suite.errors import SuiteError
 from suite.train import train_and_evaluate
 from suite.train.recipes import get_recipe, recipe_from_dict
 

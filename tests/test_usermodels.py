@@ -328,7 +328,7 @@ def test_python_api_runs_the_example_file(cifar10_root, outside):
 
     df = api.run_table("3", models=["tinynet", "tinyres"], models_from=[REPO / "examples" / "my_models.py"],
                        preset="smoke", hardware="cpu", data_dir=cifar10_root, out=outside / "API",
-                       extra=["--train-subset", "20", "--test-subset", "10"])
+                       train_subset=20, test_subset=10)
     assert sorted(df["model"]) == ["tinynet", "tinyres"]
     assert df["user_sha256"].str.len().eq(64).all() and (df["cpu_per_image_ms"] > 0).all()
     assert df["user_file"].str.endswith("examples/my_models.py").all()

@@ -9,8 +9,8 @@ from rich.console import Console
 
 from suite.claims.decidable import LITERATURE_SPREAD, Device, SeedSpread, decidable
 from suite.claims.rule import seeds_needed
-from suite.commands.run import _decidable
 from suite.tables import get_table
+from suite.watch.display import print_decidable
 
 
 def lines(seeds: int, devices: list[Device], full: bool = True, spread: SeedSpread | None = None) -> dict[str, str]:
@@ -48,8 +48,8 @@ def test_run_prints_it_beside_the_estimate():
     plan = SimpleNamespace(table=get_table("threshnet-3"), config=SimpleNamespace(seeds=(0,), epochs=1,
                                                                                     train_subset=None,
                                                                                     test_subset=None),
-                           preset=SimpleNamespace(reproduction=False),
+                           preset=SimpleNamespace(reproduction=False), origins={"epochs": "--epochs"},
                            profiles=[SimpleNamespace(name="cpu", native=True, remote=None)])
-    _decidable(Console(file=buf, width=200), plan)
+    print_decidable(Console(file=buf, width=200), plan)
     text = buf.getvalue()
     assert "claims this run can decide:" in text and "T1: cannot be decided (times: not testable here" in text

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from suite.analysis.results import flatten
 from suite.report.tables import time_stat
-from suite.results import flatten
 
 
 def _lines(records: list[dict]) -> pd.DataFrame:

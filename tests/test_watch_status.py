@@ -13,8 +13,8 @@ import pytest
 from run_fakes import Fakes, config, run
 
 from suite.cli import main
-from suite.run.status import run_status
 from suite.run.store import write_json_atomic
+from suite.watch.status import run_status
 
 NOW = datetime(2026, 1, 2, 12, 0, 0, tzinfo=UTC)
 

@@ -6,14 +6,15 @@ import contextlib
 import fnmatch
 import itertools
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import nn
 
 from zoo.card import ModelCard
-from zoo.registry import DuplicateName, Registry, UnknownName
+from zoo.errors import UnknownModelError
+from zoo.registry import DuplicateName, Registry
 
 Builder = Callable[..., nn.Module]
 
@@ -36,10 +37,6 @@ class ModelNameClash(DuplicateName):
 
 class NotAModuleError(TypeError):
     """A builder that returned something other than a torch.nn.Module."""
-
-
-class UnknownModelError(UnknownName):
-    """Raised for a model name that is not registered; the message names the closest ones."""
 
 
 def register_model(card: ModelCard) -> Callable[[Builder], Builder]:
@@ -193,6 +190,3 @@ def user_classifier(model: nn.Module, declared: str | None) -> str | None:
     return linear[-1] if linear else None
 
 
-def with_card(card: ModelCard, **changes: Any) -> ModelCard:
-    """A copy of ``card`` with some fields changed (for families of near-identical cards)."""
-    return replace(card, **changes)

@@ -11,12 +11,13 @@ are built by torchvision and then adapted.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from torch import nn
 
 from zoo import dpnet, ghostnet, presnet, torchvision_models  # noqa: F401  (their models must be registered)
-from zoo._registry import register_model, registered, with_card
+from zoo._registry import register_model, registered
 from zoo.torchvision_models import build_torchvision
 
 MOBILE_CHOICE = ("32x32 adaptation (the paper does not say how it adapted the 224 layout to CIFAR): the stem's "
@@ -63,7 +64,7 @@ def _register(name: str, base: str, adapt: Callable[[nn.Module], nn.Module] | No
     base_builder, base_card = registered(base)
     resnet_like = base.startswith(("resnet", "presnet"))
     source = base_card.source if adapt is None else f"torchvision.models.{base} (weights=None), stem adapted"
-    card = with_card(
+    card = replace(
         base_card, name=name, source=source, trained_input_size=(3, 32, 32),
         choices=(*base_card.choices, RESNET_CHOICE if resnet_like else MOBILE_CHOICE),
         # Only the parameter residual carries over (same parameters); FLOPs residuals are the 224 model's.

@@ -23,7 +23,7 @@ class SeedSpread:
 # Published seed-to-seed spread of test error (percentage points).
 LITERATURE_SPREAD = {
     "cifar10": SeedSpread(0.25, "CIFAR-10 0.15-0.35 pp over seeds: Summers & Dinneen, ICML 2021; Jordan, ICLR 2024"),
-    "cifar100": SeedSpread(0.8, "CIFAR-100 about 0.8 pp over seeds (the issue's survey of the same sources)"),
+    "cifar100": SeedSpread(0.8, "CIFAR-100 about 0.8 pp over seeds (a survey of the same sources)"),
 }
 
 

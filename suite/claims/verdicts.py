@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from suite.analysis.stats import Stat
 from suite.claims.rule import (
     BUSY,
     INCONCLUSIVE,
@@ -34,7 +35,6 @@ from suite.claims.rule import (
     judge,
     not_testable,
 )
-from suite.stats import Stat
 from suite.tables.claim import DIRECTION, ERROR, EXACT, SPEED, Claim, Magnitude, Scope
 from suite.timing.profiles import HARDWARE_ORDER, PROFILES
 

@@ -7,9 +7,9 @@ The folder needs only Python >= 3.9 and torch >= 1.11 there (see suite.device.bu
 from __future__ import annotations
 
 from suite import usermodels
-from suite.errors import SuiteError, parse_size, unknown
+from suite.core.errors import SuiteError, parse_size, unknown
+from suite.run.plan import RunConfig
 from suite.run.presets import PRESETS
-from suite.timing.ondevice.timing_protocol import Protocol
 
 
 def register(sub) -> None:
@@ -25,13 +25,16 @@ def register(sub) -> None:
                    help="classifier width (default: the table's dataset classes, 10 without a table)")
     p.add_argument("--per-image-batch", type=int,
                    help="batch of the per-image time (default: the preset's, 100 = the authors' test loop; 0 skips)")
-    p.add_argument("--preset", default="paper",
-                   help="timing protocol of this `suite run` preset (paper = the full protocol; smoke = seconds)")
+    p.add_argument("--preset", default=RunConfig.preset,
+                   help="timing protocol of this `suite run` preset (paper = the full protocol; smoke = seconds; "
+                        f"default {RunConfig.preset})")
     p.set_defaults(func=run)
 
 
 def preset_protocol(name: str):
     """The timing protocol of a `suite run` preset (its per-image batch too), as a Protocol."""
+    from suite.timing.ondevice.timing_protocol import Protocol  # torch: loaded when the command runs
+
     if name not in PRESETS:
         raise unknown("preset", name, PRESETS)
     preset = PRESETS[name]

@@ -7,7 +7,7 @@ import json
 from rich.console import Console
 from rich.table import Table
 
-from suite.errors import unknown
+from suite.core.errors import unknown
 
 CALIBRATIONS = ("rpi4",)
 

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from suite.errors import SuiteError
+from suite.core.errors import SuiteError
 
 PLAIN_WIDTH = 80  # piped or redirected output: plain lines of this width
 TABLE_WIDTH = 120  # a terminal narrower than this gets the plain lines too: eight columns do not fit
@@ -37,8 +37,8 @@ def register(sub) -> None:
 
 def run(args) -> int:
     # loaded when this command runs: building the CLI (every command's parser) stays light
-    from suite import results
-    from suite.compare import differences, only_in
+    from suite.analysis import results
+    from suite.report.compare import differences, only_in
 
     a = results.load(results.resolve_run(args.run_a, args.results))
     b = results.load(results.resolve_run(args.run_b, args.results))

@@ -1,14 +1,14 @@
 """`suite export RUN [--format csv|json|markdown] [--out FILE]`: a run's results as one flat table.
 
 RUN is a run directory, a run name under --results, or a results folder (every run in it). The table is
-``suite.results.load``: one row per (run, model, dataset, seed), the columns the report is built from.
+``suite.analysis.results.load``: one row per (run, model, dataset, seed), the columns the report is built from.
 """
 
 from __future__ import annotations
 
 import sys
 
-from suite.errors import SuiteError, unknown
+from suite.core.errors import SuiteError, unknown
 
 FORMATS = ("csv", "json", "markdown")
 
@@ -49,7 +49,7 @@ def _markdown(df) -> str:
 
 def run(args) -> int:
     # loaded when this command runs: building the CLI (every command's parser) stays light
-    from suite import results
+    from suite.analysis import results
 
     fmt = args.format.strip().lower()
     if fmt not in FORMATS:
@@ -57,7 +57,7 @@ def run(args) -> int:
     df = results.load(results.resolve_run(args.run, args.results))
     text = render(df, fmt)
     if args.out:
-        from suite.fileio import write_text_atomic
+        from suite.core.fileio import write_text_atomic
 
         try:
             write_text_atomic(args.out, text)  # a failed write leaves an existing export as it was

@@ -15,7 +15,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     # loaded when this command runs: building the CLI (every command's parser) stays light
-    from suite.run.importer import import_times
+    from suite.watch.importer import import_times
 
     s = import_times(args.file, args.results, dry_run=args.dry_run)
     verb = "would add" if args.dry_run else "added"

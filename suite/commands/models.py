@@ -12,8 +12,7 @@ from rich.table import Table
 
 import zoo
 from suite import usermodels
-from suite.errors import unknown
-from zoo.user import ENTRY_POINT_ERRORS, load_entry_points, loaded_source
+from suite.core.errors import unknown
 
 COLUMNS = ("name", "family", "head", "origin", "paper")
 
@@ -42,6 +41,8 @@ def short_paper(paper: str) -> str:
 
 
 def _source(name: str, declared: str) -> str:
+    from zoo.user import loaded_source
+
     src = loaded_source(name)
     return src.display if src is not None else declared
 
@@ -65,6 +66,8 @@ def models_table(names: list[str], *, wide: bool = False) -> Table:
 
 
 def run(args) -> int:
+    from zoo.user import ENTRY_POINT_ERRORS, load_entry_points  # torch: loaded when the command runs
+
     console = Console()
     usermodels.load(args.models_from)
     load_entry_points()  # installed packages' models (lightcnn_repro.models), listed with their origin

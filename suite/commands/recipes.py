@@ -9,7 +9,7 @@ from dataclasses import fields
 from rich.console import Console
 from rich.table import Table
 
-from suite.errors import unknown
+from suite.core.errors import unknown
 from suite.train.recipes import RECIPES, Recipe
 
 

@@ -1,6 +1,6 @@
 """`suite status [RUN ...] [--results DIR] [--json] [--watch [S]]`: each job's state, throughput and the run's ETA.
 
-Reads the run directory only (suite/run/status.py): safe while a driver writes it, and after it was killed.
+Reads the run directory only (suite/watch/status.py): safe while a driver writes it, and after it was killed.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from suite.errors import SuiteError
-from suite.run.status import JobStatus, RunStatus, find_run_dirs, run_status
+from suite.core.errors import SuiteError
+from suite.watch.status import JobStatus, RunStatus, find_run_dirs, run_status
 
 
 def register(sub) -> None:

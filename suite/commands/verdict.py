@@ -10,7 +10,7 @@ import math
 from rich.console import Console
 
 from suite.claims.rule import MEANINGS, NO_SPREAD, Question, Sample, judge, welch
-from suite.errors import SuiteError
+from suite.core.errors import SuiteError
 from suite.tables.claim import ERROR, Magnitude
 
 

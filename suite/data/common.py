@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike
 
-from suite.errors import SuiteError
+from suite.core.errors import SuiteError
 
 DATA_DIR_ENV = "SUITE_DATA_DIR"
 DOWNLOAD_ENV = "SUITE_DOWNLOAD"  # "0": never download, "1": always try; unset: automatic

@@ -11,9 +11,9 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from suite.core.errors import SuiteError
 from suite.data.common import SUBSET_RULE, DatasetChecksumWarning, damaged, md5, pick_subset, subset_fingerprint
 from suite.data.formats import _CIFAR10, _CIFAR100, DatasetSpec
-from suite.errors import SuiteError
 
 
 @dataclass

@@ -13,9 +13,9 @@ import socket
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from suite.core.errors import SuiteError, one_line
 from suite.data.common import DOWNLOAD_ENV
 from suite.data.formats import DatasetSpec
-from suite.errors import SuiteError, one_line
 
 PROBE_TIMEOUT_S = 3.0
 Reachable = Callable[[str, int], bool]

@@ -28,10 +28,10 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from suite.core.errors import SuiteError
 from suite.data.catalog import DATASETS
 from suite.data.common import SUBSET_RULE, WORKERS_ENV, DamagedFileError, damaged, pick_subset, subset_fingerprint
 from suite.data.datapath import num_batches
-from suite.errors import SuiteError
 
 FOLDER = DATASETS["imagenet"].folder
 DEFAULT_SIZE = 224

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from suite.core.errors import SuiteError, unknown
 from suite.data.catalog import DATASETS
 from suite.data.common import DATA_DIR_ENV, resolve_data_dir
 from suite.data.device import DeviceDataset, load_arrays
@@ -15,7 +16,6 @@ from suite.data.download import Reachable, maybe_download
 from suite.data.formats import SPECS, DatasetSpec
 from suite.data.imagenet import FOLDER as IMAGENET_FOLDER
 from suite.data.imagenet import StreamDataset, load_imagenet
-from suite.errors import SuiteError, unknown
 
 
 def dataset_names() -> list[str]:

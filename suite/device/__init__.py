@@ -6,5 +6,5 @@
 - ``times``: reading and checking the runner's JSON, turning it into latency records.
 - ``ssh`` / ``remote``: copy, run and fetch over OpenSSH; ``remote.measure_remote`` for ``suite run``.
 
-``suite import-times`` (superseding results lines through the run store) lives in ``suite.run.importer``.
+``suite import-times`` (superseding results lines through the run store) lives in ``suite.watch.importer``.
 """

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import suite
 import zoo
+from suite.core.errors import SuiteError, unknown
+from suite.core.fileio import write_text_atomic
+from suite.core.provenance import git_commit
 from suite.data.catalog import dataset_info
-from suite.errors import SuiteError, unknown
-from suite.fileio import write_text_atomic
-from suite.provenance import git_commit
 from suite.tables import TableSpec, get_table
 from suite.timing.ondevice.timing_protocol import Protocol
 

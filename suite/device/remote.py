@@ -7,10 +7,10 @@ failing there comes back as ``{"model": m, "status": "failed", "error": "..."}``
 
 from __future__ import annotations
 
+from suite.core.errors import SuiteError
 from suite.device.bundle import temporary_bundle
 from suite.device.ssh import SshSettings, run_bundle
 from suite.device.times import check_document, device_times
-from suite.errors import SuiteError
 from suite.timing.hardware import HardwareProfile, RemoteTarget, parse_remote
 from suite.timing.ondevice.device_identify import describe
 from suite.timing.ondevice.timing_protocol import Protocol

@@ -20,13 +20,12 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from suite.errors import SuiteError
+from suite.core.errors import SuiteError
 from suite.timing.hardware import RemoteTarget
 
 SSH_OPTIONS_ENV = "SUITE_SSH_OPTIONS"
 REMOTE_PYTHON_ENV = "SUITE_REMOTE_PYTHON"
 EXIT_NO_PYTHON = 90  # the remote shell script's own code: the interpreter is not there
-RUNNER_EXITS = {0: "ok", 1: "model failed", 2: "usage", 4: "no torch", 6: "wrong device"}
 PROGRESS = "[suite-runner] "
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from suite.errors import SuiteError
+from suite.core.errors import SuiteError
 from suite.timing.ondevice.device_identify import describe
 
 FORMAT = "suite-device-times"

@@ -30,7 +30,7 @@ from typing import Any
 
 import torch
 
-from suite.errors import SuiteError, unknown
+from suite.core.errors import SuiteError, unknown
 from suite.timing.ondevice.timing_protocol import LoadSample, LoadWindow, sample_load
 
 PASS, FAIL, SKIP, BUSY = "pass", "fail", "skip", "busy"

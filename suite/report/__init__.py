@@ -15,8 +15,8 @@ from pathlib import Path
 from markupsafe import Markup, escape
 
 from suite.claims import ClaimResult, check
-from suite.errors import SuiteError
-from suite.fileio import remove_stale_temps, write_text_atomic
+from suite.core.errors import SuiteError
+from suite.core.fileio import remove_stale_temps, write_text_atomic
 from suite.report import curves, plots, robustness, usermodels
 from suite.report.index import IndexEntry, index_entries
 from suite.report.measure import measurements

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from suite.provenance import provenance
+from suite.core.provenance import provenance
 from suite.report.tables import TableData
 from suite.tables import METRICS
 from suite.tables.metrics import ERROR, TIME, TRAIN_TIME

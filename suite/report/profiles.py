@@ -17,7 +17,7 @@ import torch
 import suite
 import zoo
 from suite.complexity import profile
-from suite.fileio import write_text_atomic
+from suite.core.fileio import write_text_atomic
 
 
 def _cache_file() -> Path:

@@ -19,11 +19,11 @@ import pandas as pd
 from markupsafe import escape
 from scipy import stats
 
+from suite.analysis.results import flatten
+from suite.analysis.stats import Stat
 from suite.claims.rule import BUSY, NOT_REPRODUCED, PARTIAL, PREDICTED, REPRODUCED, Question, judge
 from suite.claims.verdicts import device_words, sample
 from suite.report.tables import time_stat
-from suite.results import flatten
-from suite.stats import Stat
 from suite.tables.claim import SPEED, Scope
 from suite.tables.spec import TableSpec
 from suite.timing.profiles import order_key

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from suite.errors import SuiteError
+from suite.core.errors import SuiteError
 from suite.run.presets import PRESETS
 from suite.run.store import HOW_TO, find_runs, load_run  # runs are read through the store, nothing else
 from suite.tables import resolve

@@ -1,6 +1,6 @@
 """One report table: a registered table's rows and columns, each measured value beside the published one.
 
-Measured values come from ``suite.results`` (one DataFrame row per model and seed of the chosen run), published
+Measured values come from ``suite.analysis.results`` (one DataFrame row per model and seed of the chosen run), published
 ones from the table's CSV in ``zoo/data/published`` (plus its declared supplements); a table with no run (a
 complexity-only table) is profiled here.
 """
@@ -12,17 +12,16 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from suite.analysis.results import flatten, time_column, timed_hardware
+from suite.analysis.stats import Stat, binomial_sigma_pct
 from suite.complexity.report import CONVENTIONS
 from suite.data.catalog import dataset_info
 from suite.report.profiles import complexity_record
-from suite.results import flatten
 from suite.run.presets import PRESETS
 from suite.run.store import Run
-from suite.stats import Stat, binomial_sigma_pct
 from suite.tables import COMPLEXITY, METRICS, TableSpec
 from suite.tables.metrics import TIME
 from suite.timing.profiles import order_key
-from suite.timing.runtimes import EAGER, runtime_of
 from zoo.published import load_table
 
 CX = ("flops_g", "madd_g", "memory_mb", "params_m", "memrw_mb", "flops_m")
@@ -195,11 +194,7 @@ def _cx(lines: pd.DataFrame, prefix: str) -> dict[str, float]:
 
 
 def _hardware(df: pd.DataFrame) -> list[str]:
-    found = sorted({c[: -len("_per_image_ms")] for c in df.columns if c.endswith("_per_image_ms")}
-                   | {c[: -len("_median_ms")] for c in df.columns if c.endswith("_median_ms")})
-    found = [hw for hw in found if runtime_of(hw) == EAGER  # other runtimes: the robustness panel's
-             and any(c in df and df[c].notna().any() for c in (f"{hw}_per_image_ms", f"{hw}_median_ms"))]
-    return sorted(found, key=order_key)
+    return sorted(timed_hardware(df), key=order_key)
 
 
 def _fill(row: RowData, spec: TableSpec, lines: pd.DataFrame, hardware: list[str]) -> None:
@@ -211,10 +206,9 @@ def _fill(row: RowData, spec: TableSpec, lines: pd.DataFrame, hardware: list[str
     row.epochs = [int(e) for e in _values(lines, "epochs")]
     row.error_best = error_stat(lines, "error_best_pct")
     row.error_final = error_stat(lines, "error_final_pct")
-    per_image = spec.latency.per_image
+    batch = None if spec.latency.per_image else spec.latency.batch
     for hw in hardware:
-        col = f"{hw}_per_image_ms" if per_image else f"{hw}_median_ms"
-        stat = time_stat(lines, col, f"{hw}_per_image_iqr_ms" if per_image else f"{hw}_iqr_ms", hw)
+        stat = time_stat(lines, time_column(hw, "ms", batch), time_column(hw, "iqr_ms", batch), hw)
         if stat is None:
             continue
         row.times[hw] = stat
@@ -223,7 +217,7 @@ def _fill(row: RowData, spec: TableSpec, lines: pd.DataFrame, hardware: list[str
         if bool(_first(lines, f"{hw}_extrapolated")):
             row.extrapolated.add(hw)
         if not stat.predicted:
-            b1 = time_stat(lines, f"{hw}_median_ms", f"{hw}_iqr_ms", hw)
+            b1 = time_stat(lines, time_column(hw, "ms", 1), time_column(hw, "iqr_ms", 1), hw)
             if b1:
                 row.latency_b1[hw] = b1
         device = _first(lines, f"{hw}_device")

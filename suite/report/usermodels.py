@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from suite.analysis.stats import Stat, fmt_num
 from suite.claims.rule import INCONCLUSIVE, NOT_REPRODUCED, PARTIAL, REPRODUCED, Question, judge
 from suite.claims.verdicts import Part, sample
 from suite.report.tables import LABELS, RowData, TableData
 from suite.report.view import Cell, Section
-from suite.stats import Stat, fmt_num
 from suite.tables.claim import DIRECTION, ERROR, EXACT, SPEED, Magnitude
 
 # The claims' verdicts, worded for a user's statement: it holds or not (a user's row reproduces nothing).

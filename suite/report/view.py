@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from suite.analysis.stats import Stat, fmt_num, fmt_stat, time_digits
 from suite.report.tables import LABELS, RowData, TableData
-from suite.stats import Stat, fmt_num, fmt_stat, time_digits
 from suite.tables import METRICS
 from suite.tables.metrics import COMPLEXITY, ERROR, TIME, Metric
 from suite.timing.profiles import label

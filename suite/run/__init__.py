@@ -8,7 +8,8 @@ The flow, one module each:
 - ``job``: the one function that trains, profiles and times one (model, dataset, seed), under every executor;
 - ``executors``: ``local`` (in this process), ``gpus`` (a worker per GPU slot), ``ray`` (a task per job);
 - ``runner``: the driver, the only writer of results.jsonl;
-- ``presets``, ``records``, ``backends``: presets, the pieces of a line, the calls that do real work.
+- ``presets``, ``records``, ``backends``: presets, the pieces of a line, the calls that do real work;
+- what a run shows and `suite status`: ``suite.watch``.
 
 The run name is derived from everything that changes the numbers, so re-running the same command finds the
 directory and skips the finished lines, whichever executor runs it.
@@ -17,8 +18,8 @@ directory and skips the finished lines, whichever executor runs it.
 from __future__ import annotations
 
 from .backends import Backends, real_backends
+from .executor_check import EXECUTORS
 from .plan import (
-    EXECUTORS,
     PRECISIONS,
     ModelJob,
     Plan,
@@ -30,7 +31,7 @@ from .plan import (
     prepare,
 )
 from .presets import PRESETS, Preset
-from .records import FINISHED, SCHEMA, as_dict, now, result_key, train_summary
+from .records import FINISHED, RECORD_VERSION, SCHEMA, Line, ResultRecord, as_dict, now, result_key, train_summary
 from .runner import Outcome, Runner
 from .store import (
     MANIFEST,
@@ -45,7 +46,8 @@ from .store import (
 )
 
 __all__ = [
-    "EXECUTORS", "FINISHED", "MANIFEST", "PRECISIONS", "PRESETS", "RESULTS", "SCHEMA", "Backends", "ModelJob",
+    "EXECUTORS", "FINISHED", "MANIFEST", "PRECISIONS", "PRESETS", "RECORD_VERSION", "RESULTS", "SCHEMA", "Backends",
+    "Line", "ModelJob", "ResultRecord",
     "Outcome", "Plan", "Preset", "RunConfig", "RunStore", "Runner", "append_jsonl", "as_dict", "config_hash",
     "estimate_seconds", "estimate_wall", "find_runs", "latest_by_key", "load_run", "now", "parse_seeds",
     "prepare", "read_jsonl", "real_backends", "result_key", "train_summary", "write_json_atomic",

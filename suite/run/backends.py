@@ -8,26 +8,29 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+
+from .contracts import RunDataset, RunProfile, RunRecipe
+from .records import Line, ToDict
 
 
 @dataclass
 class Backends:
-    """Every call that does real work; ``real_backends()`` wires the suite's modules, tests pass fakes."""
+    """Every call that does real work; ``real_backends()`` wires the suite's modules, tests pass fakes
+    (``tests/run_fakes.py``): both fulfil the contracts of suite.run.contracts."""
 
     model_names: Callable[[], list[str]]
     dataset_names: Callable[[], list[str]]
-    load_dataset: Callable[..., Any]  # (name, data_dir=, download=, train_subset=, test_subset=, device=)
-    get_recipe: Callable[..., Any]  # (name, **overrides) -> recipe
-    # (model, dataset, recipe, seed=, work_dir=, ..., tensorboard_dir=) -> result
-    train_and_evaluate: Callable[..., Any]
+    load_dataset: Callable[..., RunDataset]  # (name, data_dir=, download=, train_subset=, test_subset=, device=)
+    get_recipe: Callable[..., RunRecipe]  # (name, **overrides)
+    # (model, dataset, recipe, seed=, work_dir=, ..., tensorboard_dir=) -> a TrainResult (or its dict)
+    train_and_evaluate: Callable[..., ToDict | Line]
     complexity: Callable[[str, int, tuple[int, int, int]], dict]  # (model, head, input) -> {convention: dict}
-    parse_profiles: Callable[..., list]  # (text, threads=) -> [profile]
-    latency: Callable[..., dict]  # (model, head, profile, threads=, protocol=, per_image_batch=) -> dict
-    time_train_step: Callable[..., float] | None = None  # (model, head, shape, batch, device) -> s/image
-    reach_remote: Callable[..., Any] | None = None  # (remote profile) -> its identity; raises if unreachable
+    parse_profiles: Callable[..., Sequence[RunProfile]]  # (text, threads=)
+    latency: Callable[..., Line]  # (model, head, profile, threads=, protocol=, per_image_batch=) -> record
+    time_train_step: Callable[[str, int, tuple[int, ...], int, str], float] | None = None  # -> s per image
+    reach_remote: Callable[[RunProfile], object] | None = None  # its identity; raises if unreachable
 
 
 # A zoo model's figures depend only on its name, head and input: a process that runs several tables (or a worker

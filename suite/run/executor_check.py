@@ -8,10 +8,18 @@ import socket
 import subprocess
 from urllib.parse import urlparse
 
-from suite.errors import SuiteError
+from suite.core.errors import SuiteError, unknown
 
 EXECUTORS = ("local", "gpus", "ray")
 RAY_PIN = "ray==2.60.0"
+
+
+def executor_name(text: str | None) -> str:
+    """The executor named by ``text`` (None: local), or a one-line error naming the closest."""
+    name = str(text or "local").strip().lower()
+    if name not in EXECUTORS:
+        raise unknown("executor", name, EXECUTORS)
+    return name
 RAY_INSTALL = f'pip install -e ".[ray]" (or pip install "{RAY_PIN}")'
 
 

@@ -24,14 +24,24 @@ from pathlib import Path
 from typing import Any
 
 from suite import usermodels
-from suite.errors import DiskFullError, SuiteError
-from zoo.user import install
+from suite.core.errors import DiskFullError, SuiteError
 
 from .backends import Backends, real_backends
+from .contracts import RunDataset
 from .plan import NO_DATA, ModelJob, Plan, RunConfig, TimingInput
 from .presets import Preset
 from .progress import ProgressFile
-from .records import FINISHED, SCHEMA, as_dict, failure, join_reasons, now, result_key, train_summary
+from .records import (
+    FINISHED,
+    Line,
+    ResultRecord,
+    as_dict,
+    failure,
+    join_reasons,
+    now,
+    result_key,
+    train_summary,
+)
 from .store import MANIFEST, TENSORBOARD, RunStore, job_lock, read_json, write_json_atomic
 
 log = logging.getLogger("suite.run")
@@ -157,6 +167,7 @@ class Workspace:
         cfg = context.config
         backends = context.backends()
         device = resolve_device(cfg.device)
+        dataset: RunDataset
         if context.dataset_name == NO_DATA:  # a timing-only table: an input shape and a head, no data
             from suite.tables import get_table
 
@@ -171,7 +182,7 @@ class Workspace:
                              f"(fingerprint {fingerprint}, the driver's {context.data_fingerprint}): every "
                              "node must see the same --data-dir")
         recipe = backends.get_recipe(context.recipe_name, **context.recipe_overrides)
-        profiles = backends.parse_profiles(cfg.hardware or "rpi4", threads=cfg.threads)
+        profiles = list(backends.parse_profiles(cfg.hardware or "rpi4", threads=cfg.threads))
         ws = cls(context, backends, dataset, recipe, profiles, device)
         _WORKSPACES.clear()  # one run per worker at a time: do not keep an old dataset alive
         _WORKSPACES[context.config_hash] = ws
@@ -202,17 +213,14 @@ def _check_run_dir(context: JobContext) -> None:
 
 # --- the two phases -----------------------------------------------------------------------------------------
 
-def base_record(ctx: JobContext, job: ModelJob, seed: int, device: str) -> dict:
+def base_record(ctx: JobContext, job: ModelJob, seed: int, device: str) -> ResultRecord:
     cfg = ctx.config
-    record = {"schema": SCHEMA, "key": result_key(job.model, ctx.dataset_name, seed), "run": ctx.run_name,
-              "table": ctx.table_id, "row": job.row, "model": job.model, "dataset": ctx.dataset_name,
-              "seed": seed, "preset": ctx.preset.name, "recipe": ctx.recipe_name,
-              "train_subset": ctx.train_subset, "test_subset": ctx.test_subset, "precision": cfg.precision,
-              "device": device, "fast": cfg.fast, "compile": cfg.compile, "executor": ctx.executor}
-    user = usermodels.record(job.model, cfg.models_from)
-    if user is not None:  # a user's model: its file and sha256 in every line
-        record["user_model"] = user
-    return record
+    return ResultRecord(
+        key=result_key(job.model, ctx.dataset_name, seed), run=ctx.run_name, table=ctx.table_id, row=job.row,
+        model=job.model, dataset=ctx.dataset_name, seed=seed, preset=ctx.preset.name, recipe=ctx.recipe_name,
+        train_subset=ctx.train_subset, test_subset=ctx.test_subset, precision=cfg.precision, device=device,
+        fast=cfg.fast, compile=cfg.compile, executor=ctx.executor,
+        user_model=usermodels.record(job.model, cfg.models_from))  # a user's model: its file and sha256
 
 
 def log_exception(run_dir: str | Path, job: ModelJob, seed: int | None, exc: BaseException) -> None:
@@ -260,13 +268,14 @@ def complexity(ws: Workspace, job: ModelJob) -> dict:
     return out
 
 
-def train_phase(ws: Workspace, task: Task, emit: Emit) -> dict:
+def train_phase(ws: Workspace, task: Task, emit: Emit) -> Line:
     """Train (resuming from the job's checkpoints) and profile; the training half goes to trained.json."""
     ctx, job, seed = task.parts()
     cfg = ctx.config
     job_dir = ws.store.job_dir(job.model, ctx.dataset_name, seed)
     job_dir.mkdir(parents=True, exist_ok=True)
-    record = base_record(ctx, job, seed, ws.device) | {"attempt": task.attempt, "started": now()}
+    record = base_record(ctx, job, seed, ws.device)
+    record.attempt, record.started = task.attempt, now()
     t0 = time.perf_counter()
     planned = ws.epochs_planned(job.model)
     info = {"key": task.key, "model": job.model, "row": job.row, "seed": seed}
@@ -280,7 +289,6 @@ def train_phase(ws: Workspace, task: Task, emit: Emit) -> dict:
               "images_per_s": entry["train_images"] / seconds if seconds and entry.get("train_images") else None})
 
     failures: list[dict] = []
-    record["train"] = None
     if not isinstance(ws.dataset, TimingInput):  # a timing-only table: complexity and latency only
         try:
             progress.start()
@@ -289,28 +297,30 @@ def train_phase(ws: Workspace, task: Task, emit: Emit) -> dict:
                 precision=cfg.precision, channels_last=cfg.channels_last, progress=ws.progress,
                 on_epoch_end=on_epoch, fast=cfg.fast, compile=cfg.compile,
                 tensorboard_dir=job_dir / TENSORBOARD)
-            record["train"] = as_dict(result)
-            status = record["train"].get("status", "ok")
+            train = record.train = as_dict(result)
+            status = train.get("status", "ok")
             if status not in ("ok", "diverged"):  # the engine reports its own failures as a status
-                failures.append({"stage": "train", "reason": record["train"].get("reason") or status})
-                log.error("%s seed %d: training %s: %s", job.model, seed, status, record["train"].get("reason"))
+                failures.append({"stage": "train", "reason": train.get("reason") or status})
+                log.error("%s seed %d: training %s: %s", job.model, seed, status, train.get("reason"))
         except DiskFullError:
             raise  # the whole run stops: the next model would fill the same disk
         except Exception as exc:  # noqa: BLE001 - a failing model never stops the others
             failures.append(failure("train", exc))
             log_exception(ctx.run_dir, job, seed, exc)
-    record["summary"] = train_summary(record["train"])
+    record.summary = train_summary(record.train)
     try:
-        record["complexity"] = complexity(ws, job)
+        record.complexity = complexity(ws, job)
     except Exception as exc:  # noqa: BLE001
-        record["complexity"] = None
+        record.complexity = None
         failures.append(failure("complexity", exc))
         log_exception(ctx.run_dir, job, seed, exc)
-    record.update(failures=failures, train_elapsed_s=round(time.perf_counter() - t0, 3),
-                  worker={"train": worker_info(ctx.executor)})
-    RunStore.write_trained(job_dir, record)
+    record.failures = failures
+    record.train_elapsed_s = round(time.perf_counter() - t0, 3)
+    record.worker = {"train": worker_info(ctx.executor)}
+    line = record.to_dict()
+    RunStore.write_trained(job_dir, line)
     emit({"event": "trained", **info, "failed": bool(failures)})
-    return record
+    return line
 
 
 def measure(ws: Workspace, job: ModelJob, profile) -> dict:
@@ -369,15 +379,15 @@ def _latency_spec(table_id: str):
     return spec.latency if spec is not None else Latency()
 
 
-def time_phase(ws: Workspace, task: Task, emit: Emit) -> dict:
+def time_phase(ws: Workspace, task: Task, emit: Emit) -> Line:
     """Measure the requested hardware and write the whole record to result.json (atomically)."""
     ctx, job, seed = task.parts()
-    assert task.record is not None  # a time task carries the training half
-    record = dict(task.record)
+    record = ResultRecord.from_dict(task.record or {})
     t0 = time.perf_counter()
     where = worker_info(ctx.executor)
-    latency, failures = {}, []
-    runtimes: dict[str, dict] = {}
+    latency: dict[str, Line] = {}
+    failures: list[Line] = []
+    runtimes: dict[str, dict[str, Line]] = {}
     for prof in [p for p in ws.profiles if p.name in task.profiles]:
         try:
             value = measure_runtimes(ws, job, prof, runtimes)
@@ -392,33 +402,39 @@ def time_phase(ws: Workspace, task: Task, emit: Emit) -> dict:
                                 "executor": ctx.executor, "predicted": not prof.native,
                                 "exclusive": "no job of this run trained while this was timed"}
         latency[prof.name] = value
-    failures = [*record.get("failures", []), *failures]
-    diverged = (record.get("train") or {}).get("status") == "diverged"
+    record.failures = [*record.failures, *failures]
+    diverged = (record.train or {}).get("status") == "diverged"
     elapsed = round(time.perf_counter() - t0, 3)
+    record.latency = {**record.latency, **latency}
     if runtimes:
-        record["runtimes"] = {**(record.get("runtimes") or {}), **runtimes}
-    record.update(latency={**(record.get("latency") or {}), **latency}, attempt=task.attempt,
-                  status="failed" if failures else "diverged" if diverged else "ok", failures=failures,
-                  reason=join_reasons(failures), finished=now(),
-                  elapsed_s=round(float(record.get("train_elapsed_s") or 0.0) + elapsed, 3),
-                  worker={**(record.get("worker") or {}), "time": where})
-    record.setdefault("started", now())
+        record.runtimes = {**record.runtimes, **runtimes}
+    record.attempt = task.attempt
+    record.status = "failed" if record.failures else "diverged" if diverged else "ok"
+    record.reason = join_reasons(record.failures)
+    record.finished = now()
+    record.elapsed_s = round(float(record.train_elapsed_s or 0.0) + elapsed, 3)
+    record.worker = {**record.worker, "time": where}
+    record.started = record.started or now()
     job_dir = ws.store.job_dir(job.model, ctx.dataset_name, seed)
     job_dir.mkdir(parents=True, exist_ok=True)  # a line of an older run may have no job folder yet
-    RunStore.write_result(job_dir, record)
-    if record["status"] in FINISHED and not ctx.preset.keep_checkpoints:
+    line = record.to_dict()
+    RunStore.write_result(job_dir, line)
+    if record.status in FINISHED and not ctx.preset.keep_checkpoints:
         from suite.train.checkpoint import remove_checkpoints
 
         remove_checkpoints(job_dir)  # the job is done: its record is on disk, a re-run skips it
-    return record
+    return line
 
 
-def execute(task: Task, emit: Emit, workspace: Workspace | None = None) -> Any:
-    """The worker's entry point, the same for every executor."""
+def execute(task: Task, emit: Emit, workspace: Workspace | None = None) -> Line | object:
+    """The worker's entry point, the same for every executor: a train or time task returns the record as
+    written (``ResultRecord.to_dict()``), a call task its function's value."""
     if task.phase == "call":
         if task.fn is None:
             raise ValueError(f"a call task without its function: {task.id}")
         return task.fn(*task.args)
+    from zoo.user import install  # torch: imported where a job runs
+
     ctx, job, seed = task.parts()
     install(ctx.config.models_from)  # a worker without the user's file: loaded from the job's bytes
     ws = workspace or Workspace.load(ctx)

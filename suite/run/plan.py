@@ -12,18 +12,19 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from suite import usermodels
-from suite.errors import SuiteError, unknown
-from suite.precision import PRECISIONS
+from suite.core.errors import SuiteError, unknown
+from suite.core.precision import PRECISIONS
 from suite.timing.runtimes import check_profiles, parse_runtimes
 
 from .backends import Backends
 from .contracts import RunDataset, RunProfile, RunRecipe
-from .executor_check import EXECUTORS, check_executor
+from .executor_check import check_executor, executor_name
 from .presets import PRESETS, Preset
 from .store import MANIFEST, read_json
 
@@ -94,11 +95,13 @@ class RunConfig:
     threads: int | None = None
     fast: bool = False  # cudnn.benchmark, TF32, non-deterministic kernels (what the authors ran)
     compile: bool = False  # torch.compile, eager where a model does not compile
+    keep_checkpoints: bool = False  # keep finished jobs' checkpoints where the preset removes them (not identity)
     executor: str = "local"
     gpus: tuple[str, ...] | None = None  # gpus executor: GPU ids; None: every visible GPU
     jobs_per_gpu: int = 1
     max_attempts: int = 3  # a job whose worker dies is run again up to this many times in all
     ray_address: str | None = None  # None: $RAY_ADDRESS, else a local Ray instance for the run
+    workers: int | None = None  # DataLoader workers of a streamed data set; None: $SUITE_DATA_WORKERS, else 8
     argv: tuple[str, ...] = ()
     # zoo.user.UserSource of --models-from, loaded: each carries its file's text, so that every worker (a Ray
     # node without the file) loads the same bytes; their sha256 are part of the run's identity
@@ -124,6 +127,8 @@ class Plan:
     run_dir: Path
     config_hash: str
     recipe_overrides: dict = field(default_factory=dict)  # what get_recipe was called with (epochs included)
+    # where epochs, train_subset and test_subset came from: a flag, "<name> preset", the recipe, the whole set
+    origins: dict[str, str] = field(default_factory=dict)
 
 
 MAX_SEEDS = 1000  # a typo like 0-100000000 is refused before anything is allocated
@@ -234,23 +239,23 @@ class DeferredProfile:
     remote: None = None  # a GPU of a worker is never a remote device
 
 
-def _profiles(config: RunConfig, backends: Backends) -> list:
+def _profiles(config: RunConfig, backends: Backends) -> list[RunProfile | DeferredProfile]:
     text = config.hardware or "rpi4"
     if config.executor == "local":
-        return backends.parse_profiles(text, threads=config.threads)
+        return list(backends.parse_profiles(text, threads=config.threads))
     names = list(dict.fromkeys(n.strip().lower() for n in str(text).split(",") if n.strip()))
     if not names:
-        return backends.parse_profiles(text, threads=config.threads)  # its own error for an empty list
+        return list(backends.parse_profiles(text, threads=config.threads))  # its own error for an empty list
     return [DeferredProfile(n) if n == "gpu" else backends.parse_profiles(n, threads=config.threads)[0]
             for n in names]
 
 
-def reach_remotes(profiles: list, backends: Backends) -> None:
+def reach_remotes(profiles: Sequence[RunProfile | DeferredProfile], backends: Backends) -> None:
     """Log in to every remote device (and find its torch) now, so that none is found unreachable after training."""
     if backends.reach_remote is None:
         return
     for profile in profiles:
-        if profile.remote is not None:
+        if not isinstance(profile, DeferredProfile) and profile.remote is not None:
             backends.reach_remote(profile)
 
 
@@ -275,6 +280,8 @@ def run_name(table, dataset_name: str, preset: Preset, recipe_name: str, digest:
 
 def prepare(config: RunConfig, backends: Backends) -> Plan:
     """Validate every input and load the dataset; raises SuiteError before anything is written."""
+    config = replace(config, table=str(config.table).strip(), preset=config.preset.strip().lower(),
+                     precision=config.precision.strip().lower(), executor=executor_name(config.executor))
     table, runnable = _table(config.table)
     # Each table names the hardware it is usually timed on (rpi4 for the Pi tables, cpu otherwise).
     config = replace(config, hardware=config.hardware or table.hardware)
@@ -284,8 +291,6 @@ def prepare(config: RunConfig, backends: Backends) -> Plan:
     if config.preset not in PRESETS:
         raise unknown("preset", config.preset, PRESETS)
     preset = PRESETS[config.preset]
-    if config.executor not in EXECUTORS:
-        raise unknown("executor", config.executor, EXECUTORS)
     jobs = _jobs(table, config.models, list(backends.model_names()), usermodels.user_models(config.models_from))
     if not jobs:
         raise SuiteError("no models to run: --models is empty")
@@ -297,6 +302,8 @@ def prepare(config: RunConfig, backends: Backends) -> Plan:
                         ("--jobs-per-gpu", config.jobs_per_gpu), ("--max-attempts", config.max_attempts)):
         if value is not None and value < 1:
             raise SuiteError(f"{name} must be a positive integer, got {value}")
+    if config.workers is not None and config.workers < 0:
+        raise SuiteError(f"--workers must be 0 or more, got {config.workers}")
     if config.run_name is not None:
         from zoo.names import UnsafeNameError, check_name
 
@@ -305,12 +312,7 @@ def prepare(config: RunConfig, backends: Backends) -> Plan:
         except UnsafeNameError as exc:
             raise SuiteError(str(exc)) from None
     recipe_name = config.recipe or table.recipe or "threshnet"
-    overrides = dict(config.recipe_overrides)
-    if "epochs" in overrides:  # checked as typed even where the preset's epochs replace it below
-        backends.get_recipe(recipe_name, epochs=overrides["epochs"])
-    epochs = config.epochs or preset.epochs
-    if epochs is not None:
-        overrides["epochs"] = epochs
+    overrides, origins = _epochs(config, preset, backends, recipe_name)
     recipe = backends.get_recipe(recipe_name, **overrides)
     runtimes = parse_runtimes(config.runtimes)  # every name known and installed before anything is read
     profiles = _profiles(config, backends)
@@ -325,8 +327,10 @@ def prepare(config: RunConfig, backends: Backends) -> Plan:
     _check_writable(out)
     check_executor(config)  # Ray installed and reachable, GPUs that exist: before the dataset is read
     reach_remotes(profiles, backends)
-    train_subset = config.train_subset if config.train_subset is not None else preset.train_subset
-    test_subset = config.test_subset if config.test_subset is not None else preset.test_subset
+    train_subset, origins["train_subset"] = _explicit_or_preset(config.train_subset, "--train-subset", preset,
+                                                                 preset.train_subset)
+    test_subset, origins["test_subset"] = _explicit_or_preset(config.test_subset, "--test-subset", preset,
+                                                               preset.test_subset)
     load_on = device if config.executor == "local" else "cpu"  # the driver of workers stays off the GPU
     if table.trainable:
         dataset = backends.load_dataset(dataset_name, data_dir=config.data_dir, download=config.download,
@@ -342,7 +346,33 @@ def prepare(config: RunConfig, backends: Backends) -> Plan:
     name = config.run_name or run_name(table, dataset_name, preset, recipe_name, digest)
     _check_same_config(out / name, digest)
     return Plan(config, table, preset, jobs, dataset_name, dataset, recipe_name, recipe, profiles, device,
-                train_subset, test_subset, out / name, digest, overrides)
+                train_subset, test_subset, out / name, digest, overrides, origins)
+
+
+def _explicit_or_preset(explicit: int | None, flag: str, preset: Preset, preset_value: int | None,
+                        fallback: str = "the whole data set") -> tuple[int | None, str]:
+    """An explicit value always wins over the preset's; the second item says where the figure came from."""
+    if explicit is not None:
+        return explicit, flag
+    if preset_value is not None:
+        return preset_value, f"{preset.name} preset"
+    return None, fallback
+
+
+def _epochs(config: RunConfig, preset: Preset, backends: Backends, recipe_name: str) -> tuple[dict, dict[str, str]]:
+    """The recipe overrides with the epochs this run trains: --epochs or --set epochs=N, else the preset's,
+    else the recipe's own; and where that figure came from."""
+    overrides = dict(config.recipe_overrides)
+    if "epochs" in overrides:  # as typed: the recipe converts and checks it
+        typed = backends.get_recipe(recipe_name, epochs=overrides["epochs"]).epochs
+        if config.epochs is not None and typed != config.epochs:
+            raise SuiteError(f"--epochs {config.epochs} and --set epochs={overrides['epochs']} disagree; give one")
+        if config.epochs is None:
+            return overrides, {"epochs": "--set"}
+    epochs, origin = _explicit_or_preset(config.epochs, "--epochs", preset, preset.epochs, "recipe")
+    if epochs is not None:
+        overrides["epochs"] = epochs
+    return overrides, {"epochs": origin}
 
 
 def _check_same_config(run_dir: Path, digest: str) -> None:

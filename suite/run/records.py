@@ -1,13 +1,82 @@
-"""Small pieces of a results line: keys, timestamps, JSON-ready results, the training summary, failures."""
+"""A results line as a typed record (``ResultRecord``) and its small pieces: keys, timestamps, JSON-ready
+results, the training summary, failures."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
-SCHEMA = 1
+SCHEMA = 1  # the manifest's version
+RECORD_VERSION = 2  # a results line's; version 1 lines say "schema": 1 and read the same
+Line = dict[str, Any]  # a record as results.jsonl, trained.json and result.json hold it
+
+
+@dataclass
+class ResultRecord:
+    """One results.jsonl line: what one attempt at a (model, dataset, seed) trained, counted and timed.
+
+    Built by ``suite.run.job`` (and the driver, for a job whose worker died), written as ``to_dict()``; every
+    reader (``suite.analysis.results``, ``suite status``, the driver's resume) reads a line through ``from_dict``."""
+
+    key: str
+    model: str
+    dataset: str
+    seed: int
+    run: str | None = None
+    table: str | None = None
+    row: str | None = None
+    preset: str | None = None
+    recipe: str | None = None
+    train_subset: int | None = None
+    test_subset: int | None = None
+    precision: str | None = None
+    device: str | None = None
+    fast: bool = False
+    compile: bool = False
+    executor: str | None = None
+    user_model: dict | None = None  # a user's model: its file and sha256
+    attempt: str = ""
+    started: str | None = None
+    finished: str | None = None
+    status: str | None = None  # "ok", "failed", "diverged"; None in trained.json (not timed yet)
+    reason: str | None = None
+    train: Line | None = None  # TrainResult.to_dict(); None for a timing-only table or a failed training
+    summary: Line | None = None  # train_summary(train)
+    complexity: Line | None = None  # {"trained": ..., "published": ...}
+    latency: dict[str, Line] = field(default_factory=dict)  # per hardware profile
+    runtimes: dict[str, dict[str, Line]] = field(default_factory=dict)  # hardware -> runtime -> cell, beside eager
+    failures: list[Line] = field(default_factory=list)
+    train_elapsed_s: float | None = None
+    elapsed_s: float | None = None
+    worker: Line = field(default_factory=dict)  # where each phase ran
+    version: int = RECORD_VERSION
+    extra: Line = field(default_factory=dict)  # keys this version does not know: kept as they were
+
+    def to_dict(self) -> Line:
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
+        for optional in ("user_model", "runtimes"):  # absent rather than empty, as lines without them were written
+            if not out[optional]:
+                del out[optional]
+        return {**self.extra, **out}
+
+    @classmethod
+    def from_dict(cls, line: Line) -> ResultRecord:
+        """A stored line, of this version or an older one (``schema`` for ``version``)."""
+        known = {f.name for f in fields(cls)} - {"extra"}
+        values = {k: v for k, v in line.items() if k in known}
+        if "version" not in line:
+            values["version"] = int(line.get("schema") or 1)
+        values.setdefault("key", result_key(str(line.get("model")), str(line.get("dataset")), line.get("seed")))
+        for name in ("model", "dataset", "seed"):
+            values.setdefault(name, None)
+        values["latency"] = {k: v for k, v in (line.get("latency") or {}).items() if isinstance(v, dict)}
+        values["runtimes"] = {hw: {rt: c for rt, c in cells.items() if isinstance(c, dict)}
+                              for hw, cells in (line.get("runtimes") or {}).items() if isinstance(cells, dict)}
+        values["failures"] = list(line.get("failures") or [])
+        values["worker"] = dict(line.get("worker") or {})
+        return cls(**values, extra={k: v for k, v in line.items() if k not in known and k != "schema"})
 FINISHED = ("ok", "diverged")  # line statuses that a re-run skips (a divergence is deterministic)
 
 
@@ -33,7 +102,7 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def result_key(model: str, dataset: str, seed: int) -> str:
+def result_key(model: str, dataset: str, seed: int | None) -> str:
     return f"{model}|{dataset}|{seed}"
 
 

@@ -22,14 +22,14 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from suite.errors import DISK_FULL, SuiteError
+from suite.core.errors import DISK_FULL, SuiteError
 from suite.timing.runtimes import lacking, parse_runtimes
 
 from .backends import Backends, real_backends
 from .executors.local import LocalExecutor
 from .job import JobContext, Task, base_record
 from .plan import ModelJob, Plan
-from .records import FINISHED, SCHEMA, as_dict, failure, join_reasons, new_attempt, now, result_key
+from .records import FINISHED, SCHEMA, Line, ResultRecord, as_dict, failure, join_reasons, new_attempt, now, result_key
 from .store import RunStore
 
 log = logging.getLogger("suite.run")
@@ -46,7 +46,7 @@ class Outcome:
 
 
 def manifest_for(plan: Plan, previous: dict | None, executor: dict | None = None) -> dict:
-    from suite.provenance import provenance
+    from suite.core.provenance import provenance
 
     cfg = plan.config
     prev = previous or {}
@@ -73,7 +73,7 @@ def manifest_for(plan: Plan, previous: dict | None, executor: dict | None = None
         "recipe_name": plan.recipe_name,
         "recipe": as_dict(plan.recipe),
         "recipe_overrides": dict(cfg.recipe_overrides),
-        "epochs": cfg.epochs or plan.preset.epochs,
+        "epochs": plan.recipe.epochs if "epochs" in plan.recipe_overrides else None,  # set by a flag or preset
         "train_subset": plan.train_subset,
         "test_subset": plan.test_subset,
         "train_count": plan.dataset.train_count,
@@ -163,18 +163,15 @@ class Runner:
         return Task(phase, key=result_key(job.model, self.plan.dataset_name, seed), job=job, seed=seed,
                     attempt=attempt, context=self.context, id=self._ids, **kw)
 
-    def _crash_record(self, task: Task, reason: str) -> dict:
+    def _crash_record(self, task: Task, reason: str) -> Line:
         """The line of a job whose worker kept dying (or whose task could not run at all)."""
-        base = dict(task.record) if task.record else base_record(self.context, *task.parts()[1:],
-                                                                 self.plan.device)
-        failures = [*base.get("failures", []), failure(task.phase, reason)]
-        base.setdefault("train", None)
-        base.setdefault("summary", None)
-        base.setdefault("complexity", None)
-        base.update(attempt=task.attempt, status="failed", failures=failures, reason=join_reasons(failures),
-                    finished=now())
-        base.setdefault("latency", {})
-        return base
+        _, job, seed = task.parts()
+        record = (ResultRecord.from_dict(task.record) if task.record else
+                  base_record(self.context, job, seed, self.plan.device))
+        record.failures = [*record.failures, failure(task.phase, reason)]
+        record.attempt, record.status, record.finished = task.attempt, "failed", now()
+        record.reason = join_reasons(record.failures)
+        return record.to_dict()
 
     def _loop(self, manifest: dict) -> list[Outcome]:
         plan, store = self.plan, self.store
@@ -189,8 +186,9 @@ class Runner:
         if bad:
             log.warning("%s: %d unreadable line(s) ignored (an interrupted write)", self.results_path, bad)
         latest = {r["key"]: r for r in lines}
+        records = {k: ResultRecord.from_dict(r) for k, r in latest.items()}
         with_lines = {r["attempt"] for r in lines if r.get("attempt")}
-        done = {k: r for k, r in latest.items() if r.get("status") in FINISHED}
+        done = {k: r for k, r in latest.items() if records[k].status in FINISHED}
         names = [p.name for p in plan.profiles]
         runtimes = parse_runtimes(plan.config.runtimes)  # added to a finished line: timed, never trained again
         outcomes: dict[str, Outcome] = {}
@@ -209,6 +207,7 @@ class Runner:
                 order.append(key)
                 if key in done:
                     missing = tuple(p.name for p in plan.profiles if lacking(done[key], p, runtimes))
+                    missing = tuple(n for n in names if n not in records[key].latency)
                     if not missing:
                         outcomes[key] = Outcome(job.row, job.model, seed, "skipped", done[key])
                         self.report("begin", {"model": job.model, "row": job.row, "seed": seed})
@@ -218,9 +217,10 @@ class Runner:
                                              profiles=missing))
                     continue
                 trained = store.read_trained(store.job_dir(job.model, plan.dataset_name, seed))
-                if trained and trained.get("attempt") and trained["attempt"] not in with_lines:
+                attempt = ResultRecord.from_dict(trained).attempt if trained else ""
+                if trained and attempt and attempt not in with_lines:
                     # trained by an attempt that was stopped before its line: time it, do not train again
-                    time_q.append(self._task("time", job, seed, trained["attempt"], record=trained,
+                    time_q.append(self._task("time", job, seed, attempt, record=trained,
                                              profiles=tuple(names)))
                 else:
                     train_q.append(self._task("train", job, seed, new_attempt()))
@@ -277,7 +277,8 @@ class Runner:
                     if d.error is not None:
                         self._finish(self._crash_record(task, d.error), task, outcomes, started)
                     elif task.phase == "train":
-                        time_q.append(self._task("time", *task.parts()[1:], task.attempt, record=d.value,
+                        _, job, seed = task.parts()
+                        time_q.append(self._task("time", job, seed, task.attempt, record=d.value,
                                                  profiles=tuple(p.name for p in self.plan.profiles)))
                     else:
                         self._finish(d.value, task, outcomes, started)
@@ -298,8 +299,9 @@ class Runner:
             return train_q.popleft()
         return None
 
-    def _finish(self, record: dict, task: Task, outcomes: dict, started: dict) -> None:
+    def _finish(self, record: Line, task: Task, outcomes: dict[str, Outcome], started: dict[str, float]) -> None:
         self.store.append(record)  # the only write to results.jsonl
+        _, job, seed = task.parts()
         status = record["status"]
         _, job, seed = task.parts()
         log.info("%s seed %d: %s%s", job.model, seed, status,

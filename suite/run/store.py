@@ -29,8 +29,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from suite.errors import DISK_FULL, SuiteError, is_disk_full
-from suite.fileio import write_json_atomic
+from suite.core.errors import DISK_FULL, SuiteError, is_disk_full
+from suite.core.fileio import write_json_atomic
 
 MANIFEST = "manifest.json"
 RESULTS = "results.jsonl"
@@ -201,7 +201,7 @@ class RunStore:
         return folder
 
     def job_dir(self, model: str, dataset: str, seed: int) -> Path:
-        # A run has one dataset (it is part of the run name); the folder keeps the layout of earlier runs.
+        # A run has one dataset (it is part of the run name): the job folder needs no dataset level.
         del dataset
         return self.model_dir(model) / f"seed{int(seed)}"
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from suite.errors import unknown
+from suite.core.errors import unknown
 from suite.tables.claim import Claim
 from suite.tables.metrics import METRICS, Metric, metric
 from suite.tables.papers import PAPERS

@@ -1,7 +1,7 @@
 """The columns papers print, as a catalogue: what each means, its unit, and where our measured value comes from.
 
 A table declares the keys of the columns it printed (the published CSV's column names); the report shows
-each one as (paper) / (ours) / Δ. ``measured_column`` names the flat column of ``suite.results.load`` that
+each one as (paper) / (ours) / Δ. ``measured_column`` names the flat column of ``suite.analysis.results.load`` that
 holds our value for it, so one path leads from a published cell to the measured one beside it.
 """
 

@@ -18,12 +18,11 @@ from pathlib import Path
 
 import torch
 
-from suite.errors import SuiteError, unknown
-from suite.provenance import cpu_model, device_name, provenance
+from suite.core.errors import SuiteError, unknown
+from suite.core.provenance import cpu_model, device_name, provenance
 from suite.timing.ondevice import device_identify as identify
-from suite.timing.profiles import PROFILES, Timing, board_labels, local_names
+from suite.timing.profiles import PROFILES, REMOTE_FORMS, Timing, board_labels, local_names
 
-REMOTE_FORMS = ("rpi4@[user@]host[:port]", "ssh://[user@]host[:port]")
 CPUINFO = Path("/proc/cpuinfo")
 DEVICE_TREE_MODEL = Path("/proc/device-tree/model")
 CPU0_FREQ = Path("/sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq")
@@ -67,7 +66,7 @@ class HardwareProfile:
         return self.remote is not None
 
     def provenance(self, **extra) -> dict:
-        """suite.provenance.provenance() plus what this profile adds (call it while the threads are set)."""
+        """suite.core.provenance.provenance() plus what this profile adds (call it while the threads are set)."""
         record = provenance(self.device, hardware=self.name, hardware_device=self.device_name,
                             measured_natively=self.native, clock_mhz=self.clock_mhz)
         if self.native:

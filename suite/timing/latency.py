@@ -18,7 +18,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from suite.errors import SuiteError
+from suite.core.errors import SuiteError
 from suite.timing.hardware import HardwareProfile, get_profile
 from suite.timing.ondevice.timing_protocol import (  # noqa: F401 - re-exported: suite.timing.latency is the public entry point
     Clock,
@@ -38,8 +38,6 @@ from suite.timing.ondevice.timing_protocol import (  # noqa: F401 - re-exported:
     time_model,
     time_models,
 )
-
-_sync_for = sync_for  # the name this module used before the protocol moved
 
 
 def measure_latency(model: nn.Module, profile: HardwareProfile | str, *, input_size=(3, 32, 32),

@@ -87,6 +87,7 @@ PROFILES = KeyedRegistry("hardware", lambda p: p.name, (
 ))
 
 
+REMOTE_FORMS = ("rpi4@[user@]host[:port]", "ssh://[user@]host[:port]")  # how a remote device is written
 HARDWARE_ORDER = PROFILES.keys()  # a live view: a registered profile joins it
 register_profile = PROFILES.register  # after the declared ones in report order; a name declared twice is refused
 

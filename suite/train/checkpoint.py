@@ -11,8 +11,8 @@ from pathlib import Path
 
 import torch
 
-from suite import fileio
-from suite.fileio import write_atomic
+from suite.core import fileio
+from suite.core.fileio import write_atomic
 
 FORMAT = 1
 

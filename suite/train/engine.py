@@ -27,11 +27,11 @@ import torch.nn.functional as F
 from torch import nn
 
 import zoo
+from suite.core.errors import SuiteError, one_line
+from suite.core.provenance import provenance
 from suite.data.datapath import Normalizer, eval_batches, num_batches, plan_epoch, train_batches
 from suite.data.device import DeviceDataset
 from suite.data.imagenet import StreamDataset, iterate
-from suite.errors import SuiteError, one_line
-from suite.provenance import provenance
 from suite.train import checkpoint as ckpt
 from suite.train.events import EpochEvents
 from suite.train.recipes import Recipe, get_recipe

@@ -18,7 +18,7 @@ import typing
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from suite.errors import SuiteError, unknown
+from suite.core.errors import SuiteError, unknown
 from zoo.registry import KeyedRegistry
 
 CIFAR_MEAN_STD = ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))

@@ -12,9 +12,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from suite.train import checkpoint as ckpt
-from suite.train.step_timing import run_timing
-
 BEST_NOTE = ("lowest test error over all epochs: model selection on the test set, as the ThreshNet authors "
              "reported it; error_final_pct (last epoch) is the unbiased figure")
 DATASET_META_KEYS = ("root", "layout", "checksum_verified", "fingerprint", "full_counts", "train_subset",
@@ -66,11 +63,15 @@ class TrainResult:
 
     def to_dict(self) -> dict:
         # Plain JSON types (tuples -> lists, TorchVersion -> str): what results.jsonl and the checkpoint hold.
+        from suite.train import checkpoint as ckpt  # torch: the result type itself stays light
+
         return ckpt.normalise(asdict(self))
 
 
 def summary_fields(history: list[dict], step_times_ms: list[list[float]], status: str) -> dict:
     """The error, top-5 and timing fields of a result from its history and every epoch's timed steps."""
+    from suite.train.step_timing import run_timing  # torch: the result type itself stays light
+
     finite = [h for h in history if h.get("test_error_pct") is not None]
     best = min(finite, key=lambda h: h["test_error_pct"]) if finite else None
     top5 = [h["test_top5_error_pct"] for h in finite if h.get("test_top5_error_pct") is not None]

@@ -14,8 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from suite.errors import SuiteError
-from suite.precision import PRECISIONS
+from suite.core.errors import SuiteError
+from suite.core.precision import PRECISIONS
 from suite.train.recipes import Recipe
 
 # --- setup helpers ------------------------------------------------------------------------------------------

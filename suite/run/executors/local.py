@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from suite.errors import one_line
+from suite.core.errors import one_line
 
 from ..job import Task, Workspace, execute
 from .base import Done, Executor

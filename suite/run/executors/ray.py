@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from suite.errors import SuiteError, one_line
+from suite.core.errors import SuiteError, one_line
 
 from ..executor_check import RAY_INSTALL
 from ..job import Task, execute, set_threads

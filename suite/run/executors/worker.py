@@ -27,7 +27,7 @@ def main() -> int:
     conn = Connection(int(os.environ["SUITE_WORKER_FD"]))
     # imported once the worker is tied to its parent: loading torch takes seconds, and a driver killed meanwhile
     # must not leave this process behind
-    from suite.errors import one_line
+    from suite.core.errors import one_line
     from suite.run.job import execute, set_threads
 
     threads = int(os.environ.get("SUITE_WORKER_THREADS") or 0)

@@ -30,7 +30,6 @@ PI_LABELS = (
     (r"^Raspberry Pi 3 Model B(?! Plus)\b", "rpi3b"),
     (r"^Raspberry Pi 5\b", "rpi5"),
 )
-PI_NAMES = ("rpi4", "rpi5", "rpi3b")
 ARM_PARTS = {"0xd03": "Cortex-A53", "0xd04": "Cortex-A35", "0xd05": "Cortex-A55", "0xd07": "Cortex-A57",
              "0xd08": "Cortex-A72", "0xd09": "Cortex-A73", "0xd0a": "Cortex-A75", "0xd0b": "Cortex-A76"}
 

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from torch import nn
 
-from suite.errors import SuiteError, unknown
+from suite.core.errors import SuiteError, unknown
 
 EAGER = "eager"
 OPSET = 17  # the ONNX opset every exported model uses (TorchScript exporter: it exports every zoo model)

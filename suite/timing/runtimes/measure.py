@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from suite.errors import one_line
+from suite.core.errors import one_line
 from suite.timing.hardware import HardwareProfile
 from suite.timing.latency import measure_latencies
 from suite.timing.ondevice.timing_protocol import Protocol, measuring_state

@@ -1,6 +1,6 @@
 """Results as data: every finished line of `suite run` as one row of a pandas DataFrame.
 
->>> from suite import results
+>>> from suite.analysis import results
 >>> df = results.load("results")                      # every run under results/, or one run directory
 >>> df.pivot_table(index="model", values="error_best_pct", aggfunc="mean")
 
@@ -16,26 +16,58 @@ same under another runtime as ``<hw>_<runtime>_<metric>`` (``suite.timing.runtim
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import pandas as pd
 
 from suite.complexity.report import CONVENTIONS
-from suite.errors import SuiteError
+from suite.core.errors import SuiteError
+from suite.run.records import ResultRecord
 from suite.run.store import find_runs
-from suite.timing.runtimes import column, prefix
+from suite.timing.runtimes import EAGER, column, prefix, runtime_of
+from suite.train.result import TrainResult
 
 IDENTITY = ("run", "table", "row", "model", "dataset", "seed", "status", "reason", "preset", "recipe", "precision",
             "channels_last", "train_subset", "test_subset", "device")
-TRAIN_FIELDS = {  # results column -> TrainResult field
-    "error_best_pct": "error_best_pct", "error_final_pct": "error_final_pct", "best_epoch": "error_best_epoch",
-    "epochs": "epochs", "epochs_planned": "epochs_planned", "train_images": "train_images",
-    "test_images": "test_images", "top5_error_best_pct": "top5_error_best_pct",
-    "top5_error_final_pct": "top5_error_final_pct", "top5_error_at_best_pct": "top5_error_at_best_pct",
-    "step_time_ms": "step_time_ms", "step_time_p90_ms": "step_time_p90_ms", "step_time_iqr_ms": "step_time_iqr_ms",
-    "step_time_steps": "step_time_steps", "epoch_time_s": "epoch_time_s", "images_per_s": "images_per_s",
-    "train_seconds": "seconds", "weights_sha256": "weights_sha256",
-}
+# TrainResult fields that are no column of their own: the line's identity says them, or they are not figures
+_TRAIN_NOT_COLUMNS = {"model", "dataset", "seed", "status", "reason", "precision", "channels_last", "num_classes",
+                      "params", "error_best_note", "checkpoint", "diverged_epoch", "dropout_layers"}
+_TRAIN_RENAMED = {"error_best_epoch": "best_epoch", "seconds": "train_seconds"}
+
+
+def _train_fields() -> dict[str, str]:
+    """results column -> TrainResult field: every scalar figure of a training result."""
+    scalar = ("int", "float", "str", "bool")
+    return {_TRAIN_RENAMED.get(f.name, f.name): f.name for f in fields(TrainResult)
+            if str(f.type).split(" | ")[0] in scalar and f.name not in _TRAIN_NOT_COLUMNS}
+
+
+TRAIN_FIELDS = _train_fields()
+# A time's field in a latency record by (metric, per image): the median call at the measured batch (batch 1 for
+# a latency), or the time of a test-loop batch divided by its images.
+_TIME_FIELDS = {("ms", False): "median_ms", ("iqr_ms", False): "iqr_ms", ("p90_ms", False): "p90_ms",
+                ("ms", True): "per_image_ms", ("iqr_ms", True): "per_image_iqr_ms"}
+
+
+def time_column(hw: str, metric: str = "ms", batch: int | None = 1, runtime: str = EAGER) -> str:
+    """The results column of a time measured on ``hw``: ``metric`` "ms" (the median), "iqr_ms" or "p90_ms";
+    ``batch`` the images per call (1: a latency), None per image of a test-loop batch; a ``runtime`` other
+    than eager has its own columns."""
+    key = (metric, batch is None)
+    if key not in _TIME_FIELDS:
+        raise ValueError(f"no time column for metric {metric!r} at batch {batch}")
+    return column(hw, _TIME_FIELDS[key], runtime)
+
+
+def timed_hardware(df: pd.DataFrame) -> list[str]:
+    """The hardware profiles with a measured (or predicted) eager time in ``df``, per call or per image (the
+    columns of other runtimes are the robustness panel's)."""
+    suffixes = {time_column("", "ms", b) for b in (1, None)}
+    found = {str(c)[: -len(s)] for c in df.columns for s in suffixes if str(c).endswith(s) and df[c].notna().any()}
+    return sorted(hw for hw in found if runtime_of(hw) == EAGER)
+
+
 LATENCY_FIELDS = ("per_image_ms", "median_ms", "p90_ms", "iqr_ms", "per_image_iqr_ms", "runs", "per_image_batch",
                   "threads", "predicted", "expected_error_pct", "held_out", "busy")
 
@@ -83,20 +115,21 @@ def _latency(hw: str, rec: dict) -> dict:
 
 
 def flatten(line: dict, manifest: dict | None = None) -> dict:
-    """One results.jsonl line (and its run's manifest) as one flat row."""
+    """One results.jsonl line (of any version; and its run's manifest) as one flat row."""
     manifest = manifest or {}
-    row = {k: line.get(k) for k in IDENTITY}
-    row["run"] = line.get("run") or manifest.get("run_name")
-    row["table"] = _table_id(line.get("table") or manifest.get("table"))
-    prov = (line.get("train") or {}).get("provenance") or manifest.get("provenance") or {}
-    worker = line.get("worker") or {}
+    rec = ResultRecord.from_dict(line)
+    row = {k: getattr(rec, k) if hasattr(rec, k) else rec.extra.get(k) for k in IDENTITY}
+    row["run"] = rec.run or manifest.get("run_name")
+    row["table"] = _table_id(rec.table or manifest.get("table"))
+    train = rec.train or {}
+    prov = train.get("provenance") or manifest.get("provenance") or {}
+    worker = rec.worker
     host = (prov.get("host") or (worker.get("train") or {}).get("host") or (worker.get("time") or {}).get("host")
             or (manifest.get("provenance") or {}).get("host"))
     row.update(commit=prov.get("git_commit"), torch=prov.get("torch"), torchvision=prov.get("torchvision"),
                python=prov.get("python"), device_name=prov.get("device_name"), host=host,
                threads=prov.get("threads"), cpu_count=prov.get("cpu_count"))
-    train = line.get("train") or {}
-    summary = line.get("summary") or {}
+    summary = rec.summary or {}
     for col, key in TRAIN_FIELDS.items():
         row[col] = train.get(key)
     row["epoch_time_iqr_s"] = _iqr(train.get("epoch_times_s"))  # the epochs' spread, for comparing epoch times
@@ -105,22 +138,19 @@ def flatten(line: dict, manifest: dict | None = None) -> dict:
     best, top5 = row["error_best_pct"], row["top5_error_at_best_pct"]
     row["top1_acc_pct"] = None if best is None else 100.0 - best
     row["top5_acc_pct"] = None if top5 is None else 100.0 - top5
-    user = line.get("user_model") or {}  # a user's model: the file it came from and its sha256
+    user = rec.user_model or {}  # a user's model: the file it came from and its sha256
     row.update(user_file=user.get("path") or user.get("module"), user_sha256=user.get("sha256"))
-    comp = line.get("complexity") or {}
+    comp = rec.complexity or {}
     row.update(_complexity("published", comp.get("published")))
     row.update(_complexity("trained", comp.get("trained")))
-    for hw, rec in (line.get("latency") or {}).items():
-        if isinstance(rec, dict):
-            row.update(_latency(hw, rec))
-    for hw, cells in (line.get("runtimes") or {}).items():  # the runtimes timed beside eager
-        for rt, rec in (cells or {}).items():
-            if not isinstance(rec, dict):
-                continue
-            if rec.get("status") == "measured":
-                row.update(_latency(prefix(hw, rt), rec))
+    for hw, measured in rec.latency.items():
+        row.update(_latency(hw, measured))
+    for hw, cells in rec.runtimes.items():  # the runtimes timed beside eager
+        for rt, cell in cells.items():
+            if cell.get("status") == "measured":
+                row.update(_latency(prefix(hw, rt), cell))
             else:
-                row[column(hw, "reason", rt)] = rec.get("reason")
+                row[column(hw, "reason", rt)] = cell.get("reason")
     return row
 
 
@@ -181,4 +211,4 @@ def load(path: str | Path, *, run: str | None = None) -> pd.DataFrame:
     return frame([flatten(line, r.manifest) for r in runs for line in r.lines])
 
 
-__all__ = ["flatten", "frame", "load", "resolve_run", "run_frame"]
+__all__ = ["flatten", "frame", "load", "resolve_run", "run_frame", "time_column", "timed_hardware"]

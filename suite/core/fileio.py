@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from suite.errors import DiskFullError, is_disk_full
+from suite.core.errors import DiskFullError, is_disk_full
 
 TEMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.tmp$")  # ``.<name>.<pid>.tmp``, the temporary file of a write
 

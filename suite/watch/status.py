@@ -17,11 +17,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from suite.errors import SuiteError, unknown
-
-from .progress import PROGRESS_JSON, read_progress
-from .records import result_key
-from .store import MANIFEST, RESULTS, RunStore
+from suite.core.errors import SuiteError, unknown
+from suite.run.progress import PROGRESS_JSON, read_progress
+from suite.run.records import ResultRecord, result_key
+from suite.run.store import MANIFEST, RESULTS, RunStore
 
 STATES = ("done", "failed", "training", "timing", "stopped", "waiting")
 
@@ -166,7 +165,8 @@ def _job(store: RunStore, dataset: str, model: str, row: str | None, seed: int, 
          driver: str, now: datetime, notes: list[str]) -> JobStatus:
     job_dir = store.job_dir(model, dataset, seed)
     result = store.read_result(job_dir)
-    final = result if result and (line is None or result.get("attempt") != line.get("attempt")) else line
+    latest = result if result and (line is None or result.get("attempt") != line.get("attempt")) else line
+    final = ResultRecord.from_dict(latest) if latest is not None else None
     progress = checked_progress(job_dir, notes)
     trained = store.read_trained(job_dir)
     job = JobStatus(model, seed, row, epochs=progress.get("epochs"))
@@ -177,12 +177,12 @@ def _job(store: RunStore, dataset: str, model: str, row: str | None, seed: int, 
         job.test_error_pct, job.images_per_s = last.get("test_error_pct"), last.get("images_per_s")
         seconds = [float(e["seconds"]) for e in history if isinstance(e.get("seconds"), int | float)]
         job.epoch_s = sum(seconds) / len(seconds) if seconds else None
-    newer = progress.get("attempt") and (final is None or (progress["attempt"] != final.get("attempt") and
-                                                           str(progress.get("started")) > str(final.get("finished"))))
+    newer = progress.get("attempt") and (final is None or (progress["attempt"] != final.attempt and
+                                                           str(progress.get("started")) > str(final.finished)))
     if final is not None and not newer:
-        job.state = "done" if final.get("status") in ("ok", "diverged") else "failed"
-        job.reason = final.get("reason") if job.state == "failed" else None
-        summary = final.get("summary") or {}
+        job.state = "done" if final.status in ("ok", "diverged") else "failed"
+        job.reason = final.reason if job.state == "failed" else None
+        summary = final.summary or {}
         job.epochs_done = summary.get("epochs") or job.epochs_done
         job.epochs = summary.get("epochs_planned") or job.epochs
         job.test_error_pct = summary.get("final_error_pct", job.test_error_pct)

@@ -1,6 +1,6 @@
 """Compare two runs, model by model: is each difference inside the noise?
 
-The noise rules are the claims' (``suite.stats.compare``, two combined sigmas): the seed spread where a row
+The noise rules are the claims' (``suite.analysis.stats.compare``, two combined sigmas): the seed spread where a row
 has several seeds, else the test-set size for an error (binomial standard error) and the timing IQR for a time;
 complexity figures are exact, so any difference is a change. A predicted time is compared with its expected
 error as its spread.
@@ -22,8 +22,9 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
+from suite.analysis.results import time_column, timed_hardware
+from suite.analysis.stats import Stat, compare, fmt_stat
 from suite.report.tables import error_stat, time_stat
-from suite.stats import Stat, compare, fmt_stat
 
 ERRORS = (("error_best_pct", "best error %", False), ("error_final_pct", "final error %", False),
           ("top5_acc_pct", "top-5 acc %", True))
@@ -51,10 +52,6 @@ class Difference:
         if math.isnan(self.noise):
             out["noise"] = None  # JSON has no NaN: no spread was measured
         return out
-
-
-def _hardware(df: pd.DataFrame) -> list[str]:
-    return sorted({c[: -len("_per_image_ms")] for c in df.columns if c.endswith("_per_image_ms")})
 
 
 def _pairs(a: pd.DataFrame, b: pd.DataFrame):
@@ -98,16 +95,16 @@ def _diff(model, dataset, metric, sa: Stat | None, sb: Stat | None, *, time: boo
 def differences(a: pd.DataFrame, b: pd.DataFrame) -> list[Difference]:
     """Every (model, dataset) both runs measured, metric by metric (B minus A)."""
     out: list[Difference] = []
-    hardware = sorted(set(_hardware(a)) & set(_hardware(b)))
+    hardware = sorted(set(timed_hardware(a)) & set(timed_hardware(b)))
     for model, dataset, la, lb in _pairs(a, b):
         found = [_diff(model, dataset, label, error_stat(la, col, accuracy=acc), error_stat(lb, col, accuracy=acc))
                  for col, label, acc in ERRORS]
         found += [_diff(model, dataset, label, time_stat(la, col, iqr), time_stat(lb, col, iqr), time=True)
                   for col, label, iqr in TRAIN_TIMES]
         for hw in hardware:
-            args = (f"{hw}_per_image_ms", f"{hw}_per_image_iqr_ms", hw)
-            found.append(_diff(model, dataset, f"{hw} ms/img", time_stat(la, *args), time_stat(lb, *args),
-                               time=True))
+            for batch, label in ((None, f"{hw} ms/img"), (1, f"{hw} ms (batch 1)")):
+                args = (time_column(hw, "ms", batch), time_column(hw, "iqr_ms", batch), hw)
+                found.append(_diff(model, dataset, label, time_stat(la, *args), time_stat(lb, *args), time=True))
         for col, label in EXACT:
             va = la[col].dropna().tolist() if col in la else []
             vb = lb[col].dropna().tolist() if col in lb else []

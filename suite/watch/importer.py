@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from suite.core.errors import SuiteError
 from suite.device.times import DeviceTimes, device_times, load_document
-from suite.errors import SuiteError
-
-from .store import RESULTS, RunStore
+from suite.run.store import RESULTS, RunStore
 
 
 @dataclass
