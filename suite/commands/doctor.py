@@ -19,7 +19,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from suite.core.errors import SuiteError, unknown
-from suite.doctor import BUSY, FAIL, PASS, Check, Options, parse_hardware, run_checks
 from suite.run.executor_check import executor_name
 
 if TYPE_CHECKING:  # suite.doctor imports torch: loaded when the command runs
@@ -43,7 +42,7 @@ def register(sub) -> None:
 
 
 def _table(checks: list[Check]) -> Table:
-    from suite.doctor import FAIL, PASS
+    from suite.doctor import BUSY, FAIL, PASS
 
     table = Table(title="suite doctor", box=box.SIMPLE_HEAD, title_justify="left")
     for col in ("check", "", "status", "detail", "s"):
@@ -56,7 +55,7 @@ def _table(checks: list[Check]) -> Table:
 
 
 def run(args) -> int:
-    from suite.doctor import FAIL
+    from suite.doctor import BUSY, FAIL, Options, parse_hardware, run_checks
 
     executor = executor_name(args.executor)
     if args.ray_address is not None and executor != "ray":
@@ -87,6 +86,8 @@ def run(args) -> int:
 
 def _progress(tty: bool):
     """One line per check on stderr as it ends: rich on a terminal, a plain flushed line otherwise."""
+    from suite.doctor import BUSY, FAIL, PASS
+
     console = Console(stderr=True, highlight=False) if tty else None
     count = 0
 

@@ -13,8 +13,6 @@ from rich.table import Table
 import zoo
 from suite import usermodels
 from suite.core.errors import SuiteError, parse_size
-from suite.timing.hardware import parse_profiles
-from suite.timing.latency import measure_latency
 from suite.timing.profiles import REMOTE_FORMS, local_names
 from suite.timing.runtimes import EAGER, RUNTIMES, check_profiles, parse_runtimes
 
@@ -51,6 +49,8 @@ def register(sub) -> None:
 
 def run(args) -> int:
     # torch: loaded when the command runs, so that building the CLI stays light
+    from suite.timing.hardware import parse_profiles
+    from suite.timing.latency import measure_latency
 
     if args.batch < 1 or args.per_image_batch < 0:
         raise SuiteError("--batch must be >= 1 and --per-image-batch >= 0")

@@ -11,11 +11,12 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
-
-from torch import nn
+from typing import TYPE_CHECKING, Protocol
 
 from suite.core.errors import SuiteError, unknown
+
+if TYPE_CHECKING:
+    from torch import nn
 
 EAGER = "eager"
 OPSET = 17  # the ONNX opset every exported model uses (TorchScript exporter: it exports every zoo model)

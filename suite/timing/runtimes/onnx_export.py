@@ -5,11 +5,13 @@ from __future__ import annotations
 import tempfile
 import warnings
 from pathlib import Path
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING
 
 from suite.timing.runtimes import OPSET
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 EXPORTER = f"torch.onnx.export (TorchScript exporter, dynamo=False), opset {OPSET}"
 INPUT, OUTPUT = "input", "logits"
@@ -17,6 +19,8 @@ INPUT, OUTPUT = "input", "logits"
 
 def export_onnx(model: nn.Module, example: torch.Tensor) -> bytes:
     """The model as ONNX bytes (CPU copy of the example; the batch axis left dynamic)."""
+    import torch
+
     with tempfile.TemporaryDirectory(prefix="suite-onnx-") as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice (it exports every zoo model)
         path = Path(tmp) / "model.onnx"

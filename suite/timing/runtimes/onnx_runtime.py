@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-import torch
-from torch import nn
+from typing import TYPE_CHECKING
 
 from suite.timing.runtimes import Conversion, Runtime
-from suite.timing.runtimes.onnx_export import EXPORTER, INPUT, export_onnx
+from suite.timing.runtimes.onnx_export import EXPORTER, export_onnx
+
+if TYPE_CHECKING:
+    from torch import nn
 
 OPT_LEVEL = "ORT_ENABLE_ALL"
 
 
-class SessionModule(nn.Module):
-    """An ONNX Runtime session behind an nn.Module face (numpy in, numpy out: no copy on CPU)."""
-
-    def __init__(self, session):
-        super().__init__()
-        self.session = session
-
-    def forward(self, x: torch.Tensor):
-        return self.session.run(None, {INPUT: x.numpy()})[0]
-
 
 def prepare(model: nn.Module, example, threads: int, device: str) -> Conversion:
     import onnxruntime as ort  # a dependency, imported only when this runtime is asked for
+
+    from suite.timing.runtimes.modules import SessionModule
 
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads

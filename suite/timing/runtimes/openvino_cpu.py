@@ -2,35 +2,22 @@
 
 from __future__ import annotations
 
-import torch
-from torch import nn
+from typing import TYPE_CHECKING
 
 from suite.timing.runtimes import Conversion, Runtime
 from suite.timing.runtimes.onnx_export import EXPORTER, export_onnx
 
+if TYPE_CHECKING:
+    from torch import nn
+
 HINT, PRECISION = "LATENCY", "f32"
 
-
-class CompiledModule(nn.Module):
-    """OpenVINO compiled models, one per input shape (compiled on first use: in the protocol's warm-up)."""
-
-    def __init__(self, core, ov_model, config: dict):
-        super().__init__()
-        self.core, self.ov_model, self.config = core, ov_model, config
-        self.compiled: dict[tuple[int, ...], object] = {}
-
-    def forward(self, x: torch.Tensor):
-        shape = tuple(x.shape)
-        request = self.compiled.get(shape)
-        if request is None:
-            model = self.ov_model.clone()
-            model.reshape(list(shape))
-            request = self.compiled[shape] = self.core.compile_model(model, "CPU", self.config).create_infer_request()
-        return request.infer([x.numpy()])[0]  # type: ignore[attr-defined]
 
 
 def prepare(model: nn.Module, example, threads: int, device: str) -> Conversion:
     import openvino as ov  # a dependency, imported only when this runtime is asked for
+
+    from suite.timing.runtimes.modules import CompiledModule
 
     core = ov.Core()
     ov_model = core.read_model(export_onnx(model, example), b"")
