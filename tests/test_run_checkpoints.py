@@ -96,7 +96,7 @@ def test_summary_names_a_users_row_and_an_earlier_job(monkeypatch):
 def _cli_run(tmp_path, monkeypatch, capsys, *extra: str) -> tuple[str, Path]:
     from suite.cli import main
 
-    monkeypatch.setattr("suite.commands.run.real_backends", CheckpointingFakes().backends)
+    monkeypatch.setattr("suite.run.real_backends", CheckpointingFakes().backends)
     out = tmp_path / "results"
     capsys.readouterr()
     assert main(["run", "--preset", "smoke", "--models", "threshnet79,ghostnet", "--hardware", "cpu", "--out",

@@ -207,7 +207,6 @@ class Runner:
                 order.append(key)
                 if key in done:
                     missing = tuple(p.name for p in plan.profiles if lacking(done[key], p, runtimes))
-                    missing = tuple(n for n in names if n not in records[key].latency)
                     if not missing:
                         outcomes[key] = Outcome(job.row, job.model, seed, "skipped", done[key])
                         self.report("begin", {"model": job.model, "row": job.row, "seed": seed})
