@@ -176,7 +176,7 @@ def _estimate(console: Console, plan, backends, executor) -> None:
 
 def _decidable(console: Console, plan) -> None:
     """Which of the table's claims this run's seeds, hardware and budget can decide (literature seed spread)."""
-    from suite.claims.decidable import Device, decidable
+    from suite.claims.decidable import Device, decidable, shortened_timing
 
     if not plan.table.claims:
         return
@@ -184,7 +184,8 @@ def _decidable(console: Console, plan) -> None:
     full = plan.preset.reproduction and not (cfg.epochs or cfg.train_subset or cfg.test_subset)
     devices = [Device(p.name, p.native or p.remote is not None) for p in plan.profiles]
     console.print("claims this run can decide:")
-    for line in decidable(plan.table, len(cfg.seeds), devices, full_budget=full):
+    protocol = shortened_timing(plan.preset.to_dict())
+    for line in decidable(plan.table, len(cfg.seeds), devices, full_budget=full, timing_protocol=protocol):
         console.print(f"  {line}", markup=False)
 
 

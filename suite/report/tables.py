@@ -14,6 +14,7 @@ import pandas as pd
 
 from suite.data.catalog import dataset_info
 from suite.report.profiles import complexity_record
+from suite.report.runs import MergedRun
 from suite.results import flatten
 from suite.stats import Stat, binomial_sigma_pct
 from suite.tables import COMPLEXITY, METRICS, TableSpec
@@ -103,7 +104,7 @@ class RowData:
 @dataclass
 class TableData:
     spec: TableSpec
-    run: object | None  # suite.run.store.Run, None for a complexity-only table
+    run: MergedRun | None  # the run(s) behind the table (suite.report.runs), None for a complexity-only table
     rows: list[RowData]
     hardware: list[str]  # measured or predicted in this run
     errors_meaningful: bool  # a full-recipe run: errors may be compared with the paper's
@@ -300,7 +301,7 @@ def _row(spec: TableSpec, rs, published: dict, filled: dict) -> RowData:
                    rs.note, supplemented=dict(filled.get(rs.row, {})))
 
 
-def build_table(spec: TableSpec, run) -> TableData:
+def build_table(spec: TableSpec, run: MergedRun) -> TableData:
     """The table ``spec`` filled from ``run`` (a loaded run directory)."""
     published, filled = published_rows(spec)
     df = pd.DataFrame([flatten(line, run.manifest) for line in run.lines])
