@@ -90,13 +90,12 @@ def _shortest(m: Measurements, claim: Claim) -> Part:
         return Part(what, not_testable(claim.scope.needs()), f"no time measured on {claim.scope.needs()}")
     per_hw, details = [], []
     for hw in on:
-        rows = [r for r in m.times.get(hw, {}) if r != "ThreshNet28"]
-        sub = [faster(m, hw, "ThreshNet28", r, claim) for r in rows]
-        verdict = all_parts([p.verdict for p in sub]) if sub else INCONCLUSIVE
+        sub = {r: faster(m, hw, "ThreshNet28", r, claim) for r in m.times.get(hw, {}) if r != "ThreshNet28"}
+        verdict = all_parts([p.verdict for p in sub.values()]) if sub else INCONCLUSIVE
         per_hw.append(verdict)
-        failing = [p.what.split(" faster than ")[1].rsplit(" on ", 1)[0] for p in sub if p.verdict != REPRODUCED]
-        details.append(f"on {hw}: against {len(sub)} rows, {verdict}"
-                       + (f" (not reproduced or undecided against: {', '.join(failing)})" if failing else ""))
+        others = sorted({p.verdict for p in sub.values()} - {REPRODUCED})
+        by = "; ".join(f"{v}: {', '.join(r for r, p in sub.items() if p.verdict == v)}" for v in others)
+        details.append(f"on {hw}: against {len(sub)} rows, {verdict}" + (f" ({by})" if by else ""))
     return Part(what, any_hardware(per_hw), "; ".join(details))
 
 
