@@ -240,11 +240,7 @@ def faster_part(m: Measurements, a: str, b: str, claim: Claim, what: str = "") -
     if not judged:
         detail = "; ".join(context) or f"no time measured on {claim.scope.needs()}"
         return Part(what, not_testable(claim.scope.needs()), detail)
-    if len(judged) == 1:
-        (hw, p), = judged
-        detail = f"on {hw}: {p.detail}"
-    else:
-        detail = "; ".join(f"on {hw}: {p.detail}" for hw, p in judged)
+    detail = "; ".join(f"on {hw}: {p.detail}" for hw, p in judged)
     verdict = judged[0][1].verdict if len(judged) == 1 else any_hardware([p.verdict for _, p in judged])
     return Part(what, verdict, "; ".join([detail, *context]), judged[0][1].judgement if len(judged) == 1 else None)
 
