@@ -1,20 +1,32 @@
-"""Put an excerpt of a generated report into README.md, between the REPORT-EXCERPT markers.
+"""Put excerpts of a generated report into README.md: between the REPORT-EXCERPT markers (Table III) and the
+USER-EXCERPT markers (your model's rows in the same report).
 
+    python scripts/readme_excerpt.py --results tests/data/readme-results   # render the stored runs, splice
     python scripts/readme_excerpt.py [reports/threshnet-3.md] [--command "python -m suite run ..."]
 
-The excerpt is cut from the report verbatim (banner, the time/error table, the as-published complexity table,
-the footnotes and the claims summary), so the README never shows a number the suite did not produce.
+The excerpts are cut from the report verbatim (banner, the time/error table, the as-published complexity table,
+the footnotes and the claims summary; for your model its rows and its comparison block), so the README never
+shows a number the suite did not produce. With ``--results`` the report is rendered by the current code from the
+stored runs (``tests/test_readme_excerpt.py`` checks that the README equals it) and the commands are the runs' own
+recorded invocations.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
+import sys
+import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 START, END = "<!-- REPORT-EXCERPT -->", "<!-- /REPORT-EXCERPT -->"
+USER_START, USER_END = "<!-- USER-EXCERPT -->", "<!-- /USER-EXCERPT -->"
 SECTIONS = ("Measured beside published", "Complexity as published")
+USER_SECTION = "Your models against the table's rows"
+FIXTURE = REPO / "tests" / "data" / "readme-results"
+TABLE = "threshnet-3"
 
 
 def sections(md: str) -> dict[str, tuple[str, str]]:
@@ -50,20 +62,70 @@ def excerpt(md: str, command: str) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+def user_excerpt(md: str, command: str) -> str:
+    """Your rows in the measured table (under its header) and your comparison block, as the report has them."""
+    found = sections(md)
+    measured = [ln for ln in found.get("Measured beside published", ("", ""))[1].splitlines() if ln.startswith("|")]
+    mine = [ln for ln in measured[2:] if "(yours)" in ln.split(" | ")[0]]
+    if not mine or USER_SECTION not in found:
+        raise SystemExit("the report has no user model rows")
+    block = [ln for ln in found[USER_SECTION][1].splitlines() if ln.startswith("|")]
+    return "\n".join([f"After `{command}`, `python -m suite report` (no flag) merges that run with the earlier "
+                      "Table III run (same data set, preset, recipe, budget) and shows your row below the 14 "
+                      "published ones; an excerpt (unedited):", "", *measured[:2], *mine, "",
+                      f"#### {USER_SECTION}", "", *block]) + "\n"
+
+
+def commands(results: Path) -> list[str]:
+    """Each stored run's recorded invocation, oldest first, as a user would type it (the data folder as D)."""
+    runs = []
+    for manifest in sorted(results.glob("*/manifest.json")):
+        data = json.loads(manifest.read_text())
+        argv = list(data["invocations"][0]["argv"])
+        for flag in ("--data-dir", "--out"):
+            if flag in argv:
+                i = argv.index(flag)
+                del argv[i:i + 2]
+        argv += ["--data-dir", "D"]
+        runs.append((data.get("created", ""), "python -m suite " + " ".join(argv)))
+    return [cmd for _, cmd in sorted(runs)]
+
+
+def render(results: Path) -> str:
+    """Table III's Markdown report as the current code renders it from the runs under ``results``."""
+    sys.path.insert(0, str(REPO))
+    from suite.report import build, write
+
+    with tempfile.TemporaryDirectory() as out:
+        write(build(results), Path(out))
+        return (Path(out) / f"{TABLE}.md").read_text()
+
+
+def splice(readme: str, start: str, end: str, text: str, where: Path) -> str:
+    if start not in readme:
+        raise SystemExit(f"{where} has no {start} marker")
+    head, _, rest = readme.partition(start)
+    _, _, tail = rest.partition(end) if end in rest else ("", "", rest)
+    return f"{head}{start}\n\n{text}\n{end}{tail}"
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("report", nargs="?", type=Path, default=REPO / "reports" / "threshnet-3.md")
+    p.add_argument("--results", type=Path, help="render the report from these runs (e.g. tests/data/readme-results)")
     p.add_argument("--command", default="python -m suite run --preset quick --hardware cpu,rpi4")
     p.add_argument("--readme", type=Path, default=REPO / "README.md")
     args = p.parse_args(argv)
     readme = args.readme.read_text()
-    if START not in readme:
-        raise SystemExit(f"{args.readme} has no {START} marker")
-    head, _, rest = readme.partition(START)
-    _, _, tail = rest.partition(END) if END in rest else ("", "", rest)
-    text = excerpt(args.report.read_text(), args.command)
-    args.readme.write_text(f"{head}{START}\n\n{text}\n{END}{tail}")
-    print(f"{args.readme}: excerpt of {args.report} written")
+    if args.results is not None:
+        md, cmds = render(args.results), commands(args.results)
+        text = splice(readme, START, END, excerpt(md, cmds[0]), args.readme)
+        if len(cmds) > 1:
+            text = splice(text, USER_START, USER_END, user_excerpt(md, cmds[-1]), args.readme)
+    else:
+        text = splice(readme, START, END, excerpt(args.report.read_text(), args.command), args.readme)
+    args.readme.write_text(text)
+    print(f"{args.readme}: excerpt of {args.results or args.report} written")
     return 0
 
 

@@ -4,6 +4,7 @@ real process, from the session's `e2e` fixture), the same command again, and `su
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -14,6 +15,7 @@ VERDICTS = {"reproduced", "partially reproduced", "not reproduced", "inconclusiv
             "inconclusive (predicted)", "inconclusive (busy machine)"}
 OWN_VERDICTS = {"supported", "not supported", "questionable"}
 pytestmark = pytest.mark.slow
+RATIO = re.compile(r"\d(?:\.\d+)?x (?:faster|slower)|ratio time\(B\)/time\(A\) \d")
 
 
 def test_smoke_run_gives_one_ok_line_per_row(e2e):
@@ -50,9 +52,9 @@ def test_report_of_the_smoke_run(e2e):
         assert claim["own_table"]["verdict"] in OWN_VERDICTS
     # parameter counts do not depend on training: T6 gets a real verdict even from a smoke run
     assert {c["id"]: c["measured"]["verdict"] for c in data["claims"]}["T6"] == "reproduced"
-    # predicted Pi times never decide: T1's Pi parts stay "inconclusive (predicted)"
+    # predicted Pi times never decide: T1's parts, one per ratio, stay "inconclusive (predicted)"
     t1 = next(c for c in data["claims"] if c["id"] == "T1")["measured"]
-    assert {p["verdict"] for p in t1["parts"] if p["what"].endswith("on rpi4")} == {"inconclusive (predicted)"}
+    assert len(t1["parts"]) == 5 and {p["verdict"] for p in t1["parts"]} == {"inconclusive (predicted)"}
     # each claim judged within its scope: what a cpu + rpi4 smoke run can and cannot say
     assert {c["id"]: c["measured"]["verdict"] for c in data["claims"]} == {
         "T1": "inconclusive (predicted)", "T2": "reproduced", "T3": "inconclusive",
@@ -69,10 +71,34 @@ def test_report_of_the_smoke_run(e2e):
     assert [c["row"] for c in data["learning_curves"]] == rows
 
 
-def test_cpu_only_run_leaves_t1_not_testable_with_the_cpu_comparison_as_context(e2e):
+def test_the_default_report_merges_the_later_compatible_run(e2e):
+    data = e2e.report_json("threshnet-3")
+    assert data["run"]["name"] == "threshnet-3-seed1"  # the latest run, the first one merged into it
+    assert "  merged: threshnet-3 (14 lines, seed 0)" in e2e.outputs["report"].stderr
+    seeds = {r["row"]: r["seeds"] for r in data["rows"]}
+    assert seeds["ThreshNet79"] == [0, 1] and seeds["HarDNet68"] == [0]
+    assert "This table merges 2 compatible runs" in e2e.report_text("threshnet-3")
+    verdicts = {c["id"]: c["measured"]["verdict"] for c in data["claims"]}
+    alone = {c["id"]: c["measured"]["verdict"]
+             for c in json.loads((e2e.cpu_reports / "threshnet-3.json").read_text())["claims"]}
+    assert verdicts["T2"] == alone["T2"] == "reproduced" and verdicts["T6"] == alone["T6"] == "reproduced"
+
+
+def test_no_claim_text_quotes_a_busy_or_smoke_protocol_time_ratio(e2e):
+    for reports in (e2e.reports, e2e.cpu_reports):
+        claims = json.loads((reports / "threshnet-3.json").read_text())["claims"]
+        texts = [c["measured"]["note"] for c in claims] + [p["detail"] for c in claims for p in c["measured"]["parts"]]
+        quoted = [t for t in texts if RATIO.search(t) and "predicted, not measured" not in t
+                  and "busy machine, not evidence" not in t]
+        assert quoted == []
+
+
+def test_cpu_only_run_leaves_t1_not_testable_and_quotes_no_smoke_timing(e2e):
     data = json.loads((e2e.cpu_reports / "threshnet-3.json").read_text())
     t1 = next(c for c in data["claims"] if c["id"] == "T1")["measured"]
     assert t1["verdict"] == "not testable here (needs gpu, rpi4)"
-    assert "on this CPU ThreshNet79 is" in t1["note"] and "GhostNet: the claim does not carry over" in t1["note"]
+    ghost = next(p for p in t1["parts"] if p["what"] == "ThreshNet79 faster than GhostNet")
+    # a smoke run's CPU times are not context either: left out, or named busy
+    assert ghost["detail"] in ("no time measured on gpu, rpi4", "on this CPU: busy machine, not evidence")
     md = (e2e.cpu_reports / "threshnet-3.md").read_text()
     assert "not testable here (needs gpu, rpi4)" in md

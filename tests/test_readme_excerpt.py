@@ -1,13 +1,16 @@
-"""scripts/readme_excerpt.py splices a generated report into the README verbatim, and can be re-run."""
+"""scripts/readme_excerpt.py splices a generated report into the README verbatim, can be re-run, and the README
+holds what the current code renders from the stored runs."""
 
 from __future__ import annotations
 
 import importlib.util
+import shutil
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "readme_excerpt.py"
+REPO = Path(__file__).resolve().parents[1]
+SCRIPT = REPO / "scripts" / "readme_excerpt.py"
 
 REPORT = """# ThreshNet Table III: CIFAR-10
 
@@ -86,3 +89,25 @@ def test_missing_section_is_an_error(script, tmp_path):
     readme.write_text("<!-- REPORT-EXCERPT -->\n")
     with pytest.raises(SystemExit, match="not found in the report"):
         script.main([str(report), "--readme", str(readme)])
+
+
+def test_readme_excerpts_are_what_the_code_renders_from_the_stored_runs(script, tmp_path):
+    """The README's report and user-model excerpts, re-rendered from tests/data/readme-results (two runs' results
+    lines and manifests: Table III smoke, then a user model beside two of its models), equal the README."""
+    readme = tmp_path / "README.md"
+    shutil.copy(REPO / "README.md", readme)
+    assert script.main(["--results", str(script.FIXTURE), "--readme", str(readme)]) == 0
+    assert readme.read_text() == (REPO / "README.md").read_text(), (
+        "the README's excerpts differ from what the code renders: run "
+        "`python scripts/readme_excerpt.py --results tests/data/readme-results`")
+    claims = readme.read_text().split("#### Claims of the paper")[1].split(script.END)[0]
+    assert "**not reproduced**" not in claims  # a predicted Pi time never decides; smoke errors neither
+    user = readme.read_text().split(script.USER_START)[1].split(script.USER_END)[0]
+    assert "(yours) |" in user and "--models-from examples/my_models.py" in user
+
+
+def test_commands_are_the_runs_recorded_invocations(script):
+    cmds = script.commands(script.FIXTURE)
+    assert len(cmds) == 2 and all(c.startswith("python -m suite run --table 3 ") for c in cmds)
+    assert "--models-from" not in cmds[0] and "--models-from examples/my_models.py" in cmds[1]
+    assert all(c.endswith("--data-dir D") for c in cmds)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -53,13 +54,13 @@ def line(row, seed: int, *, error: float = 14.0, status: str = "ok", dataset: st
 
 
 def make_run(root: Path, name: str, lines: list[dict], *, preset: str = "paper", dataset: str = "cifar10",
-             table: str = "3", **manifest) -> Path:
+             table: str = "3", preset_extra: dict | None = None, **manifest) -> Path:
     run = root / name
     run.mkdir(parents=True)
     reproduction = preset == "paper"
     write_json_atomic(run / "manifest.json", {
         "run_name": name, "dataset": dataset, "table": table, "updated": "2026-01-01T00:00:00+00:00",
-        "preset": {"name": preset, "reproduction": reproduction}, "recipe_name": "threshnet",
+        "preset": {"name": preset, "reproduction": reproduction, **(preset_extra or {})}, "recipe_name": "threshnet",
         "recipe": {"name": "threshnet", "optimizer": "adam", "lr": 0.001, "default_batch_size": 100},
         "epochs": None if reproduction else 1, "train_subset": None if reproduction else 200,
         "test_subset": None if reproduction else 100, "train_count": 50000 if reproduction else 200,
@@ -136,19 +137,21 @@ def test_smoke_run_is_labelled(tmp_path):
     assert "cannot test an accuracy claim" in t3["measured"]["parts"][0]["detail"]
 
 
-def test_fuller_run_wins_and_svhn_gets_table4(tmp_path):
+def test_an_incompatible_run_is_left_out_with_the_reason_and_svhn_gets_table4(tmp_path):
     root = tmp_path / "results"
     make_run(root, "smoke-run", [line(r, 0) for r in ROWS], preset="smoke")
-    make_run(root, "paper-run", [line(r, 0) for r in ROWS[:3]])
+    make_run(root, "paper-run", [line(r, 0) for r in ROWS[:3]])  # as recent: the fuller preset comes first
     make_run(root, "svhn-run", [line(r, 0, dataset="svhn") for r in ROWS], dataset="svhn", table="threshnet-4")
     chosen = choose_runs(find_runs(root))
-    assert chosen["threshnet-3"].name == "paper-run" and "smoke-run" in chosen["threshnet-3"].ignored[0]
+    assert chosen["threshnet-3"].name == "paper-run" and chosen["threshnet-3"].ignored == [
+        "smoke-run: preset smoke, not paper; budget 1 epoch(s) on 200 / 100 images, not recipe epoch(s) on all / all "
+        "images (`suite report --run smoke-run` renders it)"]
     out = tmp_path / "reports"
     write(build(root), out)
     assert (out / "threshnet-4.md").is_file() and (out / "threshnet-4.html").is_file()
     assert json.loads((out / "threshnet-4.json").read_text())["claims"] == []
     assert "checked in: T1 (threshnet-3)" not in (out / "threshnet-4.md").read_text()
-    assert "other runs (not merged)" in (out / "threshnet-3.md").read_text()
+    assert "runs left out" in (out / "threshnet-3.md").read_text()
     index = (out / "index.md").read_text()
     assert "| `threshnet-3` | ThreshNet |" in index and "**measured here**" in index
     assert "**not run yet**" in index and "`python -m suite run --table dpnet-5 --preset smoke`" in index
@@ -179,3 +182,125 @@ def test_cli_without_results_writes_the_complexity_tables_and_the_index(tmp_path
     index = (tmp_path / "reports" / "index.md").read_text()
     assert "**complexity only**" in index and index.count("**not run yet**") == 12
     assert not list((tmp_path / "reports").glob("threshnet-3.*"))
+
+
+# --- which runs a report renders -------------------------------------------------------------------------------
+
+USER = {"path": "/home/me/mine.py", "module": "lightcnn_user_1234abcd_mine", "sha256": "1234abcd" * 8,
+        "cards": {"mynet": {"competes_with": ["ThreshNet79"], "claims": []}}}
+
+
+def user_line(seed: int) -> dict:
+    rec = line(next(r for r in ROWS if r.row == "ThreshNet28"), seed)
+    return rec | {"key": result_key("mynet", "cifar10", seed), "row": None, "model": "mynet", "user_model": USER}
+
+
+def later(name: str, root: Path, lines: list[dict], **kw) -> Path:
+    return make_run(root, name, lines, updated="2026-01-02T00:00:00+00:00", **kw)
+
+
+@pytest.fixture
+def two_runs(tmp_path) -> Path:
+    """A full Table III run, then a later compatible run: a user model beside two table models (seed 2)."""
+    root = tmp_path / "results"
+    make_run(root, "full", [line(r, s) for r in ROWS for s in (0, 1)])
+    mine = [user_line(2)] + [line(r, 2) for r in ROWS if r.row in ("ThreshNet79", "HarDNet68")]
+    later("mine", root, mine)
+    return root
+
+
+def test_the_latest_run_merges_the_compatible_runs_of_its_table(two_runs, tmp_path):
+    reports = build(two_runs)
+    td = next(r.table for r in reports if r.table.id == "threshnet-3")
+    assert td.run.name == "mine" and td.run.ignored == []
+    assert td.run.merged == ["mine (3 lines, seed 2)", "full (28 lines, seeds 0, 1)"]
+    assert [r.row for r in td.rows] == [r.row for r in ROWS] + ["mynet (yours)"]
+    seeds = {r.row: r.seeds for r in td.rows}
+    assert seeds["ThreshNet79"] == [0, 1, 2] and seeds["ShuffleNet"] == [0, 1] and seeds["mynet (yours)"] == [2]
+    write(reports, tmp_path / "reports")
+    md = (tmp_path / "reports" / "threshnet-3.md").read_text()
+    assert "| ThreshNet79 | threshnet79 |" in md and "| mynet (yours) | mynet |" in md
+    assert md.index("| EfficientNetB0 | efficientnet_b0_cifar |") < md.index("| mynet (yours) | mynet |")
+    assert "**runs merged**: mine (3 lines, seed 2); full (28 lines, seeds 0, 1)" in md
+    assert "This table merges 2 compatible runs" in md
+    # the Seeds column counts seeds: ThreshNet79 3, a row of the full run 2, the user's row 1
+    table = md.split("## Measured beside published")[1].split("\n\n")[2].splitlines()
+    seeds_col = table[0].split(" | ").index("Seeds")
+    cells = {row.split(" | ")[0].lstrip("| "): row.split(" | ")[seeds_col] for row in table[2:]}
+    assert (cells["ThreshNet79"], cells["ShuffleNet"], cells["mynet (yours)"]) == ("3", "2", "1")
+
+
+def test_a_users_rows_never_enter_the_papers_claims(two_runs):
+    claims = next(r.claims for r in build(two_runs) if r.table.id == "threshnet-3")
+    text = json.dumps([c.to_dict() for c in claims])
+    assert "mynet" not in text and "yours" not in text
+    t5 = next(c for c in claims if c.claim.id == "T5").measured
+    assert [p.what for p in t5.parts] == ["ThreshNet28 faster than ShuffleNet on the Pi",
+                                          "shortest GPU time (ThreshNet28 faster than every other row)"]
+
+
+def test_parameter_claims_do_not_depend_on_the_rendered_run(two_runs):
+    def verdicts(**kw) -> dict[str, str]:
+        claims = next(r.claims for r in build(two_runs, **kw) if r.table.id == "threshnet-3")
+        return {c.claim.id: c.measured.verdict for c in claims}
+
+    merged, alone = verdicts(), verdicts(run_name="mine")  # "mine" has neither ThreshNet95 nor HarDNet85
+    assert merged["T2"] == alone["T2"] == "reproduced" and merged["T6"] == alone["T6"] == "reproduced"
+
+
+def test_the_terminal_names_the_merged_and_the_left_out_runs(two_runs, tmp_path, capsys):
+    from suite.cli import main
+
+    make_run(two_runs, "old-smoke", [line(r, 0) for r in ROWS[:2]], preset="smoke", updated="2025-12-01")
+    assert main(["report", "--results", str(two_runs), "--out", str(tmp_path / "reports")]) == 0
+    err = capsys.readouterr().err
+    assert "rows measured from run mine (reproduction)" in err
+    assert "  merged: full (28 lines, seeds 0, 1)" in err
+    assert "  left out: old-smoke: preset smoke, not paper;" in err and "`suite report --run old-smoke`" in err
+
+
+# --- busy and shortened timings are never quoted as findings -----------------------------------------------------
+
+RATIO = re.compile(r"\d(?:\.\d+)?x (?:faster|slower)|ratio time\(B\)/time\(A\) \d")
+
+
+def claim_texts(claims) -> list[str]:
+    out = []
+    for c in claims:
+        out += [c.measured.note] + [p.detail for p in c.measured.parts]
+    return [t for t in out if t]
+
+
+def test_no_claim_text_of_a_busy_smoke_run_quotes_a_time_ratio(tmp_path):
+    root = tmp_path / "results"
+    lines = []
+    for r in ROWS:
+        rec = line(r, 0)
+        fast = 1.0 if r.row in ("ThreshNet79", "ThreshNet28", "ThreshNet95") else 40.0  # 40x apart
+        rec["latency"] = {hw: {"per_image_ms": fast, "median_ms": fast, "per_image_iqr_ms": 0.01, "busy": True,
+                               "predicted": False} for hw in ("cpu", "gpu")}
+        lines.append(rec)
+    make_run(root, "busy-smoke", lines, preset="smoke", preset_extra={"per_image_batch": 4})
+    claims = next(r.claims for r in build(root) if r.table.id == "threshnet-3")
+    texts = claim_texts(claims)
+    assert any("busy machine, not evidence" in t for t in texts)
+    quoted = [t for t in texts if RATIO.search(t) and "busy machine, not evidence" not in t]
+    assert quoted == []
+    timed = [p for c in claims if c.claim.id in ("T1", "T4") for p in c.measured.parts
+             if "faster than" in p.what]
+    assert timed and {p.verdict for p in timed} == {"inconclusive (busy machine)"}
+
+
+def test_a_quiet_smoke_runs_times_decide_nothing_and_are_not_quoted(tmp_path):
+    root = tmp_path / "results"
+    lines = []
+    for r in ROWS:
+        rec = line(r, 0)
+        rec["latency"] = {"cpu": {"per_image_ms": 2.0, "median_ms": 2.0, "predicted": False},
+                          "gpu": {"per_image_ms": 0.5, "median_ms": 0.5, "predicted": False}}
+        lines.append(rec)
+    make_run(root, "smoke", lines, preset="smoke", preset_extra={"per_image_batch": 4})
+    claims = next(r.claims for r in build(root) if r.table.id == "threshnet-3")
+    assert [t for t in claim_texts(claims) if RATIO.search(t)] == []
+    t4_speed = next(c for c in claims if c.claim.id == "T4").measured.parts[-1]
+    assert t4_speed.verdict == "inconclusive" and "shortened timing protocol" in t4_speed.detail

@@ -7,8 +7,9 @@ from types import SimpleNamespace
 
 from rich.console import Console
 
-from suite.claims.decidable import LITERATURE_SPREAD, Device, SeedSpread, decidable
+from suite.claims.decidable import LITERATURE_SPREAD, Device, SeedSpread, decidable, shortened_timing
 from suite.claims.rule import seeds_needed
+from suite.run.presets import PRESETS
 from suite.tables import get_table
 from suite.watch.display import print_decidable
 
@@ -48,8 +49,25 @@ def test_run_prints_it_beside_the_estimate():
     plan = SimpleNamespace(table=get_table("threshnet-3"), config=SimpleNamespace(seeds=(0,), epochs=1,
                                                                                     train_subset=None,
                                                                                     test_subset=None),
-                           preset=SimpleNamespace(reproduction=False), origins={"epochs": "--epochs"},
+                           preset=PRESETS["smoke"], origins={"epochs": "--epochs"},
                            profiles=[SimpleNamespace(name="cpu", native=True, remote=None)])
     print_decidable(Console(file=buf, width=200), plan)
     text = buf.getvalue()
     assert "claims this run can decide:" in text and "T1: cannot be decided (times: not testable here" in text
+
+
+def test_a_claim_with_a_part_per_device_needs_each_of_them_and_says_which():
+    pi_only = lines(3, [Device("cpu", True), Device("rpi4", True)])
+    assert pi_only["T5"] == ("T5: cannot be decided (times: not testable here (needs gpu); times on rpi4: 3 "
+                             "measurement rounds per model)")
+    assert lines(3, [Device("rpi4", True), Device("gpu", True)])["T5"].startswith("T5: can be decided")
+    assert lines(3, [Device("rpi4", True)])["T1"].startswith("T1: can be decided")  # any device of its scope
+
+
+def test_a_shortened_timing_protocol_never_decides_a_time():
+    protocol = shortened_timing(PRESETS["smoke"].to_dict())
+    assert protocol.startswith("the smoke preset's shortened timing protocol (batches of 4")
+    assert shortened_timing(PRESETS["paper"].to_dict()) == ""
+    out = decidable(get_table("threshnet-3"), 3, [Device("rpi4", True)], full_budget=True, timing_protocol=protocol)
+    t3 = next(line for line in out if line.startswith("T3"))
+    assert t3.startswith("T3: cannot be decided") and f"times on rpi4: {protocol} never decides" in t3

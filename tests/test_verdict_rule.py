@@ -163,8 +163,26 @@ def test_out_of_scope_device_is_never_evidence():
                  Scope(("gpu", "rpi4")), "cpu", "this CPU")
     j = judge(q)
     assert j.verdict == "not testable here (needs gpu, rpi4)"
-    assert j.detail == ("on this CPU ThreshNet79 is 2.5x slower than GhostNet: the claim does not carry over to "
-                        "this CPU")
+    assert j.detail.startswith("on this CPU ThreshNet79 is 2.5x slower than GhostNet (95 % CI of the ratio [0.3")
+    assert j.detail.endswith("]): the claim does not carry over to this CPU")
+
+
+def test_out_of_scope_wording_follows_the_direction_and_its_interval():
+    def context(a, b, **kw) -> str:
+        q = Question(SPEED, Sample("ThreshNet95", a, **kw), Sample("HarDNet85", b, **kw), Magnitude(),
+                     Scope(("gpu",)), "cpu", "this CPU")
+        return judge(q).detail
+
+    assert context((10.0, 10.1), (19.0, 19.1)) == ("on this CPU ThreshNet95 is 1.9x faster than HarDNet85 (same "
+                                                    "direction as claimed; this CPU is outside the claim's scope)")
+    reversed_wide = context((10.0, 14.0), (9.0, 12.0))  # slower, but the interval reaches the claimed direction
+    assert "slower" in reversed_wide and "not excluded by its interval" in reversed_wide
+    assert "carry over" not in reversed_wide
+    one_round = context((10.0,), (9.0,))
+    assert "one round gives no interval" in one_round and "carry over" not in one_round
+    busy = context((10.0, 10.1), (19.0, 19.1), busy=True)
+    assert busy == "on this CPU: busy machine, not evidence"
+    assert context((10.0, 10.1), (19.0, 19.1), predicted=True) == "this CPU is outside the claim's scope"
 
 
 def test_exact_quantities_within_one_point():

@@ -5,8 +5,10 @@ its hardware against each claim's scope, its budget against the paper's. What `s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from suite.claims.rule import seeds_needed
+from suite.claims.threshnet import EACH_DEVICE
 from suite.tables.claim import ERROR, EXACT, SPEED, Magnitude
 from suite.tables.spec import TableSpec
 from zoo.published import load_table
@@ -27,6 +29,17 @@ LITERATURE_SPREAD = {
 }
 
 
+FULL_PER_IMAGE_BATCH = 100  # the paper's per-image batch (the authors' test batch; the paper preset's)
+
+
+def shortened_timing(preset: dict[str, Any]) -> str:
+    """Why a preset (``Preset.to_dict()``, as manifests store it) does not time under the paper's protocol, or ""."""
+    batch = preset.get("per_image_batch") or FULL_PER_IMAGE_BATCH
+    if preset.get("latency_protocol") is None and batch == FULL_PER_IMAGE_BATCH:
+        return ""
+    return f"the {preset.get('name', '?')} preset's shortened timing protocol (batches of {batch}, fewer rounds)"
+
+
 @dataclass(frozen=True)
 class Device:
     name: str  # hardware key
@@ -43,8 +56,12 @@ def _error_pp(spec: TableSpec, b: str, magnitude: Magnitude) -> float:
 
 
 def decidable(spec: TableSpec, seeds: int, devices: list[Device], *, full_budget: bool,
-              spread: SeedSpread | None = None) -> list[str]:
-    """One line per claim the table shows: what the planned run can decide, and why not where it cannot."""
+              spread: SeedSpread | None = None, timing_protocol: str = "") -> list[str]:
+    """One line per claim the table shows: what the planned run can decide, and why not where it cannot; the
+    same conditions the report's verdicts apply (``suite.claims.rule``, ``EACH_DEVICE``), so the two agree.
+
+    ``timing_protocol``: why the run's times will not be taken under the paper's protocol ("" = they will be).
+    """
     spread = spread or LITERATURE_SPREAD.get(spec.dataset or "")
     lines = []
     for claim in spec.claims:
@@ -66,10 +83,16 @@ def decidable(spec: TableSpec, seeds: int, devices: list[Device], *, full_budget
         if SPEED in kinds or any(m.endswith(("_ms", "_s")) for m in claim.scope.metrics):
             scoped = [d for d in devices if not claim.scope.devices or d.name in claim.scope.devices]
             measured = [d.name for d in scoped if d.measured]
+            planned = {d.name for d in devices}
+            absent = [d for d in claim.scope.devices if d not in planned]
+            if claim.id in EACH_DEVICE and absent and scoped:  # a part on each device: one missing, undecided
+                not_ok.append(f"times: not testable here (needs {', '.join(absent)})")
             if not scoped:
                 not_ok.append(f"times: not testable here (needs {claim.scope.needs()})")
             elif not measured:
                 not_ok.append(f"times: {', '.join(d.name for d in scoped)} predicted, which never decides")
+            elif timing_protocol:
+                not_ok.append(f"times on {', '.join(measured)}: {timing_protocol} never decides")
             elif seeds < 2:
                 not_ok.append(f"times on {', '.join(measured)}: one measurement round per model gives no interval")
             else:

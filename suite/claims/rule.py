@@ -16,8 +16,9 @@ its 95 % interval from the repeated measurement rounds (Welch on the log times, 
 Exact quantities (parameters, FLOPs): the claimed percentage within 1 point.
 
 A measurement outside the claim's scope is never evidence ("not testable here (needs ...)", the comparison as
-context); a reduced training budget never decides an error claim; predicted values and times measured on a busy
-machine never decide.
+context; "does not carry over" only where the ratio is reversed and its interval excludes the claim's direction);
+a reduced training budget never decides an error claim; predicted values, times measured on a busy machine and
+times taken under a shortened (smoke, quick) timing protocol never decide, and a busy time is never quoted.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ INCONCLUSIVE, ONE_SEED = "inconclusive", "inconclusive (one seed)"
 NO_SPREAD = "inconclusive (no spread)"
 PREDICTED, BUSY = "inconclusive (predicted)", "inconclusive (busy machine)"
 NOT_TESTABLE = "not testable here"
+BUSY_TEXT = "busy machine, not evidence"  # a busy timing is never quoted as a finding
 PCT_TOL = 1.0  # percentage points: the texts round their percentages to whole numbers
 DISPERSION_LIMIT = 0.10  # IQR / median above which a timing decides nothing
 Z_ALPHA, Z_POWER = 1.96, 0.84  # two-sided 5 %, 80 % power
@@ -100,6 +102,7 @@ class Question:
     device_name: str = ""  # how the context names it ("this CPU")
     reduced: str = ""  # why the budget is not the paper's ("" = the paper's budget)
     unit: str = ""
+    protocol: str = ""  # times: why the timing protocol is not the paper's ("" = the paper's)
 
 
 @dataclass
@@ -298,11 +301,29 @@ def _ratio_text(q: Question) -> str:
 
 
 def _out_of_scope(q: Question) -> Judgement:
+    """Not evidence either way; the comparison is context only where it was measured cleanly (no prediction, no
+    busy machine, the full protocol), and "does not carry over" only where its interval excludes the claim."""
     where = q.device_name or f"this {q.device}"
-    text = f"{_ratio_text(q)}: the claim does not carry over to {where}"
-    if q.a.predicted or q.b.predicted:
-        text += " (predicted)"
-    return Judgement(not_testable(q.scope.needs()), text, context=[text])
+    verdict = not_testable(q.scope.needs())
+    if q.a.busy or q.b.busy:
+        text = f"on {where}: {BUSY_TEXT}"
+        return Judgement(verdict, text, context=[text])
+    if q.a.predicted or q.b.predicted or q.protocol or min(q.a.values + q.b.values) <= 0:
+        return Judgement(verdict, f"{where} is outside the claim's scope")
+    ratio = q.b.mean / q.a.mean
+    ci = None
+    if q.a.n >= 2 and q.b.n >= 2:
+        _, low, high, _ = welch(tuple(math.log(v) for v in q.a.values), tuple(math.log(v) for v in q.b.values))
+        ci = (math.exp(low), math.exp(high))
+    if ratio < 1 and ci is not None and ci[1] < 1:
+        text = (f"{_ratio_text(q)} (95 % CI of the ratio [{ci[0]:.3g}, {ci[1]:.3g}]): the claim does not carry "
+                f"over to {where}")
+    else:
+        direction = ("same direction as claimed" if ratio >= 1 else
+                     "the opposite direction, " + ("not excluded by its interval" if ci else
+                                                   "one round gives no interval"))
+        text = f"{_ratio_text(q)} ({direction}; {where} is outside the claim's scope)"
+    return Judgement(verdict, text, ci, claimed=None, context=[text])
 
 
 def _speed(q: Question) -> Judgement:
@@ -314,8 +335,13 @@ def _speed(q: Question) -> Judgement:
             f"{b.mean / a.mean:.3g}; {claim}")
     if a.predicted or b.predicted:
         return Judgement(PREDICTED, f"{base}; predicted, not measured: a prediction never decides", claimed=claimed)
+    where = q.device_name or (f"this {q.device}" if q.device else "the device")
     if a.busy or b.busy:
-        return Judgement(BUSY, f"{base}; measured while the machine was busy: never decides", claimed=claimed)
+        return Judgement(BUSY, f"{a.label} vs {b.label} on {where}: {BUSY_TEXT} (other processes used the CPU "
+                               f"while it was timed); {claim}", claimed=claimed)
+    if q.protocol:
+        return Judgement(INCONCLUSIVE, f"{a.label} vs {b.label} on {where}: timed under {q.protocol}, not evidence; "
+                                       f"{claim}", claimed=claimed)
     noisy = [s.label for s in (a, b) if s.dispersion is not None and s.dispersion > DISPERSION_LIMIT]
     if noisy:
         return Judgement(INCONCLUSIVE, f"{base}; IQR/median above {DISPERSION_LIMIT:.0%} for {', '.join(noisy)}",

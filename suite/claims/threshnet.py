@@ -6,12 +6,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from suite.claims.rule import not_testable
 from suite.claims.verdicts import (
     INCONCLUSIVE,
     INFO,
     NOT_SUPPORTED,
     PCT_TOL,
     QUESTIONABLE,
+    REPRODUCED,
     SUPPORTED,
     Check,
     Measured,
@@ -22,8 +24,10 @@ from suite.claims.verdicts import (
     any_hardware,
     exact,
     faster,
+    faster_part,
     fewer_params,
     hardware_of,
+    in_scope,
     lower_error,
     own_table,
     pct_less,
@@ -36,25 +40,18 @@ from zoo.published import published_row
 HARDNET85_PARAMS_HEAD10_M = 35.40  # HarDNet85 with a 10-class head: the equal-head comparison for T2
 THRESHNET79_CODE_PARAMS_M = 14.37  # ThreshNet79 in the authors' code and in Table II (79-c)
 PI_TABLE_SPREAD_PCT = 29.0  # the same model's Pi time differs by up to 29 % between Tables III and IV
-
-
-def _context(parts: list[Part]) -> str:
-    """Out-of-scope comparisons, shown beside a "not testable here" verdict."""
-    return "; ".join(p.judgement.context[0] for p in parts
-                     if p.judgement is not None and p.judgement.context and p.verdict.startswith("not testable"))
+# Claims with a part on each device of their scope (T5: the Pi comparison and the shortest GPU time): every one of
+# those devices is needed; the others are decided on any device of their scope.
+EACH_DEVICE = frozenset({"T5"})
 
 
 def _measured_t1(claim: Claim, m: Measurements) -> Check:
-    per_hw, parts = [], []
-    for hw in hardware_of(m):
-        sub = [faster(m, hw, c.a, c.b, claim) for c in claim.compared if c.quantity == SPEED]
-        parts += sub
-        per_hw.append(all_parts([p.verdict for p in sub]))
-    if not parts:
+    if not m.times:
         return Check(INCONCLUSIVE, [], f"no inference time measured (the claim needs {claim.scope.needs()})")
-    return Check(any_hardware(per_hw), parts,
-                 "per device in the claim's scope: all five ratios judged against the claimed percentages; "
-                 + (_context(parts) or "times on other devices are context, never evidence"))
+    parts = [faster_part(m, c.a, c.b, claim) for c in claim.compared if c.quantity == SPEED]
+    return Check(all_parts([p.verdict for p in parts]), parts,
+                 "each ratio judged against its claimed percentage on the devices of the claim's scope; times on "
+                 "other devices are context, never evidence")
 
 
 def _measured_t2(claim: Claim, m: Measurements) -> Check:
@@ -70,12 +67,8 @@ def _measured_t2(claim: Claim, m: Measurements) -> Check:
 
 
 def _measured_t3(claim: Claim, m: Measurements) -> Check:
-    parts = [lower_error(m, "ThreshNet79", "HarDNet68", claim)]
-    parts += [faster(m, hw, "ThreshNet79", "HarDNet68", claim) for hw in hardware_of(m)]
-    if not m.times:
-        parts.append(Part("ThreshNet79 faster than HarDNet68", INCONCLUSIVE, "no inference time measured"))
-    speed = [p.verdict for p in parts[1:]]
-    return Check(all_parts([parts[0].verdict, any_hardware(speed)]), parts, _context(parts[1:]))
+    parts = [lower_error(m, "ThreshNet79", "HarDNet68", claim), faster_part(m, "ThreshNet79", "HarDNet68", claim)]
+    return Check(all_parts([p.verdict for p in parts]), parts)
 
 
 def _measured_t4(claim: Claim, m: Measurements) -> Check:
@@ -85,25 +78,36 @@ def _measured_t4(claim: Claim, m: Measurements) -> Check:
     summary = f"ThreshNet95 against {len(errors)} rows (final-epoch errors, Welch)"
     if missing and m.errors_meaningful:
         summary += f"; not measured: {', '.join(missing)}"
-    parts = [Part("lowest error of the table", all_parts([p.verdict for p in errors]), summary)] + errors
-    speed = [faster(m, hw, "ThreshNet95", "HarDNet85", claim) for hw in hardware_of(m)]
-    if not speed:
-        speed = [Part("ThreshNet95 faster than HarDNet85 on gpu", INCONCLUSIVE, "not measured on gpu")]
-    verdict = all_parts([parts[0].verdict, any_hardware([p.verdict for p in speed])])
-    return Check(verdict, parts + speed, _context(speed))
+    lowest = Part("lowest error of the table", all_parts([p.verdict for p in errors]), summary)
+    speed = faster_part(m, "ThreshNet95", "HarDNet85", claim)
+    return Check(all_parts([lowest.verdict, speed.verdict]), [lowest, *errors, speed])
+
+
+def _shortest(m: Measurements, claim: Claim) -> Part:
+    """"ThreshNet28 has the shortest GPU time": one part, every other row compared on the GPU."""
+    what = "shortest GPU time (ThreshNet28 faster than every other row)"
+    on = [hw for hw in hardware_of(m) if in_scope(claim, hw)]
+    if not m.times:
+        return Part(what, INCONCLUSIVE, f"no inference time measured (the claim needs {claim.scope.needs()})")
+    if not on:
+        return Part(what, not_testable(claim.scope.needs()), f"no time measured on {claim.scope.needs()}")
+    per_hw, details = [], []
+    for hw in on:
+        sub = {r: faster(m, hw, "ThreshNet28", r, claim) for r in m.times.get(hw, {}) if r != "ThreshNet28"}
+        verdict = all_parts([p.verdict for p in sub.values()]) if sub else INCONCLUSIVE
+        per_hw.append(verdict)
+        others = sorted({p.verdict for p in sub.values()} - {REPRODUCED})
+        by = "; ".join(f"{v}: {', '.join(r for r, p in sub.items() if p.verdict == v)}" for v in others)
+        details.append(f"on {hw}: against {len(sub)} rows, {verdict}" + (f" ({by})" if by else ""))
+    return Part(what, any_hardware(per_hw), "; ".join(details))
 
 
 def _measured_t5(claim: Claim, m: Measurements) -> Check:
     pi = replace(claim, scope=replace(claim.scope, devices=("rpi4",)))
     gpu = replace(claim, scope=replace(claim.scope, devices=("gpu",)))
-    pi_parts = [faster(m, hw, "ThreshNet28", "ShuffleNet", pi) for hw in hardware_of(m)]
-    by_hw = {hw: [faster(m, hw, "ThreshNet28", r, gpu) for r in m.times.get(hw, {}) if r != "ThreshNet28"]
-             for hw in hardware_of(m)}
-    per_hw = [all_parts([p.verdict for p in sub]) for sub in by_hw.values() if sub]
-    verdicts = [any_hardware([p.verdict for p in pi_parts]) if pi_parts else INCONCLUSIVE,
-                any_hardware(per_hw) if per_hw else INCONCLUSIVE]
-    shortest = [p for sub in by_hw.values() for p in sub]
-    return Check(all_parts(verdicts), pi_parts + shortest, _context(pi_parts + shortest))
+    parts = [faster_part(m, "ThreshNet28", "ShuffleNet", pi, "ThreshNet28 faster than ShuffleNet on the Pi"),
+             _shortest(m, gpu)]
+    return Check(all_parts([p.verdict for p in parts]), parts)
 
 
 def _measured_t6(claim: Claim, m: Measurements) -> Check:

@@ -36,14 +36,17 @@ from suite.claims.rule import (
     not_testable,
 )
 from suite.tables.claim import DIRECTION, ERROR, EXACT, SPEED, Claim, Magnitude, Scope
-from suite.timing.profiles import HARDWARE_ORDER, PROFILES
+from suite.timing.profiles import HARDWARE_ORDER, PROFILES, label
 
 SUPPORTED, NOT_SUPPORTED, QUESTIONABLE = "supported", "not supported", "questionable"
 INFO = "info"
 
 
-def device_words(hardware: str) -> str:
-    """How a verdict names a profile's machine ("this Raspberry Pi 4"); "" for a name no profile has."""
+def device_words(hardware: str, *times: Stat) -> str:
+    """How a verdict names a profile's machine ("this Raspberry Pi 4"); "" for a name no profile has. A
+    predicted time was never taken on "this Raspberry Pi 4": it is "the RPi 4 prediction"."""
+    if any(t.predicted for t in times):
+        return f"the {label(hardware)} prediction"
     spec = PROFILES.get(hardware)
     return f"this {spec.board}" if spec else ""
 
@@ -104,6 +107,7 @@ class Measurements:
     train_hardware: str = "cpu"  # hardware key of the training device (training-time claims)
     published: dict[str, dict[str, Any]] = field(default_factory=dict)  # row -> the published row (best-epoch figures)
     test_images: int | None = None
+    timing_protocol: str = ""  # why the times were not taken under the paper's protocol ("" = they were)
 
     def value(self, key: str, row: str) -> Stat | None:
         return self.values.get(key, {}).get(row)
@@ -204,12 +208,12 @@ def sample(label: str, s: Stat, *, best: Stat | None = None, published: float | 
 # --- measured parts: each one question to the rule ---------------------------------------------------------
 
 def speed(what: str, ta: Stat | None, tb: Stat | None, a: str, b: str, *, scope: Scope, device: str,
-          magnitude: Magnitude = DIRECTION, missing: str = "", unit: str = "ms") -> Part:
+          magnitude: Magnitude = DIRECTION, missing: str = "", unit: str = "ms", protocol: str = "") -> Part:
     """Part "a faster than b" (time(B)/time(A) against the claimed ratio), judged within the claim's scope."""
     if ta is None or tb is None:
         return Part(what, INCONCLUSIVE, missing or f"not measured on {device}")
-    q = Question(SPEED, sample(a, ta), sample(b, tb), magnitude, scope, device, device_words(device),
-                 unit=unit)
+    q = Question(SPEED, sample(a, ta), sample(b, tb), magnitude, scope, device, device_words(device, ta, tb),
+                 unit=unit, protocol=protocol)
     return _part(what, judge(q))
 
 
@@ -217,7 +221,30 @@ def faster(m: Measurements, hw: str, a: str, b: str, claim: Claim) -> Part:
     ta, tb = m.times.get(hw, {}).get(a), m.times.get(hw, {}).get(b)
     missing = ", ".join(r for r, t in ((a, ta), (b, tb)) if t is None)
     return speed(f"{a} faster than {b} on {hw}", ta, tb, a, b, scope=claim.scope, device=hw,
-                 magnitude=claim.magnitude(a, b, SPEED), missing=f"not measured on {hw}: {missing}")
+                 magnitude=claim.magnitude(a, b, SPEED), missing=f"not measured on {hw}: {missing}",
+                 protocol=m.timing_protocol)
+
+
+def in_scope(claim: Claim, hw: str) -> bool:
+    return not claim.scope.devices or hw in claim.scope.devices
+
+
+def faster_part(m: Measurements, a: str, b: str, claim: Claim, what: str = "") -> Part:
+    """One part "a faster than b": judged on every device of the claim's scope that has times (a clear answer
+    stands unless another device says the opposite); times on other devices are context, never evidence."""
+    what = what or f"{a} faster than {b}"
+    hardware = hardware_of(m)
+    judged = [(hw, faster(m, hw, a, b, claim)) for hw in hardware if in_scope(claim, hw)]
+    context = [c for hw in hardware if not in_scope(claim, hw)
+               for c in (faster(m, hw, a, b, claim).judgement or Judgement("", "")).context]
+    if not hardware:
+        return Part(what, INCONCLUSIVE, f"no inference time measured (the claim needs {claim.scope.needs()})")
+    if not judged:
+        detail = "; ".join(context) or f"no time measured on {claim.scope.needs()}"
+        return Part(what, not_testable(claim.scope.needs()), detail)
+    detail = "; ".join(f"on {hw}: {p.detail}" for hw, p in judged)
+    verdict = judged[0][1].verdict if len(judged) == 1 else any_hardware([p.verdict for _, p in judged])
+    return Part(what, verdict, "; ".join([detail, *context]), judged[0][1].judgement if len(judged) == 1 else None)
 
 
 def faster_on(m: Measurements, key: str, a: str, b: str, *, scope: Scope, magnitude: Magnitude,
@@ -289,5 +316,5 @@ def own_pct_part(what: str, a: float | None, b: float | None, claimed: float, *,
 __all__ = ["BUSY", "INCONCLUSIVE", "INFO", "NOT_REPRODUCED", "NOT_SUPPORTED", "ONE_SEED", "PARTIAL", "PCT_TOL",
            "PREDICTED", "QUESTIONABLE", "REPRODUCED", "SUPPORTED", "Check", "ClaimResult", "Measured", "Measurements",
            "Own", "Part", "Published", "all_parts", "any_hardware", "error_question", "exact", "faster", "faster_on",
-           "fewer_params", "hardware_of", "lower_error", "matches", "own_pct_part", "own_table", "pct_less", "reduced",
-           "sample", "speed"]
+           "faster_part", "fewer_params", "hardware_of", "in_scope", "lower_error", "matches", "own_pct_part",
+           "own_table", "pct_less", "reduced", "sample", "speed"]

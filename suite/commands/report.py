@@ -34,6 +34,10 @@ def run(args: argparse.Namespace) -> int:
         else:
             measured = sum(1 for r in td.rows if r.measured)
             console.print(f"{td.title}: {measured}/{len(td.rows)} rows measured from run {td.run.name} ({td.kind})")
+            for name in td.run.merged[1:]:
+                console.print(f"  merged: {name}", markup=False)
+            for reason in td.run.ignored:
+                console.print(f"  left out: {reason}", markup=False)
         if rep.claims:
             console.print("  claims: " + ", ".join(f"{c.claim.id} {c.measured.verdict}" for c in rep.claims))
     for path in written:

@@ -1,9 +1,9 @@
 """`suite report`: every registered table with our measurements beside the published figures, claims, an index.
 
-``build(results)`` reads the runs under ``results`` (one per table: the fullest preset), profiles the
-complexity-only tables itself, checks every table's claims (a claim may read several tables) and returns the
-reports plus an index; ``write`` renders ``<table id>.md``, ``.html`` (standalone, inline CSS and SVG) and
-``.json`` for each, and ``index.md`` / ``index.html``.
+``build(results)`` reads the runs under ``results`` (per table the latest run, merged with the runs compatible
+with it: ``suite.report.runs``), profiles the complexity-only tables itself, checks every table's claims (a claim
+may read several tables) and returns the reports plus an index; ``write`` renders ``<table id>.md``, ``.html``
+(standalone, inline CSS and SVG) and ``.json`` for each, and ``index.md`` / ``index.html``.
 """
 
 from __future__ import annotations
@@ -82,12 +82,12 @@ def build(results: Path, *, run_name: str | None = None) -> Reports:
         for spec in TABLES.values():
             if spec.kind == COMPLEXITY:
                 tables[spec.id] = complexity_table(spec)
-    # Claims read every table they use: those without a run are profiled (complexity only) for them.
+    # Claims read every table they use, each with the zoo's own profile beside it: counts (T2, T6, ...) never
+    # depend on which run, or which of its rows, is rendered; tables without a run are profiled only.
     needed = {t for spec in TABLES.values() for c in spec.claims for t in (c.uses or (spec.id,))}
-    context = dict(tables)
-    for tid in needed - set(context):
-        context[tid] = complexity_table(get_table(tid))
-    ms = {tid: measurements(td) for tid, td in context.items()}
+    profiled = {tid: tables[tid] if tables.get(tid) is not None and tables[tid].run is None
+                else complexity_table(get_table(tid)) for tid in needed}
+    ms = {tid: measurements(tables.get(tid) or profiled[tid], profiled[tid]) for tid in needed}
     claims = {spec.id: check(spec, ms) for spec in TABLES.values() if spec.claims}
     reports = []
     for tid, td in tables.items():
@@ -129,7 +129,8 @@ def to_json(rep: Report) -> dict:
         "published_table": td.published_table, "columns": list(td.spec.columns), "kind": td.kind,
         "errors_comparable": td.errors_meaningful, "banner": banner(td),
         "run": None if td.run is None else {"name": td.run.name, "path": str(td.run.path),
-                                            "manifest": td.run.manifest, "ignored_runs": td.run.ignored},
+                                            "manifest": td.run.manifest, "merged_runs": td.run.merged,
+                                            "ignored_runs": td.run.ignored},
         "hardware": td.hardware, "rows": [r.to_dict() for r in td.rows],
         "claims": [c.to_dict() for c in rep.claims], "inconsistencies": misprints(td),
         "footnotes": footnotes(td), "plots": sorted(rep.plots), "learning_curves": rep.curves,

@@ -102,7 +102,7 @@ def footnotes(td: TableData) -> list[str]:
         notes.append(f"Training time measured by the training engine on {device} ({td.run.manifest.get('device')}).")
     if spec.latency.note and any(METRICS[c].group == TIME for c in spec.columns):
         notes.append(_timing_note(td))
-    notes += busy_notes(td) + origin_notes(td)
+    notes += busy_notes(td) + merge_notes(td) + origin_notes(td)
     notes += [n if n.endswith(".") else n + "." for n in spec.notes]
     return notes
 
@@ -135,6 +135,28 @@ def busy_notes(td: TableData) -> list[str]:
         out.append(f"‡ {label(hw)} times of {', '.join(rows)} were measured while the machine was busy"
                    f"{seen}: shown, never deciding a claim (their claim parts are 'inconclusive (busy machine)'). Time "
                    "them again on a quiet machine.")
+    return out
+
+
+def merge_notes(td: TableData) -> list[str]:
+    """Which rows came from which of the merged runs, and whether their times were taken alike."""
+    if td.run is None or len(td.run.merged) < 2:
+        return []
+    models: dict[str, list[str]] = {}
+    threads: dict[str, set] = {}
+    for line in td.run.lines:
+        run = str(line.get("run"))
+        models.setdefault(run, []).append(f"{line.get('model')} seed {line.get('seed')}")
+        for hw, rec in (line.get("latency") or {}).items():
+            if isinstance(rec, dict) and not rec.get("predicted") and rec.get("threads"):
+                threads.setdefault(hw, set()).add((run, rec["threads"]))
+    parts = "; ".join(f"{run}: {', '.join(lines)}" for run, lines in models.items())
+    out = [f"This table merges {len(models)} compatible runs (same data set, preset, recipe, budget): {parts}."]
+    for hw, seen in sorted(threads.items()):
+        if len({t for _, t in seen}) > 1:
+            counts = ", ".join(f"{run} {t}" for run, t in sorted(seen))
+            out.append(f"{label(hw)} times of the merged runs were taken with different thread counts ({counts}): "
+                       "not comparable across runs.")
     return out
 
 
@@ -208,8 +230,10 @@ def provenance_items(td: TableData) -> list[tuple[str, str]]:
     ]
     if recipe.get("notes"):
         items.append(("recipe notes", str(recipe["notes"])))
+    if len(run.merged) > 1:
+        items.append(("runs merged", "; ".join(run.merged)))
     if run.ignored:
-        items.append(("other runs (not merged)", "; ".join(run.ignored)))
+        items.append(("runs left out", "; ".join(run.ignored)))
     return items
 
 

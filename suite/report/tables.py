@@ -17,8 +17,8 @@ from suite.analysis.stats import Stat, binomial_sigma_pct
 from suite.complexity.report import CONVENTIONS
 from suite.data.catalog import dataset_info
 from suite.report.profiles import complexity_record
+from suite.report.runs import MergedRun
 from suite.run.presets import PRESETS
-from suite.run.store import Run
 from suite.tables import COMPLEXITY, METRICS, TableSpec
 from suite.tables.metrics import TIME
 from suite.timing.profiles import order_key
@@ -106,7 +106,7 @@ class RowData:
 @dataclass
 class TableData:
     spec: TableSpec
-    run: Run | None  # None for a complexity-only table
+    run: MergedRun | None  # the run(s) behind the table (suite.report.runs), None for a complexity-only table
     rows: list[RowData]
     hardware: list[str]  # measured or predicted in this run
     errors_meaningful: bool  # a full-recipe run: errors may be compared with the paper's
@@ -298,7 +298,7 @@ def _row(spec: TableSpec, rs, published: dict, filled: dict) -> RowData:
                    rs.note, supplemented=dict(filled.get(rs.row, {})))
 
 
-def build_table(spec: TableSpec, run) -> TableData:
+def build_table(spec: TableSpec, run: MergedRun) -> TableData:
     """The table ``spec`` filled from ``run`` (a loaded run directory)."""
     published, filled = published_rows(spec)
     df = pd.DataFrame([flatten(line, run.manifest) for line in run.lines])

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from suite.analysis.stats import Stat, fmt_num
 from suite.claims.rule import INCONCLUSIVE, NOT_REPRODUCED, PARTIAL, REPRODUCED, Question, judge
 from suite.claims.verdicts import Part, sample
+from suite.report.measure import timing_protocol
 from suite.report.tables import LABELS, RowData, TableData
 from suite.report.view import Cell, Section
 from suite.tables.claim import DIRECTION, ERROR, EXACT, SPEED, Magnitude
@@ -26,7 +27,7 @@ CLAIM_FORMS = ("lower error than ROW", "N % lower error than ROW", "faster than 
 
 
 def judge_lower(what: str, a: Stat | None, b: Stat | None, *, quantity: str, unit: str, missing: str,
-                claimed_pct: float | None = None, reduced: str = "", device: str = "") -> Part:
+                claimed_pct: float | None = None, reduced: str = "", device: str = "", protocol: str = "") -> Part:
     """Is ``a`` below ``b`` (by ``claimed_pct``)? The one call into the claims' rule."""
     if a is None or b is None:
         return Part(what, INCONCLUSIVE, missing)
@@ -35,7 +36,7 @@ def judge_lower(what: str, a: Stat | None, b: Stat | None, *, quantity: str, uni
         # nothing is published for a user's row: "N % lower error" is converted at the measured error of the row
         magnitude = Magnitude.pp(claimed_pct / 100.0 * b.mean) if quantity == ERROR else Magnitude.percent(claimed_pct)
     j = judge(Question(quantity, sample("yours", a), sample("theirs", b), magnitude, device=device,
-                       reduced=reduced, unit=unit))
+                       reduced=reduced, unit=unit, protocol=protocol))
     detail = j.detail + "".join(f"; {c}" for c in j.context if c and c not in j.detail)
     return Part(what, WORDS.get(j.verdict, j.verdict), detail, j)
 
@@ -52,12 +53,13 @@ class Versus:
     flops_ratio: float | None = None
     time_ratio: dict[str, float] = field(default_factory=dict)  # hardware -> ours / theirs
     time_predicted: set[str] = field(default_factory=set)
+    time_busy: set[str] = field(default_factory=set)  # a side timed on a busy machine: shown marked, no finding
 
     def to_dict(self) -> dict:
         return {"row": self.row, "measured": self.measured,
                 "error": self.error.to_dict() if self.error else None, "error_diff_pp": self.error_diff_pp,
                 "params_ratio": self.params_ratio, "flops_ratio": self.flops_ratio, "time_ratio": self.time_ratio,
-                "time_predicted": sorted(self.time_predicted)}
+                "time_predicted": sorted(self.time_predicted), "time_busy": sorted(self.time_busy)}
 
 
 @dataclass
@@ -106,6 +108,8 @@ def _versus(td: TableData, mine: RowData, other: RowData) -> Versus:
             v.time_ratio[hw] = t.mean / theirs.mean
             if t.predicted or theirs.predicted:
                 v.time_predicted.add(hw)
+            if t.busy or theirs.busy:
+                v.time_busy.add(hw)
     return v
 
 
@@ -141,7 +145,8 @@ def check_claim(td: TableData, mine: RowData, text: str) -> Part:
         elif kind == "time":
             hw = m.group("hw").lower()
             part = judge_lower(text, mine.times.get(hw), other.times.get(hw), quantity=SPEED, unit="ms",
-                               missing=f"not timed on {hw} in this run", claimed_pct=pct, device=hw)
+                               missing=f"not timed on {hw} in this run", claimed_pct=pct, device=hw,
+                               protocol=timing_protocol(td))
         else:
             key = "params_m" if kind == "params" else "flops_g"
             part = judge_lower(text, Stat.exact(mine.complexity_trained.get(key)),
@@ -165,6 +170,15 @@ def comparisons(td: TableData) -> list[UserComparison]:
     return out
 
 
+def _time_cell(v: Versus, hw: str) -> Cell:
+    if hw not in v.time_ratio:
+        return Cell("—", "na")
+    if hw in v.time_busy:
+        return Cell(f"{v.time_ratio[hw]:.2f}x ‡", "num busy")
+    return Cell(f"{v.time_ratio[hw]:.2f}x{'*' if hw in v.time_predicted else ''}",
+                "num pred" if hw in v.time_predicted else "num")
+
+
 def _x(v: float | None) -> Cell:
     return Cell("—", "na") if v is None else Cell(f"{v:.2f}x", "num")
 
@@ -178,9 +192,10 @@ def sections(td: TableData) -> list[Section]:
     header = ["Yours", "File (sha256)", "Against", "Error % Δ pp (yours - theirs)", "Lower error?",
               "Params ratio", "FLOPs ratio", *[f"{LABELS.get(hw, hw)} time ratio" for hw in hardware]]
     sec = Section("Your models against the table's rows",
-                  "all measured in this run (same recipe, data, seeds, input, timing protocol); ratios are yours / "
-                  "theirs, complexity at the trained input and head (torchstat convention); * a predicted time "
-                  "(information only, never a verdict); a user's row has nothing published to reproduce", header)
+                  "all measured by the runs this table renders (compatible runs: same recipe, data, budget, input, "
+                  "timing protocol); ratios are yours / theirs, complexity at the trained input and head "
+                  "(torchstat convention); * a predicted time (information only, never a verdict); ‡ a side timed "
+                  "on a busy machine (not evidence); a user's row has nothing published to reproduce", header)
     claims = Section("Your models' own claims", "stated on the model's card, judged by the claims' rule on this "
                      "run's measurements", ["Yours", "Claim", "Verdict", "Detail"])
     uncounted = Section("Operations a complexity counter could not count", "listed by name: the counter's figure "
@@ -193,9 +208,7 @@ def sections(td: TableData) -> list[Section]:
                                  Cell("—", "na"), Cell("—", "na"), Cell("—", "na"),
                                  *[Cell("—", "na") for _ in hardware]])
                 continue
-            times = [Cell(f"{v.time_ratio[hw]:.2f}x{'*' if hw in v.time_predicted else ''}",
-                          "num pred" if hw in v.time_predicted else "num") if hw in v.time_ratio else Cell("—", "na")
-                     for hw in hardware]
+            times = [_time_cell(v, hw) for hw in hardware]
             diff = Cell(fmt_num(v.error_diff_pp, 2) if v.error_diff_pp is not None else "—", "num")
             verdict = Cell(f"{v.error.verdict}: {v.error.detail}" if v.error else "—")
             sec.rows.append([Cell(c.label), where, Cell(v.row), diff, verdict, _x(v.params_ratio),

@@ -102,7 +102,7 @@ def measured_section(td: TableData) -> Section | None:
     errors = any(m.group == ERROR for m in metrics)
     if errors:
         header.append("Error % final (ours)")
-    header += ["Seeds", "Status"]
+    header += ["Seeds", "Status"]  # Seeds: how many seeds a row's figures rest on (their ids: the JSON)
     what = ", ".join(dict.fromkeys({TIME: "inference time", ERROR: "test error / accuracy",
                                     "train_time": "training time"}[m.group] for m in metrics))
     sec = Section("Measured beside published", f"{what}; (paper) = the published cell, (ours) = measured here, "
@@ -114,7 +114,7 @@ def measured_section(td: TableData) -> Section | None:
         cells += [_stat(r.times.get(hw)) for hw in extra]
         if errors:
             cells.append(_stat(r.error_final, 2))
-        cells += [Cell(",".join(str(s) for s in r.seeds) or "—"), _status(r)]
+        cells += [Cell(str(len(r.seeds)), "num") if r.seeds else Cell("—", "na"), _status(r)]
         sec.rows.append(cells)
     return sec
 

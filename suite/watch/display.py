@@ -83,7 +83,7 @@ def print_estimate(console: Console, plan, backends, executor) -> None:
 
 def print_decidable(console: Console, plan) -> None:
     """Which of the table's claims this run's seeds, hardware and budget can decide (literature seed spread)."""
-    from suite.claims.decidable import Device, decidable
+    from suite.claims.decidable import Device, decidable, shortened_timing
 
     if not plan.table.claims:
         return
@@ -91,7 +91,8 @@ def print_decidable(console: Console, plan) -> None:
     full = plan.preset.reproduction and not flagged(plan)
     devices = [Device(p.name, p.native or p.remote is not None) for p in plan.profiles]
     console.print("claims this run can decide:")
-    for line in decidable(plan.table, len(cfg.seeds), devices, full_budget=full):
+    protocol = shortened_timing(plan.preset.to_dict())
+    for line in decidable(plan.table, len(cfg.seeds), devices, full_budget=full, timing_protocol=protocol):
         console.print(f"  {line}", markup=False)
 
 
