@@ -11,9 +11,11 @@ from suite.claims import JUDGES
 from suite.core.errors import unknown
 from suite.data.catalog import DATASETS
 from suite.data.formats import SPECS
+from suite.run.executor_check import EXECUTORS
 from suite.run.presets import PRESETS
 from suite.tables import METRICS, PAPERS, TABLES
 from suite.timing.profiles import PROFILES
+from suite.timing.runtimes import RUNTIMES
 from suite.train.recipes import RECIPES
 from zoo._registry import MODELS
 from zoo.registry import DuplicateName, KeyedRegistry, Registry, UnknownName
@@ -80,7 +82,7 @@ def test_an_override_cannot_take_another_entrys_alias():
 
 
 @pytest.mark.parametrize("registry", [TABLES, PROFILES, DATASETS, SPECS, PRESETS, RECIPES, METRICS, PAPERS, JUDGES,
-                                      MODELS], ids=lambda r: r.kind)
+                                      MODELS, RUNTIMES, EXECUTORS], ids=lambda r: r.kind)
 def test_every_catalogue_is_one_registry_type(registry):
     assert isinstance(registry, Registry)
     zoo.list_models()  # the zoo's families register on first use

@@ -9,9 +9,16 @@ import subprocess
 from urllib.parse import urlparse
 
 from suite.core.errors import SuiteError, unknown
+from zoo.registry import Registry
 
-EXECUTORS = ("local", "gpus", "ray")
+# Where a run's jobs execute (suite.run.executors builds each): name -> what it does
+EXECUTORS: Registry[str] = Registry("executor", (
+    ("local", "in the driver process, one job at a time"),
+    ("gpus", "a worker process per GPU slot of this machine"),
+    ("ray", "a Ray task per job, on a local instance or a cluster"),
+))
 RAY_PIN = "ray==2.60.0"
+RAY_INSTALL = f'pip install -e ".[ray]" (or pip install "{RAY_PIN}")'
 
 
 def executor_name(text: str | None) -> str:
@@ -20,7 +27,6 @@ def executor_name(text: str | None) -> str:
     if name not in EXECUTORS:
         raise unknown("executor", name, EXECUTORS)
     return name
-RAY_INSTALL = f'pip install -e ".[ray]" (or pip install "{RAY_PIN}")'
 
 
 def visible_gpus() -> list[str]:

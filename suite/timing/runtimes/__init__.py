@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from suite.core.errors import SuiteError, unknown
+from zoo.registry import DuplicateName, KeyedRegistry
 
 if TYPE_CHECKING:
     from torch import nn
@@ -77,20 +78,21 @@ def column(hw: str, metric: str, runtime: str = EAGER) -> str:
     return f"{prefix(hw, runtime)}_{metric}"
 
 
-def _declared() -> dict[str, Runtime]:
+def _declared() -> tuple[Runtime, ...]:
     from suite.timing.runtimes import eager, onnx_runtime, openvino_cpu, torch_compile
 
-    return {r.name: r for r in (eager.RUNTIME, torch_compile.RUNTIME, onnx_runtime.RUNTIME, openvino_cpu.RUNTIME)}
+    return (eager.RUNTIME, torch_compile.RUNTIME, onnx_runtime.RUNTIME, openvino_cpu.RUNTIME)
 
 
-RUNTIMES: dict[str, Runtime] = _declared()
+RUNTIMES: KeyedRegistry[Runtime] = KeyedRegistry("runtime", lambda r: r.name, _declared())
 
 
 def register_runtime(runtime: Runtime) -> Runtime:
-    if runtime.name in RUNTIMES:
-        raise SuiteError(f"runtime {runtime.name!r} is declared already")
-    RUNTIMES[runtime.name] = runtime
-    return runtime
+    """Add a runtime after the declared ones (a plug-in); a name already declared is refused."""
+    try:
+        return RUNTIMES.register(runtime)
+    except DuplicateName as exc:
+        raise SuiteError(str(exc)) from None
 
 
 def get_runtime(name: str) -> Runtime:
