@@ -147,7 +147,8 @@ def test_bundle_ships_the_suites_own_files_byte_for_byte(bundle3):
             assert (bundle3 / "zoo" / src.relative_to(REPO / "zoo")).read_bytes() == src.read_bytes()
     m = json.loads((bundle3 / "manifest.json").read_text())
     assert set(m["files"]) == set(SHIPPED) | {f"zoo/{p.relative_to(REPO / 'zoo')}" for p in (REPO / "zoo").rglob("*.py")
-                                              if "__pycache__" not in p.parts}
+                                              if "__pycache__" not in p.parts} | {
+        f"onnx/{name}{ext}" for name in MODELS for ext in (".onnx", ".check.npz")}
     assert not (bundle3 / "zoo" / "ruff.toml").exists() and (bundle3 / "zoo" / "data" / "published").is_dir()
     assert m["format"] == "suite-device-bundle" and [e["name"] for e in m["models"]] == list(MODELS)
     assert {e["num_classes"] for e in m["models"]} == {10} and m["input_size"] == [3, 32, 32]
