@@ -234,7 +234,9 @@ def test_runner_times_three_models_without_the_suite(host_times, bundle3):
         assert r["status"] == "ok" and r["model"] == name and r["hardware"] == HOST_LABEL
         assert r["median_ms"] > 0 and r["p90_ms"] >= r["median_ms"] and r["iqr_ms"] >= 0
         assert r["per_image_ms"] > 0 and r["per_image_batch"] == 4 and r["threads"] == 1
-        assert r["runs"] == FAST.min_runs and r["batch"] == 1 and r["predicted"] is False
+        # interleaved with ONNX Runtime where it imports: each of the rounds times at least one call
+        assert r["runs"] == FAST.min_runs if "runtimes" not in r else r["runs"] >= FAST.min_runs
+        assert r["batch"] == 1 and r["predicted"] is False
     assert "threshnet79:" in proc.stderr  # progress lines
 
 
