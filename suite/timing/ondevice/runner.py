@@ -347,6 +347,9 @@ def main(argv: list[str] | None = None) -> int:
                                       batch=batch, threads=m.threads, provenance=prov, **m.result_fields())
             doc["models"][name] = {**result.to_dict(), "num_classes": head, "status": "ok",
                                    "elapsed_s": round(time.time() - t0, 3)}
+            per = result.per_image_ms
+            say(f"{name}: {result.median_ms:.2f} ms at batch {batch}"
+                + (f", {per:.3f} ms/image at batch {per_image_batch}" if per is not None else ""))
             for rt, cell in cells.items():
                 if rt in timed:
                     cell_prov = {**prov, "threads": timed[rt].threads}
@@ -360,9 +363,6 @@ def main(argv: list[str] | None = None) -> int:
                     say(f"{name}: {cell['reason']}")
             if cells:
                 doc["models"][name]["runtimes"] = cells
-            per = result.per_image_ms
-            say(f"{name}: {result.median_ms:.2f} ms at batch {batch}"
-                + (f", {per:.3f} ms/image at batch {per_image_batch}" if per is not None else ""))
             del net
         except Exception as exc:  # noqa: BLE001 - one model failing never stops the others
             failed += 1
