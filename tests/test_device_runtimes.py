@@ -152,3 +152,24 @@ def test_import_times_keeps_the_runtime_of_each_time(pi_doc, tmp_path, capsys):
         assert row[column("rpi4", "median_ms", ORT)] == cell["median_ms"] > 0
         assert row[column("rpi4", "median_ms")] == line["latency"]["rpi4"]["median_ms"]  # eager's own column
         assert row[column("rpi4", "median_ms")] != row[column("rpi4", "median_ms", ORT)]
+
+
+def test_bundle_without_onnx_says_the_device_times_eager_alone(tmp_path, capsys):
+    from suite.cli import main
+
+    rc = main(["bundle", "--models", "ghostnet", "--no-onnx", "--out", str(tmp_path / "b")])
+    assert rc == 0, capsys.readouterr().err
+    manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    (entry,) = manifest["models"]
+    assert manifest["onnx"] is False and entry["onnx"] is None and "--no-onnx" in entry["onnx_error"]
+    assert not (tmp_path / "b" / "onnx").exists()
+
+
+def test_runner_of_a_bundle_without_onnx_times_eager_alone(outside):
+    bare = build_bundle(outside / "bare", [("ghostnet", 10)], protocol=FAST, per_image_batch=2, threads=1, onnx=False)
+    out = outside / "bare.json"
+    proc, _ = run_isolated(bare, out, cwd=outside)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(out.read_text())
+    assert doc["runtimes"][ORT]["status"] == "missing" and "--no-onnx" in doc["runtimes"][ORT]["reason"]
+    assert doc["models"]["ghostnet"]["status"] == "ok" and "runtimes" not in doc["models"]["ghostnet"]

@@ -217,6 +217,7 @@ def build_bundle(out: str | Path, models: list[BundleModel] | list[tuple[str, in
         "user_models": user,
         "input_size": [int(s) for s in input_size], "batch": batch,
         "per_image_batch": per_image_batch or None, "threads": threads, "protocol": protocol.to_dict(),
+        "onnx": onnx,  # False: the device times eager alone
         "requires": {"python": ">=3.9", "torch": ">=1.11", "onnxruntime": "optional (times the onnx/ files)",
                      "torchvision": sorted(m.name for m in entries if m.needs_torchvision)},
         "files": files,

@@ -294,7 +294,11 @@ def main(argv: list[str] | None = None) -> int:
         doc["status"] = "identified"
         _write(doc, args.out)
         return EXIT_OK
-    ort_state, ort_detail = ("missing", "--eager-only") if args.eager_only else probe_import(ORT)
+    if args.eager_only or not manifest.get("onnx"):
+        ort_state, ort_detail = "missing", ("--eager-only" if args.eager_only else
+                                            "the bundle ships no ONNX files (suite bundle --no-onnx)")
+    else:
+        ort_state, ort_detail = probe_import(ORT)
     if ort_state == "sigill":
         say(f"{ort_detail}; timing eager only")
     doc["runtimes"] = {"eager": {"status": "ok"},
