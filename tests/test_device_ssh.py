@@ -124,6 +124,19 @@ def test_ssh_latency_returns_measured_times_with_the_remotes_provenance(sshd, ca
     assert "threshnet79:" in err  # the device's progress, echoed
 
 
+@pytest.mark.slow
+def test_ssh_latency_with_runtimes_reports_what_the_device_timed(sshd, capsys, monkeypatch):
+    rc, out, err = latency(["--hardware", f"ssh://127.0.0.1:{sshd['port']}", "--json", "--remote-python",
+                            sys.executable, "--threads", "1", "--per-image-batch", "4", "--runtimes",
+                            "eager,onnxruntime"], sshd["good"], capsys, monkeypatch)
+    assert rc == 0, err
+    d = json.loads(out)
+    assert d["eager"]["status"] == "measured" and d["eager"]["median_ms"] > 0
+    ort = d["onnxruntime"]
+    assert ort["status"] == "measured" and ort["median_ms"] > 0 and ort["output_check"]["passed"] is True
+    assert ort["hardware"] == HOST_LABEL and ort["provenance"]["source"] == "ssh"
+
+
 def test_wrong_port_is_one_line(sshd, capsys, monkeypatch):
     port = free_port()
     rc, out, err = latency(["--hardware", f"ssh://127.0.0.1:{port}", "--json"], sshd["good"], capsys, monkeypatch)
