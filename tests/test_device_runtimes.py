@@ -173,3 +173,29 @@ def test_runner_of_a_bundle_without_onnx_times_eager_alone(outside):
     doc = json.loads(out.read_text())
     assert doc["runtimes"][ORT]["status"] == "missing" and "--no-onnx" in doc["runtimes"][ORT]["reason"]
     assert doc["models"]["ghostnet"]["status"] == "ok" and "runtimes" not in doc["models"]["ghostnet"]
+
+
+def test_suite_run_keeps_the_runtimes_a_remote_device_timed(monkeypatch):
+    from types import SimpleNamespace
+
+    import suite.device.remote as remote
+    from suite.run import job
+    from suite.timing.hardware import parse_profiles
+
+    (profile,) = parse_profiles("rpi4@pi@raspberrypi")
+    cell = {"runtime": ORT, "status": "measured", "median_ms": 3.0}
+
+    def on_the_pi(target, models, **kw):  # what the device's runner sent back over SSH
+        kw["runtimes_out"].update({"ghostnet": {ORT: cell}})
+        return {"ghostnet": {"model": "ghostnet", "median_ms": 9.0, "hardware": "rpi4", "predicted": False}}
+
+    monkeypatch.setattr(remote, "measure_remote", on_the_pi)
+    preset = SimpleNamespace(per_image_batch=100, latency_protocol=None)
+    context = SimpleNamespace(config=SimpleNamespace(runtimes="eager,onnxruntime", threads=None),
+                              table_id="threshnet-3", preset=preset)
+    ws = SimpleNamespace(context=context, dataset=SimpleNamespace(num_classes=10), input_shape=lambda: (3, 32, 32))
+    out: dict = {}
+    record = job.measure_runtimes(ws, SimpleNamespace(model="ghostnet"), profile, out)
+    assert record["median_ms"] == 9.0 and out == {"rpi4": {ORT: cell}}
+    line = {"model": "ghostnet", "latency": {"rpi4": record}, "runtimes": out}
+    assert flatten(line)[column("rpi4", "median_ms", ORT)] == 3.0
