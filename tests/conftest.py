@@ -216,7 +216,8 @@ E2E_TABLES = {
 }
 # the README's Table III smoke command (on 20 / 10 images), in a real process; then three of its models (two of
 # claim T1's comparisons) again with another seed, timed on this CPU only
-MAIN_RUN = ("run", "--table", "3", "--preset", "smoke", "--hardware", "cpu,rpi4", *FEW)
+MAIN_RUN = ("run", "--table", "3", "--preset", "smoke", "--hardware", "cpu,rpi4", "--runtimes", "eager,onnxruntime",
+            *FEW)
 CPU_ONLY_RUN = ("run", "--table", "3", "--preset", "smoke", "--hardware", "cpu", "--threads", "1", *FEW)
 SECOND_SEED_MODELS = "threshnet79,ghostnet,mobilenetv2_cifar"
 

@@ -147,7 +147,8 @@ def test_bundle_ships_the_suites_own_files_byte_for_byte(bundle3):
             assert (bundle3 / "zoo" / src.relative_to(REPO / "zoo")).read_bytes() == src.read_bytes()
     m = json.loads((bundle3 / "manifest.json").read_text())
     assert set(m["files"]) == set(SHIPPED) | {f"zoo/{p.relative_to(REPO / 'zoo')}" for p in (REPO / "zoo").rglob("*.py")
-                                              if "__pycache__" not in p.parts}
+                                              if "__pycache__" not in p.parts} | {
+        f"onnx/{name}{ext}" for name in MODELS for ext in (".onnx", ".check.npz")}
     assert not (bundle3 / "zoo" / "ruff.toml").exists() and (bundle3 / "zoo" / "data" / "published").is_dir()
     assert m["format"] == "suite-device-bundle" and [e["name"] for e in m["models"]] == list(MODELS)
     assert {e["num_classes"] for e in m["models"]} == {10} and m["input_size"] == [3, 32, 32]
@@ -233,7 +234,9 @@ def test_runner_times_three_models_without_the_suite(host_times, bundle3):
         assert r["status"] == "ok" and r["model"] == name and r["hardware"] == HOST_LABEL
         assert r["median_ms"] > 0 and r["p90_ms"] >= r["median_ms"] and r["iqr_ms"] >= 0
         assert r["per_image_ms"] > 0 and r["per_image_batch"] == 4 and r["threads"] == 1
-        assert r["runs"] == FAST.min_runs and r["batch"] == 1 and r["predicted"] is False
+        # interleaved with ONNX Runtime where it imports: each of the rounds times at least one call
+        assert r["runs"] == FAST.min_runs if "runtimes" not in r else r["runs"] >= FAST.min_runs
+        assert r["batch"] == 1 and r["predicted"] is False
     assert "threshnet79:" in proc.stderr  # progress lines
 
 

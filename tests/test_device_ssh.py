@@ -124,6 +124,19 @@ def test_ssh_latency_returns_measured_times_with_the_remotes_provenance(sshd, ca
     assert "threshnet79:" in err  # the device's progress, echoed
 
 
+@pytest.mark.slow
+def test_ssh_latency_with_runtimes_reports_what_the_device_timed(sshd, capsys, monkeypatch):
+    rc, out, err = latency(["--hardware", f"ssh://127.0.0.1:{sshd['port']}", "--json", "--remote-python",
+                            sys.executable, "--threads", "1", "--per-image-batch", "4", "--runtimes",
+                            "eager,onnxruntime"], sshd["good"], capsys, monkeypatch)
+    assert rc == 0, err
+    d = json.loads(out)
+    assert d["eager"]["status"] == "measured" and d["eager"]["median_ms"] > 0
+    ort = d["onnxruntime"]
+    assert ort["status"] == "measured" and ort["median_ms"] > 0 and ort["output_check"]["passed"] is True
+    assert ort["hardware"] == HOST_LABEL and ort["provenance"]["source"] == "ssh"
+
+
 def test_wrong_port_is_one_line(sshd, capsys, monkeypatch):
     port = free_port()
     rc, out, err = latency(["--hardware", f"ssh://127.0.0.1:{port}", "--json"], sshd["good"], capsys, monkeypatch)
@@ -206,9 +219,14 @@ def test_measure_remote_for_suite_run(sshd, monkeypatch):
     assert identify_remote(profile)["label"] == HOST_LABEL  # the profile name, before any timing
     fast = Protocol(warmup=1, min_runs=2, max_runs=2, target_s=0.0, batch_warmup=1, batch_min_runs=1,
                     batch_max_runs=1, batch_target_s=0.0).to_dict()
+    cells: dict = {}
     out = measure_remote(profile, [("ghostnet", 10), ("mobilenetv2_cifar", 0)], input_size=(3, 32, 32), threads=1,
-                         protocol=fast, per_image_batch=2, echo=lambda line: None)
-    assert out["ghostnet"]["predicted"] is False and out["ghostnet"]["runs"] == 2
+                         protocol=fast, per_image_batch=2, echo=lambda line: None, runtimes_out=cells)
+    # onnxruntime imports there, so it is timed interleaved with eager: at least one call per round
+    assert out["ghostnet"]["predicted"] is False and out["ghostnet"]["runs"] >= 2
+    ort = cells["ghostnet"]["onnxruntime"]
+    assert ort["status"] == "measured" and ort["median_ms"] > 0 and ort["provenance"]["source"] == "ssh"
+    assert ort["output_check"]["passed"] is True and "mobilenetv2_cifar" not in cells
     assert out["ghostnet"]["provenance"]["source"] == "ssh" and out["ghostnet"]["hardware"] == HOST_LABEL
     assert out["mobilenetv2_cifar"]["status"] == "failed" and "num_classes" in out["mobilenetv2_cifar"]["error"]
     assert shutil.which("ssh")

@@ -118,6 +118,14 @@ def test_report_reads_well_in_chromium(report_html, browser_context, tmp_path, r
     shot = tmp_path / "curves.png"
     curves.screenshot(path=str(shot))
     assert _ink(shot)[0] > 0.02, "the learning curves look empty"
+    # the robustness panel of the speed claims (the run timed onnxruntime beside eager): T1's label and both tables
+    panel = page.locator("section#robustness")
+    assert panel.count() == 1 and panel.locator("h2").inner_text() == "Speed claims under other runtimes"
+    assert panel.locator("h3", has_text="T1:").count() == 1
+    assert panel.locator("table.robustness-cells").count() >= 1
+    agreement = panel.locator("table.robustness-agreement")
+    assert agreement.count() == 1 and "Kendall tau vs eager" in agreement.inner_text()
+    assert "onnxruntime" in agreement.inner_text() and agreement.bounding_box()["height"] > 0
     assert problems == [], problems
     page.close()
 

@@ -28,6 +28,8 @@ def register(sub) -> None:
     p.add_argument("--preset", default=RunConfig.preset,
                    help="timing protocol of this `suite run` preset (paper = the full protocol; smoke = seconds; "
                         f"default {RunConfig.preset})")
+    p.add_argument("--no-onnx", action="store_true",
+                   help="ship no ONNX files: the device times eager only (default: each model exported here)")
     p.set_defaults(func=run)
 
 
@@ -54,7 +56,8 @@ def run(args) -> int:
     if per_image_batch < 0:
         raise SuiteError("--per-image-batch must be >= 0")
     out = build_bundle(args.out, entries, input_size=size, threads=args.threads, protocol=protocol,
-                       per_image_batch=per_image_batch or None, table=facts["table"])
+                       per_image_batch=per_image_batch or None, table=facts["table"],
+                       onnx=not args.no_onnx)
     heads = sorted({m.num_classes for m in entries})
     print(f"bundle written to {out}: {len(entries)} model(s), head {'/'.join(map(str, heads))}, input "
           f"{'x'.join(map(str, size))}, per-image batch {per_image_batch or 'none'}, preset {args.preset}")
@@ -75,6 +78,7 @@ def run(args) -> int:
     tv = [m.name for m in entries if m.needs_torchvision]
     if tv:
         print(f"torchvision needed on the device for: {', '.join(tv)}")
-    print(f"on the device: python3 {out}/run.py --out times.json   (Python >= 3.9, torch >= 1.11)")
+    print(f"on the device: python3 {out}/run.py --out times.json   (Python >= 3.9, torch >= 1.11; "
+          "ONNX Runtime is timed too where onnxruntime imports)")
     print("then here:     python -m suite import-times times.json --results RUN_DIR")
     return 0

@@ -111,12 +111,15 @@ def _runtimes(args, model, heads: int, profiles, runtimes, size) -> int:
     out: dict[str, dict[str, dict]] = {}
     for p in profiles:
         if p.is_remote:
-            cells = {r.name: Cell(r.name, SKIPPED, f"{r.name}: a remote device is timed with eager only",
-                                  declaration=r.provenance()).to_dict() for r in runtimes if r.name != EAGER}
-            if any(r.name == EAGER for r in runtimes):
-                cells = {EAGER: {**_remote(args, p, size, heads), "runtime": EAGER,
-                                 "status": "measured"}, **cells}
-            out[p.name] = cells
+            # the device's bundle times eager, and ONNX Runtime where onnxruntime imports there
+            device: dict[str, dict[str, dict]] = {}
+            eager = {**_remote(args, p, size, heads, device), "runtime": EAGER, "status": "measured"}
+            there = device.get(args.model) or {}
+            cells = {r.name: there.get(r.name) or Cell(
+                r.name, SKIPPED, f"{r.name}: not timed on the device (the bundle times eager, and onnxruntime "
+                                 "where it imports there)", declaration=r.provenance()).to_dict()
+                     for r in runtimes if r.name != EAGER}
+            out[p.name] = {EAGER: eager, **cells} if any(r.name == EAGER for r in runtimes) else cells
             continue
         measured = measure_runtimes(model, p, runtimes, name=args.model, input_size=size, batch=args.batch,
                                     per_image_batch=args.per_image_batch or None, threads=args.threads,
@@ -147,7 +150,7 @@ def _print_runtimes(model: str, out: dict[str, dict[str, dict]]) -> None:
     console.print(table)
 
 
-def _remote(args, profile, size, head: int) -> dict:
+def _remote(args, profile, size, head: int, runtimes_out: dict[str, dict[str, dict]] | None = None) -> dict:
     """Time the model on a remote device over SSH; its failure there is this command's one-line error."""
     # loaded when this command runs: building the CLI (every command's parser) stays light
     from suite.device.remote import measure_remote
@@ -155,7 +158,7 @@ def _remote(args, profile, size, head: int) -> dict:
     out = measure_remote(profile, [(args.model, head)], input_size=size, threads=args.threads,
                          per_image_batch=args.per_image_batch or None, batch=args.batch,
                          timeout_s=args.remote_timeout, label=args.label, remote_python=args.remote_python,
-                         ssh_config=args.ssh_config)
+                         ssh_config=args.ssh_config, runtimes_out=runtimes_out)
     record = out[args.model]
     if record.get("status") == "failed":
         raise SuiteError(f"{args.model} failed on {profile.remote.display}: {record['error']}")

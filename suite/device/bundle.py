@@ -2,9 +2,11 @@
 
 Layout: ``run.py`` (``runner.py``), ``timing_protocol.py`` and ``device_identify.py``, all from
 ``suite/timing/ondevice/``; ``zoo/`` (the zoo package's plain torch.nn code and its published tables);
-``manifest.json`` (models, heads, input size, protocol, suite version and commit, SHA-256 of every shipped file)
-and ``README.txt``. Every file is copied byte for byte, never rewritten, so a bundle times with exactly the code a
-native run uses.
+``onnx/`` (each model exported to ONNX here, on the host, with the suite's one exporter: the device never
+exports); ``manifest.json`` (models, heads, input size, protocol, suite version and commit, SHA-256 of every
+shipped file) and ``README.txt``. Every file is copied byte for byte, never rewritten, so a bundle times with
+exactly the code a native run uses; where ``onnxruntime`` imports on the device the runner also times the ONNX
+files, after checking their SHA-256 against the manifest.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ FORMAT = "suite-device-bundle"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 USER_DIR = "user"  # the user's model files (--models-from), as given
+ONNX_DIR = "onnx"  # the models exported on the host, timed by ONNX Runtime where it imports on the device
 ONDEVICE_DIR = Path(__file__).resolve().parents[1] / "timing" / "ondevice"
 # bundle file name -> source file in the suite; copied verbatim (tests compare the bytes)
 SHIPPED = {
@@ -43,6 +46,9 @@ Timing bundle written by `suite bundle` (suite {version}, commit {commit}).
 
 Needs Python >= 3.9 and torch >= 1.11 on the device (torchvision only for: {tv}).
 On a 64-bit Raspberry Pi OS, for example:  pip install torch==1.11.0
+Where onnxruntime also imports (pip install onnxruntime), each model is timed under ONNX Runtime too, from the
+ONNX files in onnx/; run.py --eager-only skips it. A package that dies with "Illegal instruction" (SIGILL) on
+the device is named by run.py, which then times eager only.
 
     python3 run.py --out times.json        # {n} model(s): roughly a minute each on a Raspberry Pi 4
 
@@ -127,7 +133,8 @@ def _prepare_out(out: Path) -> None:
         if any(out.iterdir()) and not _is_bundle(out):
             raise SuiteError(f"--out {out} is a non-empty folder that holds no bundle written by `suite bundle`; "
                              "choose an empty or new one")
-        for name in [*SHIPPED, "zoo", USER_DIR, MANIFEST, "README.txt"]:  # an older bundle: replace only its own files
+        # an older bundle: replace only its own files
+        for name in [*SHIPPED, "zoo", USER_DIR, ONNX_DIR, MANIFEST, "README.txt"]:
             path = out / name
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)
@@ -139,9 +146,43 @@ def _prepare_out(out: Path) -> None:
         raise SuiteError(f"cannot create the bundle folder {out}: {exc.strerror or exc}") from None
 
 
+def export_models(out: Path, entries: list[BundleModel], input_size, batch: int) -> dict[str, dict]:
+    """Each model as ``onnx/<name>.onnx`` beside ``onnx/<name>.check.npz`` (an input and this model's eager logits
+    for it, which the device's ONNX Runtime must reproduce: the weights are fresh, so the device's own eager
+    model has others), keyed by name: {"file", "sha256", "check", "check_sha256", "opset", "exporter"}, or
+    {"error"} for a model that does not export."""
+    import numpy as np
+    import torch
+
+    from suite.core.errors import one_line
+    from suite.timing.runtimes import OPSET
+    from suite.timing.runtimes.onnx_export import EXPORTER, export_onnx
+
+    (out / ONNX_DIR).mkdir(exist_ok=True)
+    exported: dict[str, dict] = {}
+    for m in entries:
+        try:
+            net = zoo.create_model(m.name, num_classes=m.num_classes).eval()
+            example = torch.randn(batch, *[int(s) for s in input_size], generator=torch.Generator().manual_seed(1))
+            data = export_onnx(net, example)
+            with torch.inference_mode():
+                logits = net(example).numpy()
+        except Exception as exc:  # noqa: BLE001 - a model that does not export is timed with eager alone
+            exported[m.name] = {"error": f"export failed: {one_line(exc, 300)}"}
+            continue
+        rel, check = f"{ONNX_DIR}/{m.name}.onnx", f"{ONNX_DIR}/{m.name}.check.npz"
+        (out / rel).write_bytes(data)
+        with open(out / check, "wb") as fh:
+            np.savez(fh, input=example.numpy(), logits=logits)
+        exported[m.name] = {"file": rel, "sha256": _sha256(out / rel), "check": check,
+                            "check_sha256": _sha256(out / check), "opset": OPSET, "exporter": EXPORTER}
+    return exported
+
+
 def build_bundle(out: str | Path, models: list[BundleModel] | list[tuple[str, int]], *,
                  input_size=(3, 32, 32), threads: int | None = None, protocol: Protocol | None = None,
-                 per_image_batch: int | None = 100, batch: int = 1, table: str | None = None) -> Path:
+                 per_image_batch: int | None = 100, batch: int = 1, table: str | None = None,
+                 onnx: bool = True) -> Path:
     """Write the bundle into ``out`` (created; an older bundle there is replaced) and return its path."""
     if threads is not None and threads < 1:
         raise SuiteError(f"--threads must be a positive integer, got {threads}")
@@ -162,6 +203,10 @@ def build_bundle(out: str | Path, models: list[BundleModel] | list[tuple[str, in
     files.update({str(p.relative_to(out)): _sha256(p) for p in sorted((out / "zoo").rglob("*.py"))})
     user = ship_user_files(out, [m.name for m in entries])
     files.update({u["file"]: u["sha256"] for u in user})
+    exported = export_models(out, entries, input_size, batch) if onnx else {}
+    for e in exported.values():
+        if "file" in e:
+            files.update({e["file"]: e["sha256"], e["check"]: e["check_sha256"]})
     protocol = protocol or Protocol()
     created = datetime.now(UTC).isoformat(timespec="seconds")
     torchvision = sorted(m.name for m in entries if m.needs_torchvision)
@@ -169,11 +214,15 @@ def build_bundle(out: str | Path, models: list[BundleModel] | list[tuple[str, in
         "format": FORMAT, "format_version": FORMAT_VERSION, "created": created,
         "suite_version": suite.__version__, "git_commit": git_commit(), "table": table,
         "models": [{"name": m.name, "num_classes": m.num_classes, "row": m.row,
-                    "needs_torchvision": m.needs_torchvision} for m in entries],
+                    "needs_torchvision": m.needs_torchvision,
+                    "onnx": {k: v for k, v in exported.get(m.name, {}).items() if k != "error"} or None,
+                    "onnx_error": exported.get(m.name, {}).get("error", None if onnx else "not exported (--no-onnx)")}
+                   for m in entries],
         "user_models": user,
         "input_size": [int(s) for s in input_size], "batch": batch,
         "per_image_batch": per_image_batch or None, "threads": threads, "protocol": protocol.to_dict(),
-        "requires": {"python": ">=3.9", "torch": ">=1.11",
+        "onnx": onnx,  # False: the device times eager alone
+        "requires": {"python": ">=3.9", "torch": ">=1.11", "onnxruntime": "optional (times the onnx/ files)",
                      "torchvision": torchvision},
         "files": files,
     }

@@ -89,13 +89,14 @@ def measure_remote(target, models: list[tuple[str, int]], *, input_size=(3, 32, 
                    protocol: Protocol | dict | None = None, per_image_batch: int | None = 100,
                    timeout_s: int = DEFAULT_TIMEOUT_S, batch: int = 1, label: str | None = None,
                    remote_python: str | None = None, ssh_config: str | None = None, connect_timeout_s: int = 10,
-                   echo=None) -> dict[str, dict]:
+                   echo=None, runtimes_out: dict[str, dict[str, dict]] | None = None) -> dict[str, dict]:
     """Time ``models`` ([(name, head)]) on ``target`` (a remote HardwareProfile, RemoteTarget or its spec).
 
     Returns {model: latency record}: ``LatencyResult.to_dict()`` as measured there, ``predicted: false``,
     ``hardware`` = the device's label (rpi4 only for a Raspberry Pi 4, remote-<hostname> for another CPU),
     provenance with ``source: "ssh"``; a model that failed there maps to
     ``{"model": m, "status": "failed", "error": "..."}``. Everything else raises a one-line SuiteError.
+    ``runtimes_out`` receives {model: {runtime: cell}} for the runtimes timed there beside eager (ONNX Runtime).
     """
     if not models:
         raise SuiteError("measure_remote needs at least one (model, head)")
@@ -105,6 +106,8 @@ def measure_remote(target, models: list[tuple[str, int]], *, input_size=(3, 32, 
                      echo=echo)
     times = device_times(doc, source="ssh", where=as_target(target).display)
     out: dict[str, dict] = dict(times.records)
+    if runtimes_out is not None:
+        runtimes_out.update(times.runtimes)
     for name, error in times.failures.items():
         out[name] = {"model": name, "hardware": times.label, "status": "failed", "error": error}
     return out

@@ -3,6 +3,8 @@
 A record is ``LatencyResult.to_dict()`` as the device wrote it, ``predicted: false``, stored under the
 device's own label (``rpi4`` only for a Raspberry Pi 4, see ``suite.timing.ondevice.device_identify``), with the
 device's provenance plus how it got here (``source``: "bundle" for a file imported by hand, "ssh" for a remote run).
+The runtimes timed beside eager there (ONNX Runtime) are cells shaped as a local run's
+(``suite.timing.runtimes.measure.Cell``), stored under the same runtime columns.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class DeviceTimes:
     records: dict[str, dict] = field(default_factory=dict)  # model -> latency record
     heads: dict[str, int | None] = field(default_factory=dict)  # model -> classifier width it was timed with
     failures: dict[str, str] = field(default_factory=dict)  # model -> one-line reason
+    runtimes: dict[str, dict[str, dict]] = field(default_factory=dict)  # model -> runtime -> cell beside eager
     doc: dict = field(default_factory=dict)
 
     @property
@@ -130,4 +133,24 @@ def device_times(doc: dict, *, source: str, where: str = "") -> DeviceTimes:
         record.update(hardware=out.label, predicted=False, expected_error_pct=None, calibration=None,
                       features=None, held_out=False, provenance=prov)
         out.records[name] = record
+        cells = entry.get("runtimes") or {}
+        if cells:
+            out.runtimes[name] = {rt: _cell(name, rt, cell, prov, out.label, where) for rt, cell in cells.items()}
+    return out
+
+
+_CELL_STATES = ("measured", "skipped", "failed")
+
+
+def _cell(name: str, runtime: str, cell, prov: dict, label: str, where: str) -> dict:
+    """A runtime's cell as the device wrote it, checked like the eager record, with the eager record's provenance."""
+    if not isinstance(cell, dict) or cell.get("status") not in _CELL_STATES:
+        raise SuiteError(f"{where or 'the runner JSON'}: model {name!r} has a {runtime} entry without a status "
+                         f"({'/'.join(_CELL_STATES)}); the file is rejected whole, nothing was imported")
+    out = {k: v for k, v in cell.items() if k not in _DROP or k == "status"}
+    if cell["status"] == "measured":
+        check_numbers(f"{name}/{runtime}", cell, where or "the runner JSON")
+        out.update(hardware=label, predicted=False,
+                   provenance={**prov, **(cell.get("provenance") or {}), "source": prov["source"],
+                               "predicted": False, "runtime": runtime})
     return out

@@ -279,7 +279,9 @@ def html(p: Panel | None) -> str:
     def table(head: list[str], rows: list[list[str]], cls: str) -> str:
         th = "".join(f"<th>{escape(h)}</th>" for h in head)
         body = "".join("<tr>" + "".join(f"<td>{escape(v)}</td>" for v in r) + "</tr>" for r in rows)
-        return f'<table class="{cls}"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
+        # in a scroll box like the report's other tables: a narrow window scrolls the table, not the page
+        return (f'<div class="scroll"><table class="{cls}"><thead><tr>{th}</tr></thead>'
+                f"<tbody>{body}</tbody></table></div>")
 
     out = ['<section id="robustness"><h2>Speed claims under other runtimes</h2>', f"<p>{escape(INTRO)}</p>"]
     for c in p.claims:

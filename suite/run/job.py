@@ -323,8 +323,9 @@ def train_phase(ws: Workspace, task: Task, emit: Emit) -> Line:
     return line
 
 
-def measure(ws: Workspace, job: ModelJob, profile) -> dict:
-    """One latency measurement (or prediction) of ``job.model`` on ``profile``."""
+def measure(ws: Workspace, job: ModelJob, profile, runtimes_out: dict[str, dict] | None = None) -> dict:
+    """One latency measurement (or prediction) of ``job.model`` on ``profile``; a remote device's runtimes
+    beside eager (ONNX Runtime where it imports there) go into ``runtimes_out`` (runtime -> cell)."""
     cfg = ws.context.config
     latency = _latency_spec(ws.context.table_id)
     per_image_batch = ws.context.preset.per_image_batch if latency.per_image else None
@@ -333,10 +334,13 @@ def measure(ws: Workspace, job: ModelJob, profile) -> dict:
         # device that cannot be reached fails this profile only (the caller records it, the others go on).
         from suite.device.remote import measure_remote
 
+        cells: dict[str, dict[str, dict]] = {}
         records = measure_remote(profile, [(job.model, ws.dataset.num_classes)], input_size=ws.input_shape(),
                                  threads=profile.threads or None, protocol=ws.context.preset.latency_protocol,
-                                 per_image_batch=per_image_batch, batch=latency.batch)
+                                 per_image_batch=per_image_batch, batch=latency.batch, runtimes_out=cells)
         record = records[job.model]
+        if runtimes_out is not None and cells.get(job.model):
+            runtimes_out.update(cells[job.model])
         if record.get("status") == "failed":
             raise SuiteError(f"{job.model} failed on {profile.remote.display}: {record.get('error')}")
         return record
@@ -355,7 +359,11 @@ def measure_runtimes(ws: Workspace, job: ModelJob, profile, out: dict[str, dict]
     runtimes = parse_runtimes(cfg.runtimes)
     others = timed_here(runtimes, profile)
     if not others:
-        return measure(ws, job, profile)
+        device_cells: dict[str, dict] = {}
+        record = measure(ws, job, profile, device_cells)
+        if device_cells:  # a remote device times the runtimes it can import, whatever --runtimes says
+            out[profile.name] = device_cells
+        return record
     import zoo
     from suite.timing.latency import Protocol
     from suite.timing.runtimes import RUNTIMES

@@ -100,6 +100,11 @@ def _supersede(store: RunStore, times: DeviceTimes, run_dir: Path, where: str, s
             summary.replaced_predictions.append(line["model"])
         updated = dict(line)
         updated["latency"] = {**(line.get("latency") or {}), times.label: record}
+        cells = times.runtimes.get(line["model"])
+        if cells:  # ONNX Runtime timed beside eager there: the same runtime columns as a local run's
+            runtimes = dict(line.get("runtimes") or {})
+            runtimes[times.label] = {**(runtimes.get(times.label) or {}), **cells}
+            updated["runtimes"] = runtimes
         updated["imported"] = {"at": now, "profile": times.label, "source": source}
         if not dry_run:
             store.append(updated)

@@ -5,7 +5,11 @@
 
 Needs Python >= 3.9 and torch >= 1.11 (torchvision only for torchvision-built models). It imports nothing from
 the suite: the models come from the bundle's ``zoo/``, the protocol from ``timing_protocol.py`` and the device
-identification from ``device_identify.py``, all beside this file. This file is ``suite/timing/ondevice/runner.py``,
+identification from ``device_identify.py``, all beside this file. Where ``onnxruntime`` imports, each model is
+also timed under ONNX Runtime from the ONNX file the host exported into ``onnx/`` (its SHA-256 checked against
+the manifest, its outputs against eager's), interleaved with eager; elsewhere eager alone. torch and onnxruntime
+are first imported in child processes, so a wheel that dies on this CPU (SIGILL) is named instead of killing
+the run. This file is ``suite/timing/ondevice/runner.py``,
 copied verbatim; it only works inside a bundle.
 
 Exit status: 0 every model timed, 1 some model failed (the others are in the JSON), 2 bad arguments or bundle,
@@ -18,6 +22,8 @@ import argparse
 import hashlib
 import json
 import os
+import signal
+import subprocess
 import sys
 import time
 import traceback
@@ -30,6 +36,15 @@ FORMAT = "suite-device-times"
 FORMAT_VERSION = 1
 EXIT_OK, EXIT_MODEL_FAILED, EXIT_USAGE, EXIT_NO_TORCH, EXIT_WRONG_DEVICE = 0, 1, 2, 4, 6
 MIN_PYTHON, MIN_TORCH = (3, 9), (1, 11)
+ORT = "onnxruntime"
+# the output check of suite.timing.runtimes.measure (this file cannot import it; a test keeps the two equal)
+REL_TOL, ABS_TOL = 1e-3, 1e-5
+ONNX_INPUT = "input"  # the input name suite.timing.runtimes.onnx_export gives every exported model
+SIGILL_HINT = (
+    "SIGILL (illegal instruction): this build of {package} uses CPU instructions this processor lacks. That is a "
+    "known failure mode of some aarch64 wheels on a Raspberry Pi 4, whose Cortex-A72 implements ARMv8.0-A only "
+    "(no dot-product, fp16 arithmetic or other ARMv8.2 extensions); an older release of that package, built for "
+    "ARMv8.0-A, runs there ({interpreter})")
 
 
 def say(message: str) -> None:
@@ -82,6 +97,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                                "(default $SUITE_DEVICE_MODEL_FILE, else /proc/device-tree/model)")
     p.add_argument("--time-limit-s", type=float, help="start no new model after this many seconds")
     p.add_argument("--identify", action="store_true", help="only identify the device; time nothing")
+    p.add_argument("--eager-only", action="store_true", help="time PyTorch eager only, even where onnxruntime "
+                                                              "imports")
     return p.parse_args(argv)
 
 
@@ -99,11 +116,128 @@ def load_user_models(entries: list) -> None:
         user.load_text(text, path, function=entry.get("function"))
 
 
+def probe_import(package: str) -> tuple[str, str]:
+    """Import ``package`` in a child of this interpreter: ("ok", version), ("missing", why) or ("sigill", why).
+
+    A wheel built for a newer CPU kills the process that imports it with SIGILL; in a child that costs the child.
+    """
+    flags = ["-I"] if sys.flags.isolated else []
+    code = f"import {package} as m; print(getattr(m, '__version__', '?'))"
+    try:
+        proc = subprocess.run([sys.executable, *flags, "-c", code], capture_output=True, text=True, timeout=300)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return "missing", f"{sys.executable} could not import {package} in a child process ({exc})"
+    if proc.returncode == -signal.SIGILL:
+        return "sigill", (f"importing {package} in {sys.executable} (Python {sys.version.split()[0]}) died of "
+                          + SIGILL_HINT.format(package=package, interpreter=sys.executable))
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1][:300]
+        return "missing", f"{package} does not import in {sys.executable}: {last}"
+    return "ok", proc.stdout.strip()
+
+
+def onnx_session(path: str, threads: int):
+    """An ONNX Runtime CPU session with the settings of suite.timing.runtimes.onnx_runtime."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # spinning pool threads would keep the cores busy after a call and slow eager's next round
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    opts.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    return ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"]), {
+        "threads": threads, "inter_op_threads": 1, "provider": "CPUExecutionProvider",
+        "optimisation": "ORT_ENABLE_ALL", "allow_spinning": 0, "execution_mode": "sequential"}
+
+
+def session_module(session):
+    """The session behind an nn.Module face, so the timing protocol's eval/thread handling applies unchanged."""
+    from torch import nn
+
+    class SessionModule(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.session = session
+
+        def forward(self, x):
+            return self.session.run(None, {ONNX_INPUT: x.numpy()})[0]
+
+    return SessionModule()
+
+
+def output_check(reference, got) -> dict:
+    """How far ONNX Runtime's logits are from eager's, and whether that is within the suite's tolerance."""
+    import numpy as np
+
+    ref = np.asarray(reference, dtype=np.float64)
+    out = np.asarray(got, dtype=np.float64)
+    if out.shape != ref.shape:
+        return {"passed": False, "why": f"output shape {out.shape} != eager's {ref.shape}"}
+    diff = float(np.max(np.abs(out - ref))) if ref.size else 0.0
+    scale = float(np.max(np.abs(ref))) if ref.size else 0.0
+    allowed = REL_TOL * scale + ABS_TOL
+    return {"passed": bool(diff <= allowed), "max_abs_diff": diff, "logit_scale": scale, "allowed": allowed,
+            "rule": f"max |y - y_eager| <= {REL_TOL:g} x max |y_eager| + {ABS_TOL:g}",
+            "input": "randn(seed 1); eager logits computed on the host with the exported weights"}
+
+
+def prepare_ort(entry: dict, per_image_batch, threads: int, ort_version: str):
+    """(module to time or None, the cell's fields): the shipped ONNX file, its SHA-256 and its outputs checked.
+
+    The check: the host's input and eager logits shipped beside the file (the same weights; this device's eager
+    model has fresh ones), compared with the suite's rule."""
+    import numpy as np
+    import torch
+
+    onnx = entry.get("onnx") or {}
+    cell: dict = {"runtime": ORT, "status": "failed", "reason": None, "output_check": None,
+                  "runtime_provenance": {"runtime": ORT, "label": "ONNX Runtime", "converter": onnx.get("exporter"),
+                                         "version": ort_version, "decides": False, "opset": onnx.get("opset"),
+                                         "onnx_sha256": onnx.get("sha256"), "settings": {}}}
+    if not onnx.get("file"):
+        cell["reason"] = f"{ORT}: the bundle holds no ONNX file ({entry.get('onnx_error') or 'not exported'})"
+        return None, cell
+    path, check_path = os.path.join(HERE, onnx["file"]), os.path.join(HERE, onnx["check"])
+    for rel, file, digest in ((onnx["file"], path, onnx.get("sha256")),
+                              (onnx["check"], check_path, onnx.get("check_sha256"))):
+        if _sha256(file) != digest:
+            cell["reason"] = (f"{ORT}: {rel} is missing or its sha256 differs from the manifest's; rebuild the "
+                              "bundle with `suite bundle`")
+            return None, cell
+    try:
+        session, settings = onnx_session(path, threads)
+        module = session_module(session)
+        cell["runtime_provenance"]["settings"] = settings
+        with np.load(check_path, allow_pickle=False) as saved:
+            example, reference = saved["input"], saved["logits"]
+        with torch.inference_mode():
+            got = module(torch.from_numpy(example))
+            cell["output_check"] = output_check(reference, got)
+            if per_image_batch and per_image_batch != example.shape[0]:
+                module(torch.zeros(per_image_batch, *example.shape[1:]))
+    except Exception as exc:  # noqa: BLE001 - a model ONNX Runtime cannot run is its cell's reason
+        first = (str(exc).strip().splitlines() or [""])[0][:300]
+        cell["reason"] = f"{ORT}: run failed: {type(exc).__name__}: {first}".rstrip(": ")
+        return None, cell
+    check = cell["output_check"]
+    if not check["passed"]:
+        why = check.get("why") or f"max abs diff {check['max_abs_diff']:.3g} > {check['allowed']:.3g}"
+        cell["reason"] = f"{ORT}: outputs differ from the host's eager ({why})"
+        return None, cell
+    return module, cell
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     t_start = time.time()
     if sys.version_info[:2] < MIN_PYTHON:
         return fail(f"Python {sys.version.split()[0]} is too old; the bundle needs Python >= 3.9", EXIT_NO_TORCH)
+    state, why = probe_import("torch")
+    if state == "sigill":
+        return fail(f"{why}; no time can be taken with this torch", EXIT_NO_TORCH)
     try:
         import torch
     except Exception as exc:  # noqa: BLE001 - an ImportError, or a broken install raising something else
@@ -160,8 +294,19 @@ def main(argv: list[str] | None = None) -> int:
         doc["status"] = "identified"
         _write(doc, args.out)
         return EXIT_OK
+    if args.eager_only or not manifest.get("onnx"):
+        ort_state, ort_detail = "missing", ("--eager-only" if args.eager_only else
+                                            "the bundle ships no ONNX files (suite bundle --no-onnx)")
+    else:
+        ort_state, ort_detail = probe_import(ORT)
+    if ort_state == "sigill":
+        say(f"{ort_detail}; timing eager only")
+    doc["runtimes"] = {"eager": {"status": "ok"},
+                       ORT: {"status": "ok", "version": ort_detail} if ort_state == "ok"
+                       else {"status": ort_state, "reason": ort_detail}}
     say(f"{ident.describe(info)}: label {label}{' (override)' if label != detected else ''}, torch "
-        f"{info['torch']}, {threads} thread(s), {len(names)} model(s)")
+        f"{info['torch']}, {threads} thread(s), {len(names)} model(s), runtimes eager"
+        + (f" and {ORT} {ort_detail}" if ort_state == "ok" else ""))
     try:
         import zoo
 
@@ -185,8 +330,15 @@ def main(argv: list[str] | None = None) -> int:
             if zoo_error:
                 raise RuntimeError(zoo_error)
             net = zoo.create_model(name, num_classes=head)
-            m = tp.time_model(net, input_size=input_size, batch=batch, threads=threads,
-                              per_image_batch=per_image_batch, protocol=protocol)
+            cells: dict = {}
+            modules = {"eager": net}
+            if ort_state == "ok":
+                module, cells[ORT] = prepare_ort(entry, per_image_batch, threads, ort_detail)
+                if module is not None:
+                    modules[ORT] = module
+            timed = time_interleaved(tp, modules, cells, input_size=input_size, batch=batch, threads=threads,
+                                     per_image_batch=per_image_batch, protocol=protocol)
+            m = timed["eager"]
             prov = {"source": "bundle", "label": label, "label_override": label != detected,
                     "device_model": info["device_model"], "cpu": info["cpu"], "host": info["hostname"],
                     "torch": info["torch"], "python": info["python"], "threads": m.threads,
@@ -202,6 +354,19 @@ def main(argv: list[str] | None = None) -> int:
             per = result.per_image_ms
             say(f"{name}: {result.median_ms:.2f} ms at batch {batch}"
                 + (f", {per:.3f} ms/image at batch {per_image_batch}" if per is not None else ""))
+            for rt, cell in cells.items():
+                if rt in timed:
+                    cell_prov = {**prov, "threads": timed[rt].threads}
+                    timed_result = tp.LatencyResult(model=name, hardware=label, device="cpu",
+                                                    input_size=tuple(input_size), batch=batch,
+                                                    threads=timed[rt].threads, provenance=cell_prov,
+                                                    **timed[rt].result_fields())
+                    cell.update(timed_result.to_dict(), status="measured")
+                    say(f"{name}: {rt} {timed_result.median_ms:.2f} ms at batch {batch}")
+                else:
+                    say(f"{name}: {cell['reason']}")
+            if cells:
+                doc["models"][name]["runtimes"] = cells
             del net
         except Exception as exc:  # noqa: BLE001 - one model failing never stops the others
             failed += 1
@@ -216,6 +381,20 @@ def main(argv: list[str] | None = None) -> int:
     doc["device"]["temperature_end_c"] = ident.temperature_c()
     _write(doc, args.out)
     return EXIT_MODEL_FAILED if failed else EXIT_OK
+
+
+def time_interleaved(tp, modules: dict, cells: dict, **timing) -> dict:
+    """Eager and the converted models timed interleaved; a runtime failing mid-timing is its cell's reason and
+    eager is then timed alone."""
+    if len(modules) > 1:
+        try:
+            return tp.time_models(modules, **timing)
+        except Exception as exc:  # noqa: BLE001 - eager's time must not depend on another runtime working
+            for rt in modules:
+                if rt != "eager":
+                    first = (str(exc).strip().splitlines() or [""])[0][:300]
+                    cells[rt].update(status="failed", reason=f"{rt}: timing failed: {type(exc).__name__}: {first}")
+    return {"eager": tp.time_model(modules["eager"], **timing)}
 
 
 if __name__ == "__main__":

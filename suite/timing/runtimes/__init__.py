@@ -123,7 +123,8 @@ def not_here(runtime: Runtime, device: str, *, native: bool = True, remote: bool
     if runtime.name == EAGER:
         return None
     if remote:
-        return f"{runtime.name}: a remote device is timed with eager only"
+        return (f"{runtime.name}: a remote device times what its bundle runs (eager, and ONNX Runtime where "
+                "onnxruntime imports there)")
     if not native:
         return f"{runtime.name}: a predicted time is eager-only (the predictor is calibrated on eager times)"
     kind = device.split(":", 1)[0]
