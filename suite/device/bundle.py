@@ -11,6 +11,7 @@ files, after checking their SHA-256 against the manifest.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import shutil
@@ -18,11 +19,12 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO, Any
 
 import suite
 import zoo
 from suite.core.errors import SuiteError, unknown
-from suite.core.fileio import write_text_atomic
+from suite.core.fileio import write_atomic, write_text_atomic
 from suite.core.provenance import git_commit
 from suite.data.catalog import dataset_info
 from suite.tables import TableSpec, get_table
@@ -146,12 +148,21 @@ def _prepare_out(out: Path) -> None:
         raise SuiteError(f"cannot create the bundle folder {out}: {exc.strerror or exc}") from None
 
 
+def _write_bytes(data: bytes, fh: IO[Any]) -> None:
+    fh.write(data)
+
+
+def _write_check(inputs: Any, logits: Any, fh: IO[Any]) -> None:
+    import numpy as np
+
+    np.savez(fh, input=inputs, logits=logits)
+
+
 def export_models(out: Path, entries: list[BundleModel], input_size, batch: int) -> dict[str, dict]:
     """Each model as ``onnx/<name>.onnx`` beside ``onnx/<name>.check.npz`` (an input and this model's eager logits
     for it, which the device's ONNX Runtime must reproduce: the weights are fresh, so the device's own eager
     model has others), keyed by name: {"file", "sha256", "check", "check_sha256", "opset", "exporter"}, or
     {"error"} for a model that does not export."""
-    import numpy as np
     import torch
 
     from suite.core.errors import one_line
@@ -171,9 +182,8 @@ def export_models(out: Path, entries: list[BundleModel], input_size, batch: int)
             exported[m.name] = {"error": f"export failed: {one_line(exc, 300)}"}
             continue
         rel, check = f"{ONNX_DIR}/{m.name}.onnx", f"{ONNX_DIR}/{m.name}.check.npz"
-        (out / rel).write_bytes(data)
-        with open(out / check, "wb") as fh:
-            np.savez(fh, input=example.numpy(), logits=logits)
+        write_atomic(out / rel, functools.partial(_write_bytes, data), binary=True)
+        write_atomic(out / check, functools.partial(_write_check, example.numpy(), logits), binary=True)
         exported[m.name] = {"file": rel, "sha256": _sha256(out / rel), "check": check,
                             "check_sha256": _sha256(out / check), "opset": OPSET, "exporter": EXPORTER}
     return exported
