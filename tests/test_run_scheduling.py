@@ -209,7 +209,7 @@ def test_fast_and_compile_are_part_of_the_run_identity(tmp_path):
 
 
 def test_the_estimate_is_divided_by_the_slots_never_below_the_longest_job():
-    from suite.watch import estimate_wall
+    from suite.run import estimate_wall
 
     estimates = {"a": 100.0, "b": 100.0, "c": 400.0}
     assert estimate_wall(estimates, 1) == 600.0
