@@ -18,7 +18,6 @@ from suite.device.bundle import build_bundle
 from suite.timing.ondevice import device_identify as identify
 from suite.timing.ondevice import runner
 from suite.timing.runtimes import column
-from suite.timing.runtimes import measure as runtime_measure
 
 pytest.importorskip("onnxruntime")
 MODELS = ("threshnet79", "ghostnet")
@@ -63,10 +62,6 @@ def test_bundle_ships_each_models_onnx_file_with_its_sha256(bundle):
         assert onnx["opset"] == 17 and "TorchScript" in onnx["exporter"] and entry["onnx_error"] is None
         assert (bundle / onnx["file"]).read_bytes()[:2] and manifest["files"][onnx["file"]] == onnx["sha256"]
         assert manifest["files"][onnx["check"]] == onnx["check_sha256"]
-
-
-def test_runner_output_check_is_the_suites_rule():
-    assert (runner.REL_TOL, runner.ABS_TOL) == (runtime_measure.REL_TOL, runtime_measure.ABS_TOL)
 
 
 def test_runner_times_onnxruntime_beside_eager_without_the_suite(pi_doc, bundle):

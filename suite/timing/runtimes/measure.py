@@ -3,8 +3,8 @@
 Every runtime goes through the same protocol (``suite.timing.latency.measure_latencies``: warm-up, sized runs,
 median/IQR, busy marking), interleaved round by round (eager, onnxruntime, openvino, eager, ...) at the same
 thread count. Before anything is timed, each converted model's logits on a fixed input must match eager's:
-``max |y - y_eager| <= REL_TOL x max |y_eager| + ABS_TOL``. A failed conversion, a mismatch or a runtime that
-cannot run on the profile is that cell's reason; the other runtimes go on.
+``max |y - y_eager| <= REL_TOL x max |y_eager| + ABS_TOL`` (the device runner's constants: one copy). A failed
+conversion, a mismatch or a runtime that cannot run on the profile is that cell's reason; the others go on.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from torch import nn
 from suite.core.errors import one_line
 from suite.timing.hardware import HardwareProfile
 from suite.timing.latency import measure_latencies
+from suite.timing.ondevice.runner import output_check as device_output_check
 from suite.timing.ondevice.timing_protocol import Protocol, measuring_state
 from suite.timing.runtimes import EAGER, OPSET, Runtime, not_here
 
-REL_TOL, ABS_TOL = 1e-3, 1e-5
 MEASURED, SKIPPED, FAILED = "measured", "skipped", "failed"
 
 
@@ -44,16 +44,9 @@ class Cell:
 
 
 def output_check(reference: np.ndarray, got) -> dict:
-    """How far ``got`` is from eager's logits, and whether that is within the tolerance."""
-    ref = np.asarray(reference, dtype=np.float64)
-    out = np.asarray(got, dtype=np.float64)
-    if out.shape != ref.shape:
-        return {"passed": False, "why": f"output shape {out.shape} != eager's {ref.shape}"}
-    diff = float(np.max(np.abs(out - ref))) if ref.size else 0.0
-    scale = float(np.max(np.abs(ref))) if ref.size else 0.0
-    allowed = REL_TOL * scale + ABS_TOL
-    return {"passed": bool(diff <= allowed), "max_abs_diff": diff, "logit_scale": scale, "allowed": allowed,
-            "rule": f"max |y - y_eager| <= {REL_TOL:g} x max |y_eager| + {ABS_TOL:g}", "input": "randn(seed 1)"}
+    """How far ``got`` is from eager's logits, and whether that is within the tolerance: the rule the device's
+    runner applies (one copy, in the file shipped to devices)."""
+    return {**device_output_check(reference, got), "input": "randn(seed 1)"}
 
 
 def _convert(model: nn.Module, runtime: Runtime, example: torch.Tensor, reference: np.ndarray, threads: int,
