@@ -66,8 +66,6 @@ def run(config: RunConfig, *, estimate_only: bool = False, console: Console | No
     backends = real_backends()
     plan = prepare(config, backends)  # everything validated and the dataset loaded before any write
     config = plan.config
-    if config.keep_checkpoints:
-        plan = replace(plan, preset=replace(plan.preset, keep_checkpoints=True))
     if config.workers is not None:  # read by suite.data where a streamed dataset is loaded
         os.environ[WORKERS_ENV] = str(config.workers)
     if config.executor == "local":

@@ -37,7 +37,7 @@ class UnknownName(KeyError):
         return str(self.args[0])
 
 
-def closest_names(name: str, choices: Iterable[str], n: int = 3) -> list[str]:
+def closest_names(name: str, choices: Iterable[object], n: int = 3) -> list[str]:
     return difflib.get_close_matches(str(name).lower(), [str(c) for c in choices], n=n, cutoff=0.5)
 
 

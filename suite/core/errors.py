@@ -22,7 +22,7 @@ def one_line(exc: BaseException, limit: int = 500) -> str:
 
 
 def closest(name: str, choices: Iterable[object], n: int = 3) -> list[str]:
-    return closest_names(name, [str(c) for c in choices], n)
+    return closest_names(name, choices, n)
 
 
 def unknown(kind: str, name: str, choices: Iterable[str]) -> SuiteError:

@@ -291,6 +291,8 @@ def prepare(config: RunConfig, backends: Backends) -> Plan:
     if config.preset not in PRESETS:
         raise unknown("preset", config.preset, PRESETS)
     preset = PRESETS[config.preset]
+    if config.keep_checkpoints:  # not identity: the run's name stays the same
+        preset = replace(preset, keep_checkpoints=True)
     jobs = _jobs(table, config.models, list(backends.model_names()), usermodels.user_models(config.models_from))
     if not jobs:
         raise SuiteError("no models to run: --models is empty")
