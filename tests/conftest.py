@@ -55,6 +55,14 @@ def build_cifar10(root: Path) -> Path:
     return root
 
 
+@pytest.fixture(scope="module")
+def outside(request, tmp_path_factory) -> Path:
+    """A folder outside the repository (one per test module): what a bundle or a user's file sees elsewhere."""
+    path = tmp_path_factory.mktemp(f"outside-{request.module.__name__.rsplit('.', 1)[-1]}")
+    assert REPO not in path.parents
+    return path
+
+
 @pytest.fixture(scope="session")
 def cifar10_root(tmp_path_factory) -> Path:
     """A data directory holding real CIFAR-10 in torchvision's on-disk layout."""

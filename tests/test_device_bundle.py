@@ -76,13 +76,6 @@ def run_isolated(bundle: Path, out: Path, *args: str, cwd: Path, env: dict | Non
 
 
 @pytest.fixture(scope="module")
-def outside(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("outside")
-    assert REPO not in path.parents
-    return path
-
-
-@pytest.fixture(scope="module")
 def bundle3(outside) -> Path:
     return build_bundle(outside / "bundle", [(m, 10) for m in MODELS], protocol=FAST, per_image_batch=4, threads=1)
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_device_bundle import FAST, PI4, REPO, run_isolated
+from test_device_bundle import FAST, PI4, run_isolated
 
 from suite.analysis.results import flatten
 from suite.device.bundle import build_bundle
@@ -22,13 +22,6 @@ from suite.timing.runtimes import column
 pytest.importorskip("onnxruntime")
 MODELS = ("threshnet79", "ghostnet")
 ORT = "onnxruntime"
-
-
-@pytest.fixture(scope="module")
-def outside(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("outside-rt")
-    assert REPO not in path.parents
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -65,13 +65,6 @@ def cli(argv: list[str], capsys) -> tuple[int, str, str]:
 
 
 @pytest.fixture(scope="module")
-def outside(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("usermodels")
-    assert REPO not in path.parents
-    return path
-
-
-@pytest.fixture(scope="module")
 def mine_file(outside) -> Path:
     return write(outside / "models", "mine.py", MINE)
 
