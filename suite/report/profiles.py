@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from functools import cache
 from pathlib import Path
 
@@ -18,11 +17,11 @@ import suite
 import zoo
 from suite.complexity import profile
 from suite.core.fileio import write_text_atomic
+from suite.core.hostcache import cache_root
 
 
 def _cache_file() -> Path:
-    root = os.environ.get("SUITE_CACHE_DIR") or Path.home() / ".cache" / "lightcnn-repro"
-    return Path(root) / "report_complexity.json"
+    return cache_root() / "report_complexity.json"
 
 
 @cache

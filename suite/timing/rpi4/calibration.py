@@ -10,7 +10,6 @@ import csv
 import functools
 import hashlib
 import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
@@ -23,6 +22,7 @@ from scipy.optimize import nnls
 import suite
 from suite.core.errors import DiskFullError, SuiteError
 from suite.core.fileio import write_text_atomic
+from suite.core.hostcache import cache_root
 from suite.timing.profiles import PROFILES
 from suite.timing.rpi4.features import FEATURE_UNITS, FEATURES_VERSION, Features, extract_features
 from zoo.published import published_row
@@ -204,8 +204,7 @@ def calibrate(points: Sequence[CalibrationPoint], model_features: Mapping[str, M
 # ---- the zoo's calibration models
 
 def _cache_file() -> Path:
-    root = os.environ.get("SUITE_CACHE_DIR") or Path.home() / ".cache" / "lightcnn-repro"
-    return Path(root) / "rpi4_features.json"
+    return cache_root() / "rpi4_features.json"
 
 
 def _cache_key(feature_code: Path | None = None, zoo_dir: Path | None = None) -> str:
