@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from suite.core.errors import SuiteError, unknown
+from suite.device.peaks import Peak
 from suite.run import Backends, RunConfig, Runner, prepare
 from suite.tables import get_table
 
@@ -59,11 +60,15 @@ class FakeProfile:
 class Fakes:
     """Fake backends that record every call; ``broken`` models raise in training."""
 
-    def __init__(self, broken=()):
+    def __init__(self, broken=(), *, train_seconds: float | None = None, peak_gflops: float | None = None):
         self.broken = set(broken)
         self.trained: list[tuple[str, int]] = []
         self.timed: list[tuple[str, str]] = []
         self.loaded = 0
+        self.train_seconds = train_seconds  # set: each epoch trains the data set's images in this many seconds
+        self.peak_gflops = peak_gflops  # set: the backends declare this training peak (suite.device.peaks.Peak)
+        self.peaks: list[tuple[str, str, int, str | None]] = []  # (device, precision, threads, measure_by)
+        self.calls: list[str] = []  # "peak" and "train", in order
 
     def backends(self) -> Backends:
         def fake_recipe(name: str, **overrides) -> FakeRecipe:
@@ -73,13 +78,24 @@ class Fakes:
                   on_epoch_end=None, fast=False, compile=False, tensorboard_dir=None) -> dict:
             assert Path(work_dir).is_dir()
             self.trained.append((model, seed))
+            self.calls.append("train")
+            epoch = {"epoch": 1, "test_error_pct": 10.0 + seed}
+            if self.train_seconds is not None:
+                epoch |= {"train_images": dataset.train_count, "train_seconds": self.train_seconds}
             if on_epoch_end is not None:
-                on_epoch_end({"epoch": 1, "test_error_pct": 10.0 + seed})
+                on_epoch_end(dict(epoch))
             if model in self.broken:
                 raise RuntimeError(f"{model} exploded")
             return {"model": model, "status": "ok", "error_best_pct": 10.0 + seed,
                     "error_final_pct": 11.0 + seed, "error_best_epoch": 1, "epochs": 1,
-                    "epochs_planned": 1, "test_images": 100}
+                    "epochs_planned": 1, "test_images": 100,
+                    **({"history": [epoch]} if self.train_seconds is not None else {})}
+
+        def training_peak(device: str, precision: str, threads: int, *, measure_by: str | None = None) -> Peak:
+            self.peaks.append((device, precision, threads, measure_by))
+            self.calls.append("peak")
+            return Peak(self.peak_gflops, precision, "declared by the test's backends",
+                        measured_now=measure_by is not None)
 
         def complexity(model: str, head: int, input_size: tuple[int, int, int]) -> dict:
             scale = 49.0 if input_size[1] == 224 else 1.0
@@ -108,7 +124,7 @@ class Fakes:
                         dataset_names=lambda: ["cifar10", "svhn"], load_dataset=load,
                         get_recipe=fake_recipe,
                         train_and_evaluate=train, complexity=complexity, parse_profiles=parse_profiles,
-                        latency=latency)
+                        latency=latency, training_peak=training_peak if self.peak_gflops is not None else None)
 
 
 def config(tmp_path: Path, **kw) -> RunConfig:

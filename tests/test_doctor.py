@@ -63,6 +63,7 @@ def _numbers(value) -> list[float]:
 
 def test_unreachable_device_fails_and_is_named(capsys, monkeypatch):
     # training and timing are the previous test's; here only the device checks matter
+    monkeypatch.setattr(Doctor, "peaks", lambda self, devices: None)
     monkeypatch.setattr(Doctor, "training", lambda self, devices: None)
     monkeypatch.setattr(Doctor, "timing", lambda self, devices: None)
     monkeypatch.setattr(Doctor, "complexity", lambda self: None)
@@ -79,7 +80,8 @@ def test_unreachable_device_fails_and_is_named(capsys, monkeypatch):
 
 @pytest.mark.parametrize("args, words", [(["--hardware", "tpu"], "unknown hardware 'tpu'"),
                                          (["--executor", "slurm"], "unknown executor 'slurm'"),
-                                         (["--ray-address", "x:1"], "--ray-address needs --executor ray")])
+                                         (["--ray-address", "x:1"], "--ray-address needs --executor ray"),
+                                         (["--precision", "fp32,fp8"], "unknown precision 'fp8'")])
 def test_bad_options_are_one_line_exit_2(args, words, capsys):
     assert main(["doctor", *args]) == 2
     err = capsys.readouterr().err
@@ -115,6 +117,7 @@ def _fake_steps(monkeypatch, seconds: list[float] | None = None):
     monkeypatch.setattr(tr, "compiled_steps", lambda *a, **kw: tr.Throughput(90.0, 2.3, True, kw["steps"]))
     monkeypatch.setattr(Doctor, "timing", lambda self, devices: None)
     monkeypatch.setattr(Doctor, "complexity", lambda self: None)
+    monkeypatch.setattr(Doctor, "peaks", lambda self, devices: None)
 
 
 def test_busy_machine_is_named_first_and_its_rates_are_not_evidence(monkeypatch):
@@ -224,3 +227,28 @@ def test_bad_dataset_and_empty_hardware_item_are_one_line_before_any_check(args,
     assert main(["doctor", *args]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and words in err and err.count("\n") == 1
+
+
+# --- the training device's peak ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("load, stored", [((0.3, 0.0), True), ((4.9, 1.9), False)])
+def test_the_cpu_peak_is_a_check_line_stored_for_runs_unless_the_machine_is_busy(load, stored, monkeypatch,
+                                                                                  tmp_path):
+    import torch
+
+    from suite.device import cpu_peak
+    from suite.doctor import PASS, Options
+
+    monkeypatch.setenv("SUITE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(cpu_peak, "measure", lambda precision, threads, seconds: {
+        "gflops": 42.0, "precision": precision, "threads": threads, "n": 1024, "measured": "now"})
+    doctor = Doctor(Options(hardware=("cpu",), precisions=("fp32", "fp16"), load_window_s=0.0),
+                    sampler=_sampler(*load))
+    doctor.machine()
+    doctor.peaks({"train": [torch.device("cpu")]})
+    fp32, fp16 = [c for c in doctor.checks if c.group == "peak"]
+    assert (fp32.name, fp32.status) == ("cpu fp32", PASS) and "42.0 GFLOP/s measured" in fp32.detail
+    assert fp16.status == "skip" and "the CPU trains in fp32 or bf16" in fp16.detail
+    threads = fp32.data["threads"]
+    assert (cpu_peak.cached("fp32", threads) is not None) is stored
+    assert ("not evidence, not stored" in fp32.detail) is not stored

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from suite.report import build, write
+from suite.report import Report, build, write
 from suite.report.runs import choose_runs, find_runs
 from suite.report.tables import build_table
 from suite.run import append_jsonl, result_key, write_json_atomic
@@ -164,6 +164,23 @@ def test_html_escapes_text(tmp_path):
     write(build(root), tmp_path / "reports")
     html = (tmp_path / "reports" / "threshnet-3.html").read_text()
     assert "<script>alert" not in html and "&lt;script&gt;" in html
+
+
+def test_provenance_gives_each_models_training_throughput_escaped(tmp_path):
+    from suite.device.peaks import Peak
+    from suite.run.throughput import throughput
+
+    root = tmp_path / "results"
+    rates = [throughput(ips, 0.1, Peak(100.0, "fp32", "<b>declared</b> by a test")) for ips in (100.0, 200.0)]
+    make_run(root, "run", [line(ROWS[0], s) | {"throughput": r.to_dict()} for s, r in enumerate(rates)])
+    td = build_table(TABLE3, choose_runs(find_runs(root))["threshnet-3"])
+    write([Report(td, [], {})], tmp_path / "reports")  # this table alone: no other table profiled
+    html = (tmp_path / "reports" / "threshnet-3.html").read_text()
+    md = (tmp_path / "reports" / "threshnet-3.md").read_text()
+    for text in (html, md):  # seeds averaged: 150 img/s, 3 x 0.1 GFLOP x 150 = 45 GFLOP/s, 45 % of 100
+        assert "training throughput" in text and "150 img/s, 45.0 GFLOP/s (45.0 % of peak)" in text
+        assert "<b>declared" not in text and "&lt;b&gt;declared&lt;/b&gt; by a test" in text
+    assert "3 (forward + backward)" in md
 
 
 @pytest.mark.slow

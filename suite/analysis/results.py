@@ -6,7 +6,9 @@
 
 One row per (run, model, dataset, seed): the latest line of each key. The columns are flat: identity and
 provenance (run, table, row, model, dataset, seed, status, preset, recipe, precision, commit, torch, device,
-host, threads), training (error_best_pct, error_final_pct, top1_acc_pct, top5_acc_pct, step_time_ms, ...), the
+host, threads), training (error_best_pct, error_final_pct, top1_acc_pct, top5_acc_pct, step_time_ms, ...), its
+throughput against the device's peak (images_per_s, gflop_per_image, achieved_gflops, peak_gflops, peak_precision,
+peak_source, share_of_peak, throughput_rule: suite.run.throughput), the
 complexity of each convention as published (``published_<convention>_<metric>``: 224 with the published head)
 and as trained (``trained_<convention>_<metric>``), and per hardware profile ``<hw>_per_image_ms``,
 ``<hw>_median_ms``, ``<hw>_p90_ms``, ``<hw>_predicted``, ``<hw>_expected_error_pct`` and its provenance; the
@@ -25,6 +27,7 @@ from suite.complexity.report import CONVENTIONS
 from suite.core.errors import SuiteError
 from suite.run.records import ResultRecord
 from suite.run.store import find_runs
+from suite.run.throughput import Throughput
 from suite.timing.runtimes import EAGER, column, prefix, runtime_of
 from suite.train.result import TrainResult
 
@@ -140,6 +143,7 @@ def flatten(line: dict, manifest: dict | None = None) -> dict:
     row["top5_acc_pct"] = None if top5 is None else 100.0 - top5
     user = rec.user_model or {}  # a user's model: the file it came from and its sha256
     row.update(user_file=user.get("path") or user.get("module"), user_sha256=user.get("sha256"))
+    row.update(_throughput(rec.throughput))
     comp = rec.complexity or {}
     row.update(_complexity("published", comp.get("published")))
     row.update(_complexity("trained", comp.get("trained")))
@@ -152,6 +156,16 @@ def flatten(line: dict, manifest: dict | None = None) -> dict:
             else:
                 row[column(hw, "reason", rt)] = cell.get("reason")
     return row
+
+
+THROUGHPUT_COLUMNS = {"gflop_per_image": "gflop_per_image", "achieved_gflops": "achieved_gflops",
+                      "peak_gflops": "peak_gflops", "peak_precision": "peak_precision", "peak_source": "peak_source",
+                      "share_of_peak": "share_of_peak", "throughput_rule": "rule"}
+
+
+def _throughput(rate: Throughput | None) -> dict:
+    """The training throughput against the device's peak (suite.run.throughput); None for a line without."""
+    return {col: getattr(rate, name) if rate is not None else None for col, name in THROUGHPUT_COLUMNS.items()}
 
 
 def _iqr(values) -> float | None:

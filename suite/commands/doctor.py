@@ -1,7 +1,9 @@
-"""`suite doctor [--hardware gpu,cpu,rpi4@host,...] [--data-dir D] [--executor ray] [--json] [--quick]`.
+"""`suite doctor [--hardware gpu,cpu,rpi4@host,...] [--data-dir D] [--executor ray] [--precision P,...] [--json]
+[--quick]`.
 
 A readiness check of about a minute, run before a long `suite run`: the machine's load first (on a busy machine
-the rates are not evidence and the long checks are shortened), versions, each requested device, a few training
+the rates are not evidence and the long checks are shortened), versions, each requested device, each training
+device's peak FLOP/s (the CPU's measured and stored for `suite run`, a GPU's declared), a few training
 steps of two zoo models in every mode on each training device (images/s and the ratio to the authors' loop), the
 timing protocol, the three complexity counters, the data set, Ray. One progress line per check on stderr as it
 ends. Exit 1 when a check fails.
@@ -35,10 +37,24 @@ def register(sub) -> None:
     p.add_argument("--dataset", default="cifar10", help="dataset to read from it (default cifar10)")
     p.add_argument("--executor", default="local", help="local, gpus or ray (ray: start or reach Ray, run a task)")
     p.add_argument("--ray-address", help="a Ray cluster to reach (default: start a local instance)")
+    p.add_argument("--precision", default="fp32",
+                   help="training precisions whose peak FLOP/s to show, comma-separated: fp32, bf16, fp16 "
+                        "(default fp32; the CPU's is measured and stored for `suite run`)")
     p.add_argument("--quick", action="store_true", help="fewer steps and a short timing protocol; skips "
                                                         "torch.compile on the CPU")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=run)
+
+
+def parse_precisions(text: str) -> tuple[str, ...]:
+    """Checked before any check runs: an unknown precision is the user's error (exit 2)."""
+    from suite.core.precision import PRECISIONS
+
+    names = tuple(dict.fromkeys(n.strip().lower() for n in str(text).split(",")))
+    for name in names:
+        if name not in PRECISIONS:
+            raise unknown("precision", name, PRECISIONS)
+    return names
 
 
 def _table(checks: list[Check]) -> Table:
@@ -66,7 +82,8 @@ def run(args) -> int:
     if dataset not in DATASETS:
         raise unknown("dataset", dataset, DATASETS)
     options = Options(hardware=parse_hardware(args.hardware), data_dir=args.data_dir, dataset=dataset,
-                      executor=executor, ray_address=args.ray_address, quick=args.quick)
+                      executor=executor, ray_address=args.ray_address, quick=args.quick,
+                      precisions=parse_precisions(args.precision))
     tty = sys.stdout.isatty()
     console = Console(width=None if tty else 160, no_color=not tty, highlight=False)
     checks = run_checks(options, echo=_progress(sys.stderr.isatty()))

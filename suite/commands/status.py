@@ -1,5 +1,8 @@
 """`suite status [RUN ...] [--results DIR] [--json] [--watch [S]]`: each job's state, throughput and the run's ETA.
 
+Throughput: training images/s, achieved GFLOP/s (3 x forward FLOPs per image x images/s) and its share of the
+device's peak (suite.run.throughput).
+
 Reads the run directory only (suite/watch/status.py): safe while a driver writes it, and after it was killed.
 """
 
@@ -45,6 +48,15 @@ def _num(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
+def _rate(job: JobStatus) -> tuple[str, str]:
+    """Achieved GFLOP/s and its share of the device's peak ("?" where the peak is unknown)."""
+    rate = job.throughput
+    if rate is None or rate.achieved_gflops is None:
+        return "-", "-"
+    share = "?" if rate.share_of_peak is None else f"{100 * rate.share_of_peak:.1f}"
+    return _num(rate.achieved_gflops), share
+
+
 def left_text(job: JobStatus) -> str:
     """The time a job still needs: measured, estimated (*), a lower bound (>= ...*) or "unknown"."""
     if job.state in ("done", "failed"):
@@ -60,18 +72,23 @@ def render(status: RunStatus) -> Group:
              + ", ".join(f"{v} {k}" for k, v in counts.items()))
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
     for col, right in (("row", False), ("model", False), ("seed", True), ("state", False),
-                       ("test err %", True), ("img/s", True), ("s/epoch", True), ("left", True)):
+                       ("test err %", True), ("img/s", True), ("GFLOP/s", True), ("% peak", True),
+                       ("s/epoch", True), ("left", True)):
         table.add_column(col, justify="right" if right else "left", overflow="fold")
     style = {"failed": "red", "training": "cyan", "timing": "magenta", "stopped": "yellow", "done": "green"}
     for job in status.jobs:
         state = f"[{style[job.state]}]{job.text}[/]" if job.state in style else job.text
         row = job.row or ("(yours)" if job.user_model else "-")
         table.add_row(escape(row), escape(job.model), str(job.seed), state, _num(job.test_error_pct, 2),
-                      _num(job.images_per_s), _num(job.epoch_s), left_text(job))
+                      _num(job.images_per_s), *_rate(job), _num(job.epoch_s), left_text(job))
     eta = f"ETA {duration(status.eta_s)} ({status.eta_basis})" if status.eta_s is not None else \
         f"ETA unknown ({status.eta_basis})"
     throughput = f"; training {status.images_per_s:,.0f} img/s now" if status.images_per_s else ""
     notes: list = [eta + throughput, *(Text(f"warning: {note}") for note in status.notes)]  # paths: no markup
+    rated = [j.throughput for j in status.jobs if j.throughput is not None]
+    if rated:
+        peaks = sorted({f"{t.peak_precision}: {t.peak_source}" for t in rated})
+        notes.append(Text(f"GFLOP/s: {rated[0].rule}. Peak: " + "; ".join(peaks)))  # sources: no markup
     if any(j.estimate for j in status.jobs):
         notes.append("* estimated: " + "; ".join(sorted({f"{j.model}: {j.estimate}" for j in status.jobs
                                                           if j.estimate})))

@@ -13,6 +13,10 @@ threads that wait for each other beside a dozen other processes run many times s
 bounded in time: timed training steps stop after ``STEP_LIMIT_S``, torch.compile runs in a child process
 stopped after ``COMPILE_LIMIT_S``, the training checks left when ``TRAIN_BUDGET_S`` (half of it on a busy
 machine) is spent are skipped with that reason, a remote device and Ray have their own time-outs.
+
+Each training device's peak FLOP/s is shown before the training checks: measured for the CPU (a dense matmul
+for ``PEAK_S``, stored per host for `suite run`; a busy machine's is not stored), declared for a GPU
+(suite.device.peaks).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ LOAD_WINDOW_S = 1.0  # other processes' CPU share needs a window between two rea
 STEP_LIMIT_S = 3.0  # the timed steps of one training check stop here (at least one is timed)
 COMPILE_LIMIT_S = 40.0  # torch.compile and its steps, in a child process that is stopped here
 TRAIN_BUDGET_S = 45.0  # all training checks together: the ones left when it is spent are skipped, said why
+PEAK_S = 1.5  # the CPU's peak matmul, per precision
 NOT_EVIDENCE = "busy machine: not evidence"
 MODELS = ("squeezenet_cifar", "mobilenet_cifar")  # two small zoo models of different families
 
@@ -64,7 +69,9 @@ class Options:
     ray_address: str | None = None
     quick: bool = False
     connect_timeout_s: int = 10
+    precisions: tuple[str, ...] = ("fp32",)  # the training precisions whose peak FLOP/s is shown
     load_window_s: float = LOAD_WINDOW_S
+    peak_s: float = PEAK_S
     step_limit_s: float = STEP_LIMIT_S
     compile_limit_s: float = COMPILE_LIMIT_S
     train_budget_s: float = TRAIN_BUDGET_S
@@ -142,6 +149,7 @@ class Doctor:
         self.machine()
         self.versions()
         devices = self.devices()
+        self.peaks(devices)
         self.training(devices)
         self.timing(devices)
         self.complexity()
@@ -230,6 +238,39 @@ class Doctor:
         torch_version = (doc.get("versions") or {}).get("torch") or info.get("torch") or doc.get("torch")
         return PASS, f"{name}: {describe(info)}, label {doc.get('label')!r}, torch {torch_version}", {
             "device": info, "label": doc.get("label"), "torch": torch_version}
+
+    def peaks(self, devices: dict) -> None:
+        """Each training device's peak FLOP/s at each asked precision: measured on the CPU, with the threads a run
+        uses by default, and stored for this host (`suite run` reads it); declared for a GPU (suite.device.peaks).
+        A busy machine's CPU figure is shown, not stored: it is no peak."""
+        from suite.device import cpu_peak
+        from suite.device.peaks import training_peak
+        from suite.timing.hardware import physical_cores
+
+        threads = physical_cores()
+
+        def cpu(precision: str) -> tuple[str, str, dict]:
+            peak = cpu_peak.measure_and_store(precision, threads, by="suite doctor", seconds=self.options.peak_s,
+                                              store=not self.busy)
+            kept = f"; {NOT_EVIDENCE}, not stored" if self.busy else "; stored for runs on this host"
+            return PASS, (f"{peak.gflops:,.1f} GFLOP/s measured: dense {precision} matmul on {threads} thread(s)"
+                          f"{kept}"), {**peak.to_dict(), "threads": threads, "stored": not self.busy}
+
+        def gpu(device: torch.device, precision: str) -> tuple[str, str, dict]:
+            peak = training_peak(str(device), precision, threads)
+            if peak.gflops is None:
+                return SKIP, peak.source, peak.to_dict()
+            return PASS, f"{peak.gflops / 1000:,.1f} TFLOP/s {peak.source}", peak.to_dict()
+
+        for device in devices["train"]:
+            for precision in self.options.precisions:
+                label = f"{device} {precision}"
+                if device.type == "cpu" and precision not in cpu_peak.PRECISIONS:
+                    self.add("peak", label, SKIP, f"the CPU trains in {' or '.join(cpu_peak.PRECISIONS)}")
+                elif device.type == "cpu":
+                    self.attempt("peak", label, cpu, precision)
+                else:
+                    self.attempt("peak", label, gpu, device, precision)
 
     def training(self, devices: dict) -> None:
         from suite.doctor import training as tr

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from suite.core.provenance import provenance
 from suite.report.tables import TableData
+from suite.run.records import ResultRecord
+from suite.run.throughput import Throughput
 from suite.tables import METRICS
 from suite.tables.metrics import ERROR, TIME, TRAIN_TIME
 from suite.timing.profiles import PROFILES, label
@@ -228,6 +230,9 @@ def provenance_items(td: TableData) -> list[tuple[str, str]]:
                   + (f"; {run.unreadable} unreadable (interrupted write)" if run.unreadable else "")),
         ("updated", str(m.get("updated", "?"))),
     ]
+    rates = throughput_text(run.lines)
+    if rates:
+        items.append(("training throughput", rates))
     if recipe.get("notes"):
         items.append(("recipe notes", str(recipe["notes"])))
     if len(run.merged) > 1:
@@ -235,6 +240,34 @@ def provenance_items(td: TableData) -> list[tuple[str, str]]:
     if run.ignored:
         items.append(("runs left out", "; ".join(run.ignored)))
     return items
+
+
+def throughput_text(lines: list[dict]) -> str:
+    """Per model, the mean over its seeds of training images/s, achieved GFLOP/s and share of the device's peak,
+    then the rule and each peak's source (suite.run.throughput); "" when no line has a throughput."""
+    per_model: dict[str, list[Throughput]] = {}
+    for line in lines:
+        rate = ResultRecord.from_dict(line).throughput
+        if rate is not None and rate.images_per_s is not None:
+            per_model.setdefault(str(line.get("model")), []).append(rate)
+    if not per_model:
+        return ""
+
+    def mean(values: list[float | None]) -> float | None:
+        known = [v for v in values if v is not None]
+        return sum(known) / len(known) if len(known) == len(values) else None
+
+    parts = []
+    for model, rates in per_model.items():
+        ips, gflops = mean([r.images_per_s for r in rates]), mean([r.achieved_gflops for r in rates])
+        share = mean([r.share_of_peak for r in rates])
+        text = f"{model}: {ips:,.0f} img/s" if ips is not None else f"{model}: img/s unknown"
+        text += f", {gflops:,.1f} GFLOP/s" if gflops is not None else ", GFLOP/s unknown"
+        text += f" ({100 * share:.1f} % of peak)" if share is not None else " (share of peak unknown)"
+        parts.append(text + (f", mean of {len(rates)} seeds" if len(rates) > 1 else ""))
+    rated = [r for rates in per_model.values() for r in rates]
+    peaks = sorted({f"{r.peak_precision}: {r.peak_source}" for r in rated})
+    return "; ".join(parts) + f". Rule: {rated[0].rule}. Peak: " + "; ".join(peaks)
 
 
 def _subset(m: dict, ds: dict) -> str:

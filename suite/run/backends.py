@@ -10,9 +10,13 @@ import copy
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .contracts import RunDataset, RunProfile, RunRecipe
 from .records import Line, ToDict
+
+if TYPE_CHECKING:
+    from suite.device.peaks import Peak
 
 
 @dataclass
@@ -31,6 +35,8 @@ class Backends:
     latency: Callable[..., Line]  # (model, head, profile, threads=, protocol=, per_image_batch=) -> record
     time_train_step: Callable[[str, int, tuple[int, ...], int, str], float] | None = None  # -> s per image
     reach_remote: Callable[[RunProfile], object] | None = None  # its identity; raises if unreachable
+    # (device, precision, threads, measure_by=) -> suite.device.peaks.Peak: what achieved FLOP/s is set against
+    training_peak: Callable[..., Peak] | None = None
 
 
 # A zoo model's figures depend only on its name, head and input: a process that runs several tables (or a worker
@@ -43,6 +49,7 @@ def real_backends() -> Backends:
     # imported when a run starts, not with suite.run: planning, the store and the CLI's checks need no torch
     import zoo
     from suite import data, train
+    from suite.device.peaks import training_peak
     from suite.device.remote import identify_remote
     from suite.timing.hardware import parse_profiles
     from suite.train import recipes
@@ -78,7 +85,8 @@ def real_backends() -> Backends:
         reach_remote=identify_remote, model_names=zoo.list_models, dataset_names=data.dataset_names,
         load_dataset=data.load_dataset,
         get_recipe=recipes.get_recipe, train_and_evaluate=train_and_evaluate, complexity=complexity,
-        parse_profiles=parse_profiles, latency=latency, time_train_step=time_train_step)
+        parse_profiles=parse_profiles, latency=latency, time_train_step=time_train_step,
+        training_peak=training_peak)
 
 
 def time_train_step(model: str, head: int, image_shape, batch: int, device: str) -> float:

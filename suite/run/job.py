@@ -1,11 +1,11 @@
 """One job: train, profile and time one (model, dataset, seed); the same code under every executor.
 
-A job runs in two phases so that timing stays clean. ``train_phase`` trains (the engine resumes from the
-job's epoch checkpoints), computes the complexity and writes the training half of the record to
-``trained.json``. ``time_phase`` measures every requested hardware profile and writes the whole record to
-``result.json``; the driver schedules it only while no job of the run trains (see runner.py), and each
-measurement records where it ran (host, device, CUDA_VISIBLE_DEVICES, threads). Both files are written
-atomically by whoever runs the job; only the driver appends to results.jsonl.
+A job runs in two phases so that timing stays clean. ``train_phase`` computes the complexity, trains (the engine
+resumes from the job's epoch checkpoints), sets its throughput against the device's peak (suite.run.throughput)
+and writes the training half of the record to ``trained.json``. ``time_phase`` measures every requested hardware
+profile and writes the whole record to ``result.json``; the driver schedules it only while no job of the run
+trains (see runner.py), and each measurement records where it ran (host, device, CUDA_VISIBLE_DEVICES, threads).
+Both files are written atomically by whoever runs the job; only the driver appends to results.jsonl.
 
 A worker (a gpus subprocess, a ray task, or the driver itself for ``local``) calls ``execute(task, emit)``;
 ``emit`` sends progress events (one per epoch) back to the driver.
@@ -25,6 +25,7 @@ from typing import Any
 
 from suite import usermodels
 from suite.core.errors import DiskFullError, SuiteError
+from suite.device.peaks import Peak
 
 from .backends import Backends, real_backends
 from .contracts import RunDataset
@@ -43,6 +44,7 @@ from .records import (
     train_summary,
 )
 from .store import MANIFEST, TENSORBOARD, RunStore, job_lock, read_json, write_json_atomic
+from .throughput import basis, gflop_per_image, throughput, training_images_per_s
 
 log = logging.getLogger("suite.run")
 Emit = Callable[[dict], None]
@@ -268,6 +270,19 @@ def complexity(ws: Workspace, job: ModelJob) -> dict:
     return out
 
 
+def training_peak(ws: Workspace, precision: str) -> Peak:
+    """The peak this job's throughput is set against; read, never measured here (a job may train beside
+    others: the driver measures a missing CPU peak before any training starts)."""
+    if ws.backends.training_peak is None:
+        return Peak(None, precision, "peak unknown: these backends declare none")
+    import torch
+
+    try:
+        return ws.backends.training_peak(ws.device, precision, torch.get_num_threads())
+    except Exception as exc:  # noqa: BLE001 - a figure beside the result, never a reason to fail the job
+        return Peak(None, precision, f"peak unknown: {type(exc).__name__}: {exc}"[:300])
+
+
 def train_phase(ws: Workspace, task: Task, emit: Emit) -> Line:
     """Train (resuming from the job's checkpoints) and profile; the training half goes to trained.json."""
     ctx, job, seed = task.parts()
@@ -279,7 +294,17 @@ def train_phase(ws: Workspace, task: Task, emit: Emit) -> Line:
     t0 = time.perf_counter()
     planned = ws.epochs_planned(job.model)
     info = {"key": task.key, "model": job.model, "row": job.row, "seed": seed}
-    progress = ProgressFile(job_dir, attempt=task.attempt, model=job.model, seed=seed, epochs=planned)
+    late: list[dict] = []  # the complexity's failure: listed after the training's
+    try:  # before training: its FLOPs per image let `suite status` show achieved GFLOP/s while the job trains
+        record.complexity = complexity(ws, job)
+    except Exception as exc:  # noqa: BLE001
+        record.complexity = None
+        late.append(failure("complexity", exc))
+        log_exception(ctx.run_dir, job, seed, exc)
+    peak = training_peak(ws, cfg.precision)
+    gflop = gflop_per_image(record.complexity)
+    progress = ProgressFile(job_dir, attempt=task.attempt, model=job.model, seed=seed, epochs=planned,
+                            basis=basis(gflop, peak))
 
     def on_epoch(entry: dict) -> None:
         progress.epoch(entry)
@@ -308,13 +333,9 @@ def train_phase(ws: Workspace, task: Task, emit: Emit) -> Line:
             failures.append(failure("train", exc))
             log_exception(ctx.run_dir, job, seed, exc)
     record.summary = train_summary(record.train)
-    try:
-        record.complexity = complexity(ws, job)
-    except Exception as exc:  # noqa: BLE001
-        record.complexity = None
-        failures.append(failure("complexity", exc))
-        log_exception(ctx.run_dir, job, seed, exc)
-    record.failures = failures
+    if record.train is not None:
+        record.throughput = throughput(training_images_per_s(record.train), gflop, peak)
+    record.failures = [*failures, *late]
     record.train_elapsed_s = round(time.perf_counter() - t0, 3)
     record.worker = {"train": worker_info(ctx.executor)}
     line = record.to_dict()

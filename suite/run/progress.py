@@ -1,8 +1,9 @@
 """A training job's progress file: what `suite status` reads while the job trains (and after a kill).
 
 ``work/<model>/seed<k>/progress.json`` is written atomically by whoever runs the job (the driver never reads
-it): the attempt, when it started and where, the epochs planned, and per finished epoch its seconds, images/s
-and test error. A resumed job keeps the epochs its checkpoint holds and goes on from there.
+it): the attempt, when it started and where, the epochs planned, what its throughput is set against (FLOPs per
+image, the device's peak), and per finished epoch its seconds, images/s and test error. A resumed job keeps the
+epochs its checkpoint holds and goes on from there.
 """
 
 from __future__ import annotations
@@ -26,13 +27,15 @@ class ProgressFile:
     """Kept by the job while it trains; every write replaces the file whole (readers never see half of it)."""
 
     def __init__(self, job_dir: str | os.PathLike, *, attempt: str, model: str, seed: int,
-                 epochs: int | None):
+                 epochs: int | None, basis: dict | None = None):
         self.path = Path(job_dir) / PROGRESS_JSON
         previous = read_json(self.path) or {}
         self.state: dict[str, Any] = {
             "attempt": attempt, "model": model, "seed": seed, "epochs": epochs, "started": now(), "updated": now(),
             "host": socket.gethostname(), "pid": os.getpid(),
             "history": [e for e in previous.get("history", []) if isinstance(e, dict)]}
+        if basis is not None:  # FLOPs per image and the device's peak (suite.run.throughput.basis)
+            self.state["throughput_basis"] = basis
 
     def start(self) -> None:
         self._write()

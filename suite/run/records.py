@@ -8,8 +8,10 @@ from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
+from .throughput import Throughput
+
 SCHEMA = 1  # the manifest's version
-RECORD_VERSION = 2  # a results line's; version 1 lines say "schema": 1 and read the same
+RECORD_VERSION = 3  # a results line's; older ones read the same (version 1 lines say "schema": 1; < 3: no throughput)
 Line = dict[str, Any]  # a record as results.jsonl, trained.json and result.json hold it
 
 
@@ -51,12 +53,15 @@ class ResultRecord:
     train_elapsed_s: float | None = None
     elapsed_s: float | None = None
     worker: Line = field(default_factory=dict)  # where each phase ran
+    throughput: Throughput | None = None  # training images/s and GFLOP/s against the device's peak
     version: int = RECORD_VERSION
     extra: Line = field(default_factory=dict)  # keys this version does not know: kept as they were
 
     def to_dict(self) -> Line:
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
-        for optional in ("user_model", "runtimes"):  # absent rather than empty, as lines without them were written
+        out["throughput"] = self.throughput.to_dict() if self.throughput is not None else None
+        # absent rather than empty, as lines without them were written
+        for optional in ("user_model", "runtimes", "throughput"):
             if not out[optional]:
                 del out[optional]
         return {**self.extra, **out}
@@ -76,6 +81,7 @@ class ResultRecord:
                               for hw, cells in (line.get("runtimes") or {}).items() if isinstance(cells, dict)}
         values["failures"] = list(line.get("failures") or [])
         values["worker"] = dict(line.get("worker") or {})
+        values["throughput"] = Throughput.from_dict(line.get("throughput"))
         return cls(**values, extra={k: v for k, v in line.items() if k not in known and k != "schema"})
 FINISHED = ("ok", "diverged")  # line statuses that a re-run skips (a divergence is deterministic)
 

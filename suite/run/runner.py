@@ -223,6 +223,8 @@ class Runner:
                                              profiles=tuple(names)))
                 else:
                     train_q.append(self._task("train", job, seed, new_attempt()))
+        if train_q:
+            self._cpu_peak_before_training()
         self._schedule(train_q, time_q, outcomes)
         result = [outcomes[k] for k in order if k in outcomes]
         counts: dict[str, int] = {}
@@ -233,6 +235,27 @@ class Runner:
         manifest["invocations"][-1]["status"] = counts
         store.write_manifest(manifest)
         return result
+
+    def _cpu_peak_before_training(self) -> None:
+        """A CPU run's peak FLOP/s, measured here once when this host has none stored for the run's precision and
+        threads: before any job trains (never beside one), so that each job only reads it."""
+        peak_of = self.backends.training_peak
+        if peak_of is None or self.plan.device != "cpu":
+            return
+        import torch
+
+        threads = int(getattr(self.executor, "threads", None) or torch.get_num_threads())  # what a job uses
+        precision = self.plan.config.precision
+        try:
+            peak = peak_of("cpu", precision, threads, measure_by="suite run")
+        except Exception as exc:  # noqa: BLE001 - the jobs say "peak unknown"; the run goes on
+            log.warning("CPU peak (%s, %d threads) not measured: %s: %s", precision, threads, type(exc).__name__, exc)
+            return
+        if peak.measured_now and peak.gflops is not None:
+            text = (f"measured this host's CPU peak before training (none was stored for {precision} at {threads} "
+                    f"thread(s)): {peak.gflops:,.1f} GFLOP/s, stored for later runs")
+            log.info("%s", text)
+            self.report("note", {"text": text})
 
     # --- the scheduling loop --------------------------------------------------------------------------------
     def _schedule(self, train_q: deque, time_q: deque, outcomes: dict[str, Outcome]) -> None:
@@ -303,8 +326,10 @@ class Runner:
         _, job, seed = task.parts()
         status = record["status"]
         _, job, seed = task.parts()
-        log.info("%s seed %d: %s%s", job.model, seed, status,
-                 f" ({record['reason']})" if record.get("reason") else "")
+        rate = ResultRecord.from_dict(record).throughput
+        log.info("%s seed %d: %s%s%s", job.model, seed, status,
+                 f" ({record['reason']})" if record.get("reason") else "",
+                 f"; training {rate.describe()}" if rate is not None else "")
         elapsed = time.perf_counter() - started.get(task.key, time.perf_counter())
         outcomes[task.key] = Outcome(job.row, job.model, seed, status, record, elapsed)
         self.report("end", {"model": job.model, "seed": seed, "status": status})

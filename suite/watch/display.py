@@ -113,7 +113,9 @@ def execute(console: Console, plan, backends, executor, total: int) -> list[Outc
             executor.progress = progress
 
         def events(event: str, info: dict) -> None:
-            if event == "begin":
+            if event == "note":  # something the driver did that the user should know (a CPU peak measured)
+                progress.console.print(info["text"], markup=False, highlight=False)
+            elif event == "begin":
                 progress.update(overall, description=f"{info['row'] or info['model']} (seed {info['seed']})")
             elif event == "epoch" and executor.name != "local":
                 key = info.get("key") or f"{info['model']}|{info['seed']}"

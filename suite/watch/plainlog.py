@@ -27,7 +27,9 @@ class PlainProgress:
 
     def __call__(self, event: str, info: dict) -> None:
         key = (str(info.get("model")), int(info.get("seed") or 0))
-        if event == "begin":
+        if event == "note":
+            self._line(f"note   {info['text']}")
+        elif event == "begin":
             self.started.setdefault(key, time.perf_counter())
         elif event == "epoch":
             k, n = info.get("epoch"), info.get("epochs")

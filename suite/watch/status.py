@@ -6,7 +6,8 @@ failed), a ``trained.json`` without a result (timing), a ``progress.json`` (trai
 this host alive); a job of a driver that is gone is "stopped" and resumes from its checkpoint on the next
 `suite run`. The ETA adds up the epochs still to train at each job's measured seconds per epoch; a job with no
 finished epoch borrows the mean of the others (an estimate, marked so) and, before any epoch of the run
-finished, the time the first epoch has taken so far gives a lower bound.
+finished, the time the first epoch has taken so far gives a lower bound. Each job's throughput is set against its
+device's peak (suite.run.throughput): a finished job's from its record, a training job's from its last epoch.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from suite.core.errors import SuiteError, unknown
 from suite.run.progress import PROGRESS_JSON, read_progress
 from suite.run.records import ResultRecord, result_key
 from suite.run.store import MANIFEST, RESULTS, RunStore
+from suite.run.throughput import Throughput, live
 
 STATES = ("done", "failed", "training", "timing", "stopped", "waiting")
 
@@ -36,6 +38,8 @@ class JobStatus:
     reason: str | None = None
     test_error_pct: float | None = None
     images_per_s: float | None = None  # the last finished epoch's training throughput
+    # against the device's peak: the finished job's, or (training) the last epoch's images/s on the job's basis
+    throughput: Throughput | None = None
     epoch_s: float | None = None  # mean seconds per epoch so far (training + evaluation)
     remaining_s: float | None = None
     estimate: str | None = None  # how remaining_s was found when not from this job's own epochs
@@ -128,7 +132,7 @@ def _job_list(manifest: dict, lines: list[dict]) -> list[tuple[str, str | None, 
 
 _NUMBER: tuple[type, ...] = (int, float)
 _PROGRESS_TYPES: dict[str, tuple[type, ...]] = {"attempt": (str,), "started": (str,), "updated": (str,),
-                                                "epochs": (int,), "history": (list,)}
+                                                "epochs": (int,), "history": (list,), "throughput_basis": (dict,)}
 _EPOCH_TYPES: dict[str, tuple[type, ...]] = {"epoch": (int,), "seconds": _NUMBER, "test_error_pct": _NUMBER,
                                              "images_per_s": _NUMBER}
 
@@ -186,6 +190,9 @@ def _job(store: RunStore, dataset: str, model: str, row: str | None, seed: int, 
         job.epochs_done = summary.get("epochs") or job.epochs_done
         job.epochs = summary.get("epochs_planned") or job.epochs
         job.test_error_pct = summary.get("final_error_pct", job.test_error_pct)
+        job.throughput = final.throughput
+        if final.throughput is not None and final.throughput.images_per_s is not None:
+            job.images_per_s = final.throughput.images_per_s  # the whole training's, not the last epoch's
         job.remaining_s = 0.0
         return job
     if not progress:
@@ -196,6 +203,8 @@ def _job(store: RunStore, dataset: str, model: str, row: str | None, seed: int, 
         job.remaining_s = 0.0
         return job
     job.state = "stopped" if driver == "stopped" else "training"
+    if job.images_per_s is not None:
+        job.throughput = live(job.images_per_s, progress.get("throughput_basis"))
     if job.epochs and job.epoch_s is not None:
         left = job.epochs - job.epochs_done
         # the epoch in progress has already run for a while: count only what is left of it
