@@ -31,6 +31,7 @@ from .job import JobContext, Task, base_record
 from .plan import ModelJob, Plan
 from .records import FINISHED, SCHEMA, Line, ResultRecord, as_dict, failure, join_reasons, new_attempt, now, result_key
 from .store import RunStore
+from .throughput import RULE
 
 log = logging.getLogger("suite.run")
 
@@ -224,6 +225,7 @@ class Runner:
                 else:
                     train_q.append(self._task("train", job, seed, new_attempt()))
         if train_q:
+            log.info("training throughput (each job's line): %s", RULE)
             self._cpu_peak_before_training()
         self._schedule(train_q, time_q, outcomes)
         result = [outcomes[k] for k in order if k in outcomes]
