@@ -17,7 +17,6 @@ from suite.run.store import write_json_atomic
 from suite.run.throughput import RULE, Throughput, basis, gflop_per_image, throughput
 from suite.watch.status import run_status
 
-
 # --- the rule ---------------------------------------------------------------------------------------------------
 
 def test_achieved_gflops_is_three_forward_passes_of_two_flops_per_mac():
