@@ -28,8 +28,9 @@ def test_achieved_gflops_is_three_forward_passes_of_two_flops_per_mac():
     macs = 8 * 8 * 4 * (3 * 3 * 3) + 4 * 8 * 8 * 10  # 6,912 + 2,560 by hand
     assert reports["complete"]["macs"] == macs
     assert reports["torchstat"]["flops"] == macs  # the papers' "FLOPs" are multiply-accumulates
-    gflop = gflop_per_image({"trained": reports})
+    gflop = gflop_per_image({"trained": {"input_size": [3, 8, 8], **reports}})
     assert gflop == pytest.approx(2 * macs / 1e9)
+    assert gflop_per_image({"trained": {"input_size": [3, 8, 8], **reports}}, image_size=16) is None  # resized
     rate = throughput(1000.0, gflop, Peak(100.0, "fp32", "test"))
     assert rate.achieved_gflops == pytest.approx(3 * 2 * macs * 1000 / 1e9)
     assert rate.share_of_peak == pytest.approx(rate.achieved_gflops / 100.0)
@@ -82,11 +83,25 @@ def test_fp32_training_is_set_against_tf32_where_the_card_has_it():
 
 # --- the CPU peak, measured once per host -----------------------------------------------------------------------
 
+def _load(other_cpu_s_per_s: float):
+    """Fake /proc readings: other processes use ``other_cpu_s_per_s`` CPU-seconds per second."""
+    from suite.timing.ondevice.timing_protocol import LoadSample
+
+    clock = iter(range(10_000))
+
+    def sample() -> LoadSample:
+        t = float(next(clock))
+        return LoadSample(t, t * other_cpu_s_per_s, 0.0, 0.0, None)
+
+    return sample
+
+
 @pytest.fixture
 def measured(monkeypatch, tmp_path) -> list[tuple[str, int]]:
-    """An empty host cache and a counted stand-in for the matmul."""
+    """An empty host cache, an idle machine and a counted stand-in for the matmul."""
     calls: list[tuple[str, int]] = []
     monkeypatch.setenv("SUITE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr("suite.timing.ondevice.timing_protocol.sample_load", _load(0.0))
 
     def fake(precision: str, threads: int, *, seconds: float = 0.0) -> dict:
         calls.append((precision, threads))
@@ -103,8 +118,16 @@ def test_the_cpu_peak_is_measured_once_and_then_read_from_the_host_cache(measure
     again = training_peak("cpu", "fp32", 2, measure_by="suite run")
     assert measured == [("fp32", 2)]
     assert first.measured_now and not again.measured_now and first.gflops == again.gflops == 50.0
+    assert first.stored and again.stored
     assert "by suite run" in again.source and training_peak("cpu", "fp32", 2).gflops == 50.0
     assert training_peak("cpu", "fp32", 1).gflops is None  # another thread count is another key
+
+
+def test_a_busy_machines_cpu_peak_is_used_but_not_stored(measured, monkeypatch):
+    monkeypatch.setattr("suite.timing.ondevice.timing_protocol.sample_load", _load(1.9))
+    peak = training_peak("cpu", "fp32", 2, measure_by="suite run")
+    assert peak.gflops == 50.0 and not peak.stored and peak.source.endswith("busy machine: not stored")
+    assert cpu_peak.cached("fp32", 2) is None
 
 
 def test_a_corrupt_cpu_peak_cache_is_a_miss_not_an_error(measured, tmp_path):

@@ -1,15 +1,17 @@
 """A CPU's peak FLOP/s, measured: a dense square matmul at the training precision with the job's threads.
 
 ``measure`` runs it for about ``seconds`` and keeps the fastest repetition (other processes only ever slow it
-down). ``suite doctor`` measures it and stores it per host (``suite.core.hostcache``, key: host, precision,
-threads, torch); ``suite run`` measures it once in the driver, before any job trains, when it is not stored
-yet; a job only ever reads it (``cached``), never measures beside its own training.
+down; a busy machine's figure is not stored). ``suite doctor`` measures it and stores it per host
+(``suite.core.hostcache``, key: host, precision, threads, torch); ``suite run`` measures it once in the driver,
+before any job trains, when it is not stored yet; a job only ever reads it (``cached``), never measures beside
+its own training.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from suite.core import hostcache
@@ -72,16 +74,24 @@ def cached(precision: str, threads: int) -> Peak | None:
 def as_peak(entry: dict, *, cached: bool) -> Peak:
     return Peak(float(entry["gflops"]), str(entry.get("precision")),
                 f"measured: dense {entry.get('precision')} matmul n={entry.get('n')} on {entry.get('threads')} "
-                f"thread(s) by {entry.get('by') or 'suite doctor'}, {entry.get('measured')}", measured_now=not cached)
+                f"thread(s) by {entry.get('by') or 'suite doctor'}, {entry.get('measured')}", measured_now=not cached,
+                stored=True)
 
 
 def measure_and_store(precision: str, threads: int, *, by: str, seconds: float = SECONDS,
-                      store: bool = True) -> Peak:
-    """Measure now and (unless ``store`` is False: a busy machine's figure is no peak) keep it for this host."""
+                      store: bool | None = None) -> Peak:
+    """Measure now and keep the figure for this host, unless the machine was busy: other processes' CPU time
+    during the measurement (the timing protocol's busy rule) makes it no peak. ``store`` decides instead of
+    that reading where the caller has read the load already (`suite doctor`)."""
+    from suite.timing.ondevice.timing_protocol import LoadWindow, sample_load
+
+    before = sample_load()
     entry = {**measure(precision, threads, seconds=seconds), "by": by}
-    if store:
+    busy = LoadWindow.between(before, sample_load()).busy if store is None else not store
+    if not busy:
         hostcache.write(KIND, cache_key(precision, threads), entry)
-    return as_peak(entry, cached=False)
+    peak = as_peak(entry, cached=False)
+    return replace(peak, source=peak.source + "; busy machine: not stored", stored=False) if busy else peak
 
 
 def unknown(precision: str, threads: int) -> Peak:

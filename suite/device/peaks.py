@@ -24,6 +24,7 @@ class Peak:
     precision: str  # the precision the figure is for (fp32 training on a recent GPU: tf32, see training_peak)
     source: str  # where the figure comes from, or why there is none
     measured_now: bool = False  # a CPU's, measured by this call (not read from the host's cache)
+    stored: bool = False  # a CPU's, kept in the host's cache (a busy machine's measurement is not)
 
     def to_dict(self) -> dict:
         return {"gflops": self.gflops, "precision": self.precision, "source": self.source}

@@ -334,7 +334,9 @@ def train_phase(ws: Workspace, task: Task, emit: Emit) -> Line:
             log_exception(ctx.run_dir, job, seed, exc)
     record.summary = train_summary(record.train)
     if record.train is not None:
-        record.throughput = throughput(training_images_per_s(record.train), gflop, peak)
+        resized = (record.train.get("recipe") or {}).get("image_size")  # a recipe may train at another size
+        rate = gflop_per_image(record.complexity, resized) if resized else gflop
+        record.throughput = throughput(training_images_per_s(record.train), rate, peak)
     record.failures = [*failures, *late]
     record.train_elapsed_s = round(time.perf_counter() - t0, 3)
     record.worker = {"train": worker_info(ctx.executor)}

@@ -254,8 +254,9 @@ class Runner:
             log.warning("CPU peak (%s, %d threads) not measured: %s: %s", precision, threads, type(exc).__name__, exc)
             return
         if peak.measured_now and peak.gflops is not None:
+            kept = "stored for later runs" if peak.stored else "not stored: the machine was busy"
             text = (f"measured this host's CPU peak before training (none was stored for {precision} at {threads} "
-                    f"thread(s)): {peak.gflops:,.1f} GFLOP/s, stored for later runs")
+                    f"thread(s)): {peak.gflops:,.1f} GFLOP/s, {kept}")
             log.info("%s", text)
             self.report("note", {"text": text})
 

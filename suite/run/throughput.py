@@ -70,9 +70,14 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def gflop_per_image(complexity: dict | None) -> float | None:
-    """Forward GFLOP per image from a record's complexity (``{"trained": {"complete": {...}}}``)."""
-    complete = ((complexity or {}).get("trained") or {}).get("complete") or {}
+def gflop_per_image(complexity: dict | None, image_size: int | None = None) -> float | None:
+    """Forward GFLOP per image from a record's complexity (``{"trained": {"complete": {...}}}``); None where
+    the recipe trained at another ``image_size`` than the complexity was counted at."""
+    trained = (complexity or {}).get("trained") or {}
+    counted = list(trained.get("input_size") or [])[1:]
+    if image_size is not None and counted and counted != [image_size, image_size]:
+        return None
+    complete = trained.get("complete") or {}
     macs = _number(complete.get("macs"))
     if macs is not None:
         return 2.0 * macs / 1e9
