@@ -210,7 +210,7 @@ def test_engine_reported_failure_and_divergence(tmp_path):
 
 def test_paper_estimate_scales_one_step_to_the_whole_run(tmp_path):
     backends = Fakes().backends()
-    backends.time_train_step = lambda model, head, shape, batch, device: 0.01  # s per image
+    backends.time_train_step = lambda model, head, shape, batch, device, mode: 0.01  # s per image
     backends.get_recipe = lambda name, **o: get_recipe("threshnet", epochs=150)
     plan = prepare(config(tmp_path, preset="paper", seeds=(0, 1)), backends)
     estimates = estimate_seconds(plan, backends)

@@ -35,6 +35,9 @@ class ResultRecord:
     device: str | None = None
     fast: bool = False
     compile: bool = False
+    # suite.core.modes.ModeChoice.to_dict(): the exact mode it trained in, why (the probe's images/s per mode,
+    # or the flag or preset that pinned it)
+    mode: Line | None = None
     executor: str | None = None
     user_model: dict | None = None  # a user's model: its file and sha256
     attempt: str = ""
@@ -56,7 +59,8 @@ class ResultRecord:
 
     def to_dict(self) -> Line:
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
-        for optional in ("user_model", "runtimes"):  # absent rather than empty, as lines without them were written
+        # absent rather than empty, as lines without them were written
+        for optional in ("user_model", "runtimes", "mode"):
             if not out[optional]:
                 del out[optional]
         return {**self.extra, **out}

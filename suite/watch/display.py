@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from suite.run.modes import describe as describe_modes
 from suite.run.plan import Plan, estimate_seconds, estimate_wall
 from suite.run.runner import Outcome, Runner
 
@@ -45,7 +46,9 @@ def banner(console: Console, plan: Plan, executor: Any) -> None:
                      "timing only (no training), ")
                   + f"preset {plan.preset.name}, "
                   f"hardware {', '.join(p.name for p in plan.profiles)}, device {device}"
-                  f"{', fast' if config.fast else ''}{', compile' if config.compile else ''}")
+                  f"{', fast' if config.fast else ''}")
+    for line in describe_modes(plan):
+        console.print(line, markup=False)
     console.print(f"executor {executor.name}: {executor.slots_text()}")
     console.print(f"run directory: {plan.run_dir}")
     if not plan.preset.reproduction or flagged(plan):
