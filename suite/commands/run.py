@@ -60,7 +60,7 @@ def register(sub) -> None:
     p.add_argument("--mode", help=f"training mode: {', '.join(CHOICES)}; the same mathematics in another memory "
                                   "format or compiled, never another precision (that is --precision). auto: each "
                                   "model in the fastest, timed on a few steps before training (kept per host), "
-                                  f"eager unless {MARGIN:.0%} faster (default: the preset's, "
+                                  f"eager unless {MARGIN * 100:.0f} %% faster (default: the preset's, "
                                   f"{', '.join(f'{k} {v.mode}' for k, v in PRESETS.items())}); part of the "
                                   "run's identity")
     p.add_argument("--channels-last", action="store_true", help="--mode channels_last (with --compile: "

@@ -28,8 +28,8 @@ from suite.train.engine import compile_or_eager, fast_kernels
 from suite.train.support import autocast, deterministic, sync
 
 CACHE_KIND = "train_modes"
-STEPS = 5  # timed steps per mode, after two untimed ones
-STEP_LIMIT_S = 4.0  # the timed steps of one mode stop here (at least one is timed)
+STEPS = 5  # timed steps per mode and round, after two untimed ones
+STEP_LIMIT_S = 3.0  # the timed steps of one mode's round stop here (at least one is timed)
 COMPILE_LIMIT_S = 150.0  # torch.compile and its steps, in a child process stopped here
 ESTIMATE_COMPILE_LIMIT_S = 60.0  # the estimate's: it should take seconds, a pinned compile costs it this at most
 
@@ -203,15 +203,23 @@ def probe(spec: ProbeSpec, *, timer: Timer = time_mode) -> ModeChoice:
     if found is not None:
         rates, notes, date = found
         return ModeChoice(choose(rates), f"probe cached {date}", rates, notes)
-    rates, notes = {}, {}
-    for mode in MODES:
+    rates: dict[str, float | None] = {}
+    notes: dict[str, str] = {}
+    # The modes timed in this process run twice, forwards then backwards (A B ... B A), each keeping its faster
+    # round: the load of other processes and the first mode's warm-up only ever slow a round down. A compiling
+    # mode runs once, in between (its compilation costs minutes on a CPU).
+    here = [m for m in MODES if not MODES[m].compile]
+    for mode in [*here, *(m for m in MODES if MODES[m].compile), *reversed(here)]:
         result = timer(spec, mode)
         if isinstance(result, str):
-            rates[mode], notes[mode] = None, result
+            notes.setdefault(mode, result)
+            rates.setdefault(mode, None)
+        elif not math.isfinite(result.loss):
+            notes.setdefault(mode, f"loss {result.loss}")
+            rates.setdefault(mode, None)
         else:
-            rates[mode] = result.images_per_s if math.isfinite(result.loss) else None
-            if rates[mode] is None:
-                notes[mode] = f"loss {result.loss}"
+            rates[mode] = max(rates.get(mode) or 0.0, result.images_per_s)
+            notes.pop(mode, None)
     date = datetime.now(UTC).date().isoformat()
     hostcache.write(CACHE_KIND, key, {"images_per_s": rates, "notes": notes, "date": date})
     return ModeChoice(choose(rates), f"probe {date}", rates, notes)
