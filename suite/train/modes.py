@@ -201,8 +201,8 @@ def probe(spec: ProbeSpec, *, timer: Timer = time_mode) -> ModeChoice:
     key = cache_key(spec)
     found = _cached(hostcache.read(CACHE_KIND, key))
     if found is not None:
-        rates, notes, date = found
-        return ModeChoice(choose(rates), f"probe cached {date}", rates, notes)
+        kept, why, date = found
+        return ModeChoice(choose(kept), f"probe cached {date}", kept, why)
     rates: dict[str, float | None] = {}
     notes: dict[str, str] = {}
     # The modes timed in this process run twice, forwards then backwards (A B ... B A), each keeping its faster
