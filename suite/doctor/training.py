@@ -72,8 +72,9 @@ def auto_choice(rates: dict[str, float | None]) -> tuple[str, str]:
     chosen = choose(exact)
     base, rate = exact.get("eager"), exact.get(chosen)
     gain = f" (x{rate / base:.2f} eager)" if base and rate and chosen != "eager" else ""
-    return chosen, (f"--mode auto would train it in {chosen}{gain}: the fastest of "
-                    f"{', '.join(m for m, r in exact.items() if r)}, eager unless {MARGIN:.0%} faster")
+    timed = ", ".join(m for m, r in exact.items() if r)
+    return chosen, f"--mode auto would train it in {chosen}{gain} (the fastest of {timed}; eager unless " \
+                   f"{MARGIN:.0%} faster)"
 
 
 class _PilImages(torch.utils.data.Dataset):

@@ -47,6 +47,7 @@ from .records import (
 from .store import MANIFEST, TENSORBOARD, RunStore, job_lock, read_json, write_json_atomic
 
 log = logging.getLogger("suite.run")
+UNPROBED = ModeChoice(EAGER, "--mode auto, never probed")  # a plan that reached a job without resolve_modes
 Emit = Callable[[dict], None]
 
 
@@ -217,7 +218,7 @@ def _check_run_dir(context: JobContext) -> None:
 
 def base_record(ctx: JobContext, job: ModelJob, seed: int, device: str) -> ResultRecord:
     cfg = ctx.config
-    mode = job.mode or ModeChoice(EAGER, "--mode auto, never probed")
+    mode = job.mode or UNPROBED
     return ResultRecord(
         key=result_key(job.model, ctx.dataset_name, seed), run=ctx.run_name, table=ctx.table_id, row=job.row,
         model=job.model, dataset=ctx.dataset_name, seed=seed, preset=ctx.preset.name, recipe=ctx.recipe_name,
@@ -277,10 +278,10 @@ def train_phase(ws: Workspace, task: Task, emit: Emit) -> Line:
     cfg = ctx.config
     job_dir = ws.store.job_dir(job.model, ctx.dataset_name, seed)
     job_dir.mkdir(parents=True, exist_ok=True)
+    choice = job.mode or UNPROBED
     if not isinstance(ws.dataset, TimingInput):  # a resumed job trains on in the mode it started in
-        job = replace(job, mode=sticky(job_dir, job.mode or ModeChoice(EAGER, "--mode auto, never probed")))
-    assert job.mode is not None
-    mode = MODES[job.mode.mode]
+        choice = sticky(job_dir, choice)
+    job, mode = replace(job, mode=choice), MODES[choice.mode]
     record = base_record(ctx, job, seed, ws.device)
     record.attempt, record.started = task.attempt, now()
     t0 = time.perf_counter()

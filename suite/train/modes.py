@@ -175,7 +175,8 @@ def cache_key(spec: ProbeSpec) -> str:
     threads = spec.threads or torch.get_num_threads()
     return hostcache.host_key(spec.model, name, spec.precision, f"batch={spec.batch}",
                               "x".join(map(str, spec.shape)), f"classes={spec.num_classes}", f"threads={threads}",
-                              f"fast={spec.fast}", f"torch={torch.__version__}")
+                              f"fast={spec.fast}", f"torch={torch.__version__}",
+                              *(src.identity()["sha256"] for src in spec.models_from))  # an edited file: again
 
 
 def _cached(value: object) -> tuple[dict[str, float | None], dict[str, str], str] | None:
