@@ -295,7 +295,8 @@ class Doctor:
                     if rates.get("fp32"):  # what `suite run --mode auto` would choose from these rates
                         chosen, detail = tr.auto_choice(rates)
                         note = f" ({mark})" if mark else ""
-                        self.add("train", f"{device} {model} --mode auto", PASS, detail + note, mode=chosen)
+                        self.add("train", f"{device} {model} --mode auto", PASS, detail + note, mode=chosen,
+                                 busy=self.busy)
         finally:
             torch.set_num_threads(threads)
 
