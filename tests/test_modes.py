@@ -242,3 +242,15 @@ def test_each_in_process_mode_keeps_its_faster_round(cache):
 
     choice = probe_mod.probe(SPEC, timer=timer)
     assert choice.images_per_s["eager"] == 120.0 and choice.mode == "eager"  # 110 is not 5 % above 120
+
+
+def test_the_estimate_takes_the_probes_seconds_as_they_are_beside_the_load_it_sees():
+    from suite.timing.ondevice.timing_protocol import LoadSample
+    from suite.watch import estimate
+
+    readings = iter([LoadSample(0.0, 0.0, 0.0, 9.0, None), LoadSample(1.0, 1.9, 0.0, 9.0, None)])  # busy
+    est = estimate.measure([], lambda m: None, threads=1, sampler=lambda: next(readings), probed={"a": 50.0})
+    assert est.load.busy and est.per_model_s == {"a": 50.0} and est.probed == ("a",)  # never divided by it
+    lines = estimate.describe(est, wall_s=50.0, slots_text="1 slot", preset="paper", fmt=lambda s: f"{s:.0f} s")
+    assert any("mode probe's step rates" in line for line in lines)
+    assert not any("busy" in line for line in lines)

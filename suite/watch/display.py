@@ -72,7 +72,10 @@ def print_estimate(console: Console, plan, backends, executor) -> None:
                                  timer=executor.call)
         return found.get(model)
 
-    est = estimate.measure(list(dict.fromkeys(j.model for j in plan.jobs)), one, threads=threads)
+    models = list(dict.fromkeys(j.model for j in plan.jobs))
+    rated = {j.model for j in plan.jobs if j.mode is not None and j.mode.images_per_s.get(j.mode.mode)}
+    probed = {m: s for m in models if m in rated and (s := one(m)) is not None}  # no step timed for these
+    est = estimate.measure([m for m in models if m not in probed], one, threads=threads, probed=probed)
     if not est.per_model_s:
         return
     wall = estimate_wall(est.per_model_s, executor.slots, len(plan.config.seeds))
