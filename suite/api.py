@@ -60,6 +60,7 @@ def run(config: RunConfig, *, estimate_only: bool = False, console: Console | No
     from suite.data.common import WORKERS_ENV
     from suite.run import prepare, real_backends
     from suite.run.executors import make_executor
+    from suite.run.modes import resolve_modes
     from suite.watch import display
 
     console = console or _console()
@@ -76,6 +77,9 @@ def run(config: RunConfig, *, estimate_only: bool = False, console: Console | No
         torch.set_num_threads(config.threads or physical_cores())
     executor = make_executor(plan, backends)  # Ray started or reached: a failure is still one line, no write
     try:
+        if any(j.mode is None for j in plan.jobs):
+            console.print("--mode auto: timing each model's exact modes where the jobs run (kept per host)...")
+        plan = resolve_modes(plan, backends, executor.call)  # before the banner names them and any job trains
         display.banner(console, plan, executor)
         if plan.preset.estimate or estimate_only:
             display.print_estimate(console, plan, backends, executor)

@@ -35,6 +35,8 @@ class FakeRecipe:
 
     name: str = "threshnet"
     epochs: int | None = None
+    batch_size: int | None = 100
+    image_size: int | None = None
 
     def resolve(self, model: str, dataset: str) -> FakeRecipe:
         return self

@@ -144,6 +144,8 @@ def test_idle_machine_passes_the_load_check_and_compiles(monkeypatch):
     assert (checks[0].group, checks[0].status) == ("machine", "pass") and "idle" in checks[0].detail
     compile_cpu = next(c for c in checks if c.name.endswith("squeezenet_cifar compile"))
     assert compile_cpu.status == "pass" and "not evidence" not in compile_cpu.detail
+    auto = next(c for c in checks if c.name == "cpu squeezenet_cifar --mode auto")  # compile 90 < eager 100
+    assert auto.data["mode"] == "eager" and "would train it in eager" in auto.detail
 
 
 def test_training_checks_past_their_budget_are_skipped_with_the_reason(monkeypatch):

@@ -166,6 +166,10 @@ def test_train_summary_reads_the_engine_record():
     (["--executor", "gpus", "--gpus", "7"], ["--gpus 7: no GPU 7 on this machine"]),
     (["--executor", "ray", "--ray-address", "127.0.0.1:PORT"], ["cannot reach the Ray cluster at 127.0.0.1:"]),
     (["--executor", "ray", "NO_RAY"], ["--executor ray needs Ray, which is not installed", 'pip install -e ".[ray]"']),
+    # refused before the (missing) data is read
+    (["--mode", "channel_last", "--data-dir", "/nonexistent/data"], ["unknown mode 'channel_last'", "channels_last"]),
+    (["--mode", "eager", "--channels-last", "--data-dir", "/nonexistent/data"],
+     ["--mode eager contradicts --channels-last"]),
 ])
 def test_cli_bad_input_one_line_exit_2(tmp_path, monkeypatch, capsys, args, words):
     out = tmp_path / "results"
@@ -210,7 +214,7 @@ def test_engine_reported_failure_and_divergence(tmp_path):
 
 def test_paper_estimate_scales_one_step_to_the_whole_run(tmp_path):
     backends = Fakes().backends()
-    backends.time_train_step = lambda model, head, shape, batch, device: 0.01  # s per image
+    backends.time_train_step = lambda model, head, shape, batch, device, mode: 0.01  # s per image
     backends.get_recipe = lambda name, **o: get_recipe("threshnet", epochs=150)
     plan = prepare(config(tmp_path, preset="paper", seeds=(0, 1)), backends)
     estimates = estimate_seconds(plan, backends)

@@ -15,6 +15,7 @@ from typing import Any
 
 from suite import usermodels
 from suite.core.errors import SuiteError
+from suite.core.modes import CHOICES, MARGIN
 from suite.run import PRECISIONS, PRESETS, RunConfig, parse_seeds
 
 RECIPE_FLAGS = {"lr": float, "batch_size": int, "weight_decay": float}  # shortcuts for common overrides
@@ -56,7 +57,14 @@ def register(sub) -> None:
                                       "the table's per-image batch (eager,onnxruntime,openvino,compile; eager "
                                       "alone decides verdicts); on a finished run only the timing is added")
     p.add_argument("--precision", help=f"training precision: {', '.join(PRECISIONS)} (default {DEFAULTS.precision})")
-    p.add_argument("--channels-last", action="store_true", help="train in channels-last memory format")
+    p.add_argument("--mode", help=f"training mode: {', '.join(CHOICES)}; the same mathematics in another memory "
+                                  "format or compiled, never another precision (that is --precision). auto: each "
+                                  "model in the fastest, timed on a few steps before training (kept per host), "
+                                  f"eager unless {MARGIN * 100:.0f} %% faster (default: the preset's, "
+                                  f"{', '.join(f'{k} {v.mode}' for k, v in PRESETS.items())}); part of the "
+                                  "run's identity")
+    p.add_argument("--channels-last", action="store_true", help="--mode channels_last (with --compile: "
+                                                                "channels_last+compile)")
     p.add_argument("--device", help="training device: cpu, cuda, cuda:N (default cuda if available)")
     p.add_argument("--threads", type=int, help="intra-op threads for training and CPU timing (default: one per "
                                                "physical core; ray: also the CPUs per job, capped by the "
@@ -66,8 +74,8 @@ def register(sub) -> None:
                    help="cudnn.benchmark, TF32 and non-deterministic kernels, as the authors ran (default: "
                         "deterministic kernels, the same numbers on a re-run); part of the run's identity")
     p.add_argument("--compile", action="store_true",
-                   help="wrap the model in torch.compile (eager, with a one-line warning, where a model does "
-                        "not compile); part of the run's identity")
+                   help="--mode compile: torch.compile (eager, with a one-line warning, where a model does not "
+                        "compile)")
     p.add_argument("--executor",
                    help="local: one job after another in this process (default); gpus: a worker per GPU slot "
                         "on this machine; ray: one Ray task per job, on a cluster or a local Ray instance")
@@ -109,7 +117,7 @@ def _names(text: str | None) -> tuple[str, ...] | None:
 
 # flags copied as they are into RunConfig when given (None: RunConfig's default)
 PLAIN = ("table", "dataset", "recipe", "preset", "epochs", "train_subset", "test_subset", "data_dir", "download",
-         "out", "run_name", "hardware", "precision", "device", "threads", "executor", "jobs_per_gpu",
+         "out", "run_name", "hardware", "precision", "mode", "device", "threads", "executor", "jobs_per_gpu",
          "max_attempts", "ray_address", "workers", "runtimes")
 
 

@@ -320,6 +320,7 @@ class Doctor:
                     else:
                         authors = self.attempt("train", label, authors_loop, model, device)
                         base = authors.data.get("images_per_s") if authors.status == PASS else None
+                    rates: dict[str, float | None] = {}
                     for mode in tr.MODES:
                         why = tr.mode_unavailable(mode, device, quick=self.options.quick)
                         if why is None and mode == "compile" and device.type == "cpu" and self.busy:
@@ -330,7 +331,13 @@ class Doctor:
                         if why is not None:
                             self.add("train", label, SKIP, why)
                             continue
-                        self.attempt("train", label, suite_loop, model, device, mode, base)
+                        check = self.attempt("train", label, suite_loop, model, device, mode, base)
+                        rates[mode] = check.data.get("images_per_s") if check.status == PASS else None
+                    if rates.get("fp32"):  # what `suite run --mode auto` would choose from these rates
+                        chosen, detail = tr.auto_choice(rates)
+                        note = f" ({mark})" if mark else ""
+                        self.add("train", f"{device} {model} --mode auto", PASS, detail + note, mode=chosen,
+                                 busy=self.busy)
         finally:
             torch.set_num_threads(threads)
 

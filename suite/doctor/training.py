@@ -1,45 +1,38 @@
 """A few training steps on synthetic data, in each mode a run may use, against the authors' style of loop.
 
-The suite's loop keeps the batch on the device (moved once) and steps the model with the engine's own pieces
-(autocast, the deterministic or --fast kernel flags, torch.compile with its eager fallback, channels-last). The
-authors' loop (ThreshNet's main.py) draws each batch through torchvision's per-image PIL pipeline
-(RandomHorizontalFlip + ToTensor) in a DataLoader and copies it to the device every step; both clocks are read
-after the device finished (``torch.cuda.synchronize``), never on a queued launch. Timed steps stop after
-``max_s`` seconds (at least one is timed), so a slow or loaded machine bounds each check; torch.compile runs in
-a child process (``compiled_steps``) that is stopped when it runs past its limit.
+The suite's loop is the mode probe's step timer (``suite.train.modes.time_steps``, the one `suite run --mode
+auto` chooses with): the batch on the device (moved once), the engine's own pieces (autocast, the deterministic
+or --fast kernel flags, torch.compile with its eager fallback, channels-last). The authors' loop (ThreshNet's
+main.py) draws each batch through torchvision's per-image PIL pipeline (RandomHorizontalFlip + ToTensor) in a
+DataLoader and copies it to the device every step; both clocks are read after the device finished
+(``torch.cuda.synchronize``), never on a queued launch. Timed steps stop after ``max_s`` seconds (at least one is
+timed), so a slow or loaded machine bounds each check; torch.compile runs in a child process
+(``compiled_steps``) that is stopped when it runs past its limit.
 """
 
 from __future__ import annotations
 
 import math
-import multiprocessing
 import time
-from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 import zoo
-from suite.train.engine import compile_or_eager, fast_kernels
-from suite.train.support import autocast, deterministic, sync
+from suite.core.modes import MARGIN, ProbeSpec, choose
+from suite.train.modes import Throughput, time_steps, time_steps_in_child
+from suite.train.support import sync
 
-MODES = ("fp32", "bf16", "fp16", "fast", "channels_last", "compile")
+__all__ = ["CHECKS", "MODES", "Throughput", "authors_steps", "auto_choice", "compiled_steps", "mode_unavailable",
+           "suite_steps"]
 
-
-@dataclass(frozen=True)
-class _Synthetic:
-    """What compile_or_eager reads of a data set: the image shape."""
-
-    image_shape: tuple[int, int, int] = (3, 32, 32)
-
-
-@dataclass
-class Throughput:
-    images_per_s: float
-    loss: float
-    compiled: bool | None = None  # --compile: False when it fell back to eager
-    steps: int = 0  # timed steps (fewer than asked when the time limit came first)
+# The doctor's checks: each an exact mode (suite.core.modes) at a precision, with or without --fast kernels.
+CHECKS: dict[str, tuple[str, str, bool]] = {
+    "fp32": ("eager", "fp32", False), "bf16": ("eager", "bf16", False), "fp16": ("eager", "fp16", False),
+    "fast": ("eager", "fp32", True), "channels_last": ("channels_last", "fp32", False),
+    "compile": ("compile", "fp32", False),
+}
+MODES = tuple(CHECKS)
 
 
 def mode_unavailable(mode: str, device: torch.device, *, quick: bool) -> str | None:
@@ -53,88 +46,35 @@ def mode_unavailable(mode: str, device: torch.device, *, quick: bool) -> str | N
     return None
 
 
+def _spec(model_name: str, device: torch.device, check: str, batch: int) -> tuple[ProbeSpec, str]:
+    exact, precision, fast = CHECKS[check]
+    return ProbeSpec(model_name, 10, (3, 32, 32), batch, str(device), precision, fast), exact
+
+
 def suite_steps(model_name: str, device: torch.device, mode: str, *, batch: int, steps: int,
                 max_s: float = math.inf) -> Throughput:
-    """Images/s of up to ``steps`` timed training steps (after two untimed ones) in ``mode``, within ``max_s``."""
-    torch.manual_seed(0)
-    net = zoo.create_model(model_name, num_classes=10).to(device).train()
-    channels_last = mode == "channels_last"
-    if channels_last:
-        net.to(memory_format=torch.channels_last)
-    compiled = compile_or_eager(net, model_name, _Synthetic(), device, False) if mode == "compile" else None
-    precision = mode if mode in ("bf16", "fp16") else "fp32"
-    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-    scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
-    x = torch.rand(batch * 4, 3, 32, 32, device=device)  # moved once: batches are drawn on the device
-    if channels_last:
-        x = x.contiguous(memory_format=torch.channels_last)
-    y = torch.randint(0, 10, (batch * 4,), device=device)
-    loss_sum = torch.zeros((), device=device)
-    kernels = fast_kernels() if mode == "fast" else deterministic(device)
-    timed = 0
-    with kernels:
-        for i in range(steps + 2):
-            if i == 2:
-                sync(device)  # the untimed warm-up steps are done before the clock starts
-                loss_sum.zero_()
-                start = time.perf_counter()
-            elif i > 2 and time.perf_counter() - start > max_s:
-                break  # queued launches are drained below, before the clock is read
-            j = (i % 4) * batch
-            with autocast(precision, device):
-                loss = F.cross_entropy(net(x[j:j + batch]), y[j:j + batch])
-            opt.zero_grad(set_to_none=True)
-            if scaler is not None:
-                scaler.scale(loss).backward()
-                scaler.step(opt)
-                scaler.update()
-            else:
-                loss.backward()
-                opt.step()
-            loss_sum += loss.detach().float()
-            timed += i >= 2
-        sync(device)  # every queued step has run before the clock is read
-        seconds = time.perf_counter() - start
-    return Throughput(timed * batch / seconds, float(loss_sum.item()) / timed, compiled, timed)
-
-
-def _compiled_child(conn, model_name: str, device: str, batch: int, steps: int, max_s: float) -> None:
-    try:
-        conn.send(asdict(suite_steps(model_name, torch.device(device), "compile", batch=batch, steps=steps,
-                                     max_s=max_s)))
-    except Exception as exc:  # noqa: BLE001 - the parent turns it into this check's failure
-        conn.send({"error": f"{type(exc).__name__}: {exc}"})
-    finally:
-        conn.close()
+    """Images/s of the doctor's check ``mode``, timed by the mode probe's step timer (suite.train.modes)."""
+    spec, exact = _spec(model_name, device, mode, batch)
+    return time_steps(spec, exact, steps=steps, max_s=max_s)
 
 
 def compiled_steps(model_name: str, device: torch.device, *, batch: int, steps: int, max_s: float,
                    limit_s: float) -> Throughput | None:
-    """``suite_steps`` in mode compile, in a child process stopped after ``limit_s`` (None: it was stopped).
+    """``suite_steps`` in mode compile, in a child process stopped after ``limit_s`` (None: it was stopped)."""
+    spec, exact = _spec(model_name, device, "compile", batch)
+    return time_steps_in_child(spec, exact, steps=steps, max_s=max_s, limit_s=limit_s)
 
-    torch.compile cannot be interrupted inside a process; a child can be, so a compiler that takes minutes
-    costs the doctor ``limit_s`` at most.
-    """
-    ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked torch threads or CUDA state
-    receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_compiled_child, args=(send, model_name, str(device), batch, steps, max_s),
-                        daemon=True)
-    child.start()
-    send.close()
-    try:
-        answer = receive.recv() if receive.poll(limit_s) else None
-    except EOFError:
-        answer = {"error": f"the compiling process ended without an answer (exit {child.exitcode})"}
-    finally:
-        if child.is_alive():
-            child.kill()
-        child.join(5)
-        receive.close()
-    if answer is None:
-        return None
-    if "error" in answer:
-        raise RuntimeError(answer["error"])
-    return Throughput(**answer)
+
+def auto_choice(rates: dict[str, float | None]) -> tuple[str, str]:
+    """What `suite run --mode auto` would pick from the doctor's fp32, channels_last and compile rates."""
+    exact = {CHECKS[check][0]: rate for check, rate in rates.items()
+             if check in CHECKS and CHECKS[check][1:] == ("fp32", False)}
+    chosen = choose(exact)
+    base, rate = exact.get("eager"), exact.get(chosen)
+    gain = f" (x{rate / base:.2f} eager)" if base and rate and chosen != "eager" else ""
+    timed = ", ".join(m for m, r in exact.items() if r)
+    return chosen, f"--mode auto would train it in {chosen}{gain} (the fastest of {timed}; eager unless " \
+                   f"{MARGIN:.0%} faster)"
 
 
 class _PilImages(torch.utils.data.Dataset):

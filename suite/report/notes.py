@@ -226,6 +226,7 @@ def provenance_items(td: TableData) -> list[tuple[str, str]]:
         ("seeds", ", ".join(str(s) for s in m.get("seeds", [])) or "?"),
         ("hardware", ", ".join(m.get("hardware", td.hardware)) or "none"),
         ("precision", f"{m.get('precision', 'fp32')}{', channels-last' if m.get('channels_last') else ''}"),
+        ("training mode", training_modes(m, run.lines)),
         ("lines", ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
                   + (f"; {run.unreadable} unreadable (interrupted write)" if run.unreadable else "")),
         ("updated", str(m.get("updated", "?"))),
@@ -268,6 +269,21 @@ def throughput_text(lines: list[dict]) -> str:
     rated = [r for rates in per_model.values() for r in rates]
     peaks = sorted({f"{r.peak_precision}: {r.peak_source}" for r in rated})
     return "; ".join(parts) + f". Rule: {rated[0].rule}. Peak: " + "; ".join(peaks)
+
+
+def training_modes(manifest: dict, lines: list[dict]) -> str:
+    """The --mode of the run and the mode each model trained in, with why (suite.core.modes)."""
+    option = manifest.get("mode") or ("channels_last+compile" if manifest.get("channels_last") and
+                                      manifest.get("compile") else "channels_last" if manifest.get("channels_last")
+                                      else "compile" if manifest.get("compile") else "eager")
+    per_model: dict[str, str] = {}
+    for line in lines:
+        mode = line.get("mode")
+        if isinstance(mode, dict) and mode.get("mode"):
+            per_model[str(line.get("model"))] = f"{mode['mode']} ({mode.get('source') or '?'})"
+    if not per_model or len(set(per_model.values())) == 1 and option != "auto":
+        return f"--mode {option}" + (f": {next(iter(per_model.values()))}" if per_model else "")
+    return f"--mode {option}: " + "; ".join(f"{model} {text}" for model, text in sorted(per_model.items()))
 
 
 def _subset(m: dict, ds: dict) -> str:

@@ -50,7 +50,8 @@ def compatibility(run) -> dict[str, str]:
         "budget": f"{m.get('epochs') or 'recipe'} epoch(s) on {m.get('train_subset') or 'all'} / "
                   f"{m.get('test_subset') or 'all'} images",
         "precision": f"{m.get('precision') or 'fp32'}" + "".join(
-            f", {flag}" for flag in ("channels_last", "fast", "compile") if m.get(flag)),
+            f", {flag}" for flag in ("channels_last", "fast", "compile") if m.get(flag))
+            + (", mode auto" if m.get("mode") == "auto" else ""),
     }
 
 

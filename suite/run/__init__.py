@@ -5,6 +5,7 @@ The flow, one module each:
 - ``plan``: configuration -> jobs (``RunConfig``, ``prepare`` -> ``Plan``, the time estimate);
 - ``store``: the run directory (manifest, results.jsonl, job directories, harvest; ``find_runs`` /
   ``load_run`` for readers) — its docstring shows the layout;
+- ``modes``: each job's training mode (pinned, or probed per model before any job trains; kept on resume);
 - ``job``: the one function that trains, profiles and times one (model, dataset, seed), under every executor;
 - ``executors``: ``local`` (in this process), ``gpus`` (a worker per GPU slot), ``ray`` (a task per job);
 - ``runner``: the driver, the only writer of results.jsonl;

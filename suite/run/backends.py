@@ -7,10 +7,9 @@ else in the orchestrator. Workers of the gpus and ray executors rebuild them wit
 from __future__ import annotations
 
 import copy
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .contracts import RunDataset, RunProfile, RunRecipe
 from .records import Line, ToDict
@@ -33,7 +32,11 @@ class Backends:
     complexity: Callable[[str, int, tuple[int, int, int]], dict]  # (model, head, input) -> {convention: dict}
     parse_profiles: Callable[..., Sequence[RunProfile]]  # (text, threads=)
     latency: Callable[..., Line]  # (model, head, profile, threads=, protocol=, per_image_batch=) -> record
-    time_train_step: Callable[[str, int, tuple[int, ...], int, str], float] | None = None  # -> s per image
+    # (model, head, shape, batch, device, mode) -> s per image of one training step in that exact mode
+    time_train_step: Callable[[str, int, tuple[int, ...], int, str, str], float] | None = None
+    # (suite.core.modes.ProbeSpec) -> ModeChoice.to_dict(): each exact mode timed (or cached), the fastest chosen;
+    # a module-level function, so that an executor runs it where the jobs run. None: --mode auto trains eagerly
+    probe_modes: Callable[[Any], dict] | None = None
     reach_remote: Callable[[RunProfile], object] | None = None  # its identity; raises if unreachable
     # (device, precision, threads, measure_by=) -> suite.device.peaks.Peak: what achieved FLOP/s is set against
     training_peak: Callable[..., Peak] | None = None
@@ -53,6 +56,7 @@ def real_backends() -> Backends:
     from suite.device.remote import identify_remote
     from suite.timing.hardware import parse_profiles
     from suite.train import recipes
+    from suite.train.modes import probe_dict as probe_modes
 
     def complexity(model: str, head: int, input_size) -> dict:
         from suite.complexity import profile_all
@@ -86,30 +90,13 @@ def real_backends() -> Backends:
         load_dataset=data.load_dataset,
         get_recipe=recipes.get_recipe, train_and_evaluate=train_and_evaluate, complexity=complexity,
         parse_profiles=parse_profiles, latency=latency, time_train_step=time_train_step,
-        training_peak=training_peak)
+        training_peak=training_peak, probe_modes=probe_modes)
 
 
-def time_train_step(model: str, head: int, image_shape, batch: int, device: str) -> float:
-    """Seconds per training image of a forward + backward + Adam step: the fastest of two, after a warm-up."""
-    import torch
+def time_train_step(model: str, head: int, image_shape, batch: int, device: str, mode: str = "eager") -> float:
+    """Seconds per training image of a forward + backward + Adam step in ``mode``, after a warm-up: the mode
+    probe's step timer (suite.train.modes)."""
+    from suite.core.modes import ProbeSpec
+    from suite.train.modes import seconds_per_image
 
-    import zoo
-
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    net = zoo.create_model(model, num_classes=head).to(device).train()
-    opt = torch.optim.Adam(net.parameters())
-    x = torch.randn(batch, *image_shape, device=device)
-    y = torch.randint(0, head, (batch,), device=device)
-    times = []
-    for _ in range(3):
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        opt.zero_grad(set_to_none=True)
-        torch.nn.functional.cross_entropy(net(x), y).backward()
-        opt.step()
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()  # the clock reads after the device finished, never a queued launch
-        times.append(time.perf_counter() - t0)
-    return min(times[1:]) / batch  # the fastest: other processes only ever add time
+    return seconds_per_image(ProbeSpec(model, head, tuple(image_shape), batch, device), mode)

@@ -19,16 +19,18 @@ import socket
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from suite import usermodels
 from suite.core.errors import DiskFullError, SuiteError
+from suite.core.modes import EAGER, MODES, ModeChoice
 from suite.device.peaks import Peak
 
 from .backends import Backends, real_backends
 from .contracts import RunDataset
+from .modes import sticky
 from .plan import NO_DATA, ModelJob, Plan, RunConfig, TimingInput
 from .presets import Preset
 from .progress import ProgressFile
@@ -47,6 +49,7 @@ from .store import MANIFEST, TENSORBOARD, RunStore, job_lock, read_json, write_j
 from .throughput import basis, gflop_per_image, throughput, training_images_per_s
 
 log = logging.getLogger("suite.run")
+UNPROBED = ModeChoice(EAGER, "--mode auto, never probed")  # a plan that reached a job without resolve_modes
 Emit = Callable[[dict], None]
 
 
@@ -217,11 +220,12 @@ def _check_run_dir(context: JobContext) -> None:
 
 def base_record(ctx: JobContext, job: ModelJob, seed: int, device: str) -> ResultRecord:
     cfg = ctx.config
+    mode = job.mode or UNPROBED
     return ResultRecord(
         key=result_key(job.model, ctx.dataset_name, seed), run=ctx.run_name, table=ctx.table_id, row=job.row,
         model=job.model, dataset=ctx.dataset_name, seed=seed, preset=ctx.preset.name, recipe=ctx.recipe_name,
         train_subset=ctx.train_subset, test_subset=ctx.test_subset, precision=cfg.precision, device=device,
-        fast=cfg.fast, compile=cfg.compile, executor=ctx.executor,
+        fast=cfg.fast, compile=MODES[mode.mode].compile, mode=mode.to_dict(), executor=ctx.executor,
         user_model=usermodels.record(job.model, cfg.models_from))  # a user's model: its file and sha256
 
 
@@ -289,6 +293,10 @@ def train_phase(ws: Workspace, task: Task, emit: Emit) -> Line:
     cfg = ctx.config
     job_dir = ws.store.job_dir(job.model, ctx.dataset_name, seed)
     job_dir.mkdir(parents=True, exist_ok=True)
+    choice = job.mode or UNPROBED
+    if not isinstance(ws.dataset, TimingInput):  # a resumed job trains on in the mode it started in
+        choice = sticky(job_dir, choice)
+    job, mode = replace(job, mode=choice), MODES[choice.mode]
     record = base_record(ctx, job, seed, ws.device)
     record.attempt, record.started = task.attempt, now()
     t0 = time.perf_counter()
@@ -319,8 +327,8 @@ def train_phase(ws: Workspace, task: Task, emit: Emit) -> Line:
             progress.start()
             result = ws.backends.train_and_evaluate(
                 job.model, ws.dataset, ws.recipe, seed=seed, work_dir=job_dir, device=ws.device,
-                precision=cfg.precision, channels_last=cfg.channels_last, progress=ws.progress,
-                on_epoch_end=on_epoch, fast=cfg.fast, compile=cfg.compile,
+                precision=cfg.precision, channels_last=mode.channels_last, progress=ws.progress,
+                on_epoch_end=on_epoch, fast=cfg.fast, compile=mode.compile,
                 tensorboard_dir=job_dir / TENSORBOARD)
             train = record.train = as_dict(result)
             status = train.get("status", "ok")

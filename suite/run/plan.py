@@ -1,7 +1,7 @@
 """Configuration -> jobs: validate every input, resolve the table's rows, load the dataset; nothing written.
 
 The run name is derived from everything that changes the numbers (table, dataset, preset, resolved recipe,
-subsets, precision, --fast, --compile), so re-running the same command finds the directory and skips the
+subsets, precision, --fast, --mode), so re-running the same command finds the directory and skips the
 finished lines; models, seeds, hardware and the executor are left out of it so that a later command (on
 another machine, through another executor) can add to the same run.
 """
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from suite import usermodels
 from suite.core.errors import SuiteError, unknown
+from suite.core.modes import AUTO, MODES, ModeChoice, spelled_mode
 from suite.core.precision import PRECISIONS
 from suite.timing.runtimes import check_profiles, parse_runtimes
 
@@ -69,6 +70,7 @@ class ModelJob:
     model: str  # zoo model trained and timed
     published_head: int | None = None  # head of the published complexity figures
     profiled_model: str | None = None  # model whose complexity the published row printed
+    mode: ModeChoice | None = None  # the exact mode it trains in (suite.run.modes); None: --mode auto, not probed yet
 
 
 @dataclass(frozen=True)
@@ -90,11 +92,12 @@ class RunConfig:
     hardware: str | None = None  # comma-separated; None: the table's (suite.tables: rpi4 for the Pi tables)
     runtimes: str | None = None  # comma-separated (suite.timing.runtimes); None: eager only. Not in the run's name
     precision: str = "fp32"
-    channels_last: bool = False
+    mode: str | None = None  # suite.core.modes: auto or an exact mode for every model; None: the preset's
+    channels_last: bool = False  # spellings of a pinned --mode (channels_last, compile, channels_last+compile)
     device: str | None = None  # None: cuda if available, else cpu (decided where the job runs)
     threads: int | None = None
     fast: bool = False  # cudnn.benchmark, TF32, non-deterministic kernels (what the authors ran)
-    compile: bool = False  # torch.compile, eager where a model does not compile
+    compile: bool = False  # torch.compile, eager where a model does not compile (see mode)
     keep_checkpoints: bool = False  # keep finished jobs' checkpoints where the preset removes them (not identity)
     executor: str = "local"
     gpus: tuple[str, ...] | None = None  # gpus executor: GPU ids; None: every visible GPU
@@ -263,11 +266,16 @@ def _identity(table, dataset_name: str, preset: Preset, recipe, train_subset, te
               config: RunConfig) -> dict:
     # notes and listed choices do not change the numbers: only the fields that do name the run
     numbers = recipe.identity()
+    # a pinned mode names the run as --channels-last / --compile did, so that those runs keep their names
+    pinned = MODES.get(config.mode or "")
     identity = {"table": table.id, "dataset": dataset_name, "preset": preset.name, "recipe": numbers,
                 "train_subset": train_subset, "test_subset": test_subset, "precision": config.precision,
-                "channels_last": config.channels_last}
+                "channels_last": bool(pinned and pinned.channels_last)}
     # only when set, so that the runs without them keep their names
-    identity.update({flag: True for flag, on in (("fast", config.fast), ("compile", config.compile)) if on})
+    identity.update({flag: True for flag, on in (("fast", config.fast), ("compile", pinned and pinned.compile))
+                     if on})
+    if pinned is None:
+        identity["mode"] = config.mode
     if config.models_from:  # an edited model file starts a new run; the same file resumes
         identity["user_models"] = [src.identity() for src in config.models_from]
     return identity
@@ -293,6 +301,7 @@ def prepare(config: RunConfig, backends: Backends) -> Plan:
     preset = PRESETS[config.preset]
     if config.keep_checkpoints:  # not identity: the run's name stays the same
         preset = replace(preset, keep_checkpoints=True)
+    config, mode_origin = _mode(config, preset)
     jobs = _jobs(table, config.models, list(backends.model_names()), usermodels.user_models(config.models_from))
     if not jobs:
         raise SuiteError("no models to run: --models is empty")
@@ -347,8 +356,24 @@ def prepare(config: RunConfig, backends: Backends) -> Plan:
     digest = config_hash(_identity(table, dataset_name, preset, recipe, train_subset, test_subset, config))
     name = config.run_name or run_name(table, dataset_name, preset, recipe_name, digest)
     _check_same_config(out / name, digest)
+    origins["mode"] = mode_origin
+    if config.mode != AUTO:  # pinned: every model's mode is known now; auto is probed by suite.run.modes
+        jobs = [replace(j, mode=ModeChoice(str(config.mode), mode_origin)) for j in jobs]
     return Plan(config, table, preset, jobs, dataset_name, dataset, recipe_name, recipe, profiles, device,
                 train_subset, test_subset, out / name, digest, overrides, origins)
+
+
+def _mode(config: RunConfig, preset: Preset) -> tuple[RunConfig, str]:
+    """The configuration with its --mode resolved (flag, its spellings, else the preset's) and where it came
+    from; the boolean spellings then agree with it (both false for auto: each model has its own)."""
+    flags = " ".join(f for f, on in (("--channels-last", config.channels_last), ("--compile", config.compile))
+                     if on)
+    given = spelled_mode(config.mode, channels_last=config.channels_last, compile=config.compile)
+    mode = given or preset.mode
+    origin = ("--mode" if config.mode is not None else flags) if given else f"{preset.name} preset"
+    pinned = MODES.get(mode)
+    return replace(config, mode=mode, channels_last=bool(pinned and pinned.channels_last),
+                   compile=bool(pinned and pinned.compile)), origin
 
 
 def _explicit_or_preset(explicit: int | None, flag: str, preset: Preset, preset_value: int | None,
@@ -389,13 +414,14 @@ def _check_same_config(run_dir: Path, digest: str) -> None:
 
 def estimate_seconds(plan: Plan, backends: Backends, *, batch: int = 16, timer=None,
                      budget_s: float | None = None) -> dict[str, float]:
-    """Rough serial time per model: one timed training step, scaled to epochs x images x seeds (+ tests).
+    """Rough serial time per model: one training step in the model's mode, scaled to epochs x images x seeds
+    (+ tests). A probed mode's rate (at the run's batch) is that step; otherwise one step is timed.
 
     ``timer`` runs ``time_train_step`` where the jobs will run (an executor's worker); default: here.
     ``budget_s``: once the timed steps took this long, the models left are not timed (absent from the result).
     """
     step = backends.time_train_step
-    if step is None or not plan.table.trainable:
+    if not plan.table.trainable:
         return {}
     ds = plan.dataset
     shape = tuple(ds.image_shape)
@@ -406,8 +432,15 @@ def estimate_seconds(plan: Plan, backends: Backends, *, batch: int = 16, timer=N
         if budget_s is not None and estimates and time.perf_counter() - t0 > budget_s:
             break
         epochs = int(plan.recipe.resolve(job.model, plan.dataset_name).epochs or 1)
-        args = (job.model, ds.num_classes, shape, batch, device)
-        per_image = timer(step, *args) if timer is not None else step(*args)
+        mode = job.mode.mode if job.mode is not None else "eager"
+        rate = job.mode.images_per_s.get(mode) if job.mode is not None else None
+        if rate:
+            per_image = 1.0 / rate
+        elif step is None:
+            continue
+        else:
+            args = (job.model, ds.num_classes, shape, batch, device, mode)
+            per_image = timer(step, *args) if timer is not None else step(*args)
         images = epochs * (ds.train_count + ds.test_count / 3.0)  # a test image costs about a third of a step
         estimates[job.model] = per_image * images * len(plan.config.seeds)
     return estimates

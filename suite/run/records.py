@@ -37,6 +37,9 @@ class ResultRecord:
     device: str | None = None
     fast: bool = False
     compile: bool = False
+    # suite.core.modes.ModeChoice.to_dict(): the exact mode it trained in, why (the probe's images/s per mode,
+    # or the flag or preset that pinned it)
+    mode: Line | None = None
     executor: str | None = None
     user_model: dict | None = None  # a user's model: its file and sha256
     attempt: str = ""
@@ -61,7 +64,7 @@ class ResultRecord:
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
         out["throughput"] = self.throughput.to_dict() if self.throughput is not None else None
         # absent rather than empty, as lines without them were written
-        for optional in ("user_model", "runtimes", "throughput"):
+        for optional in ("user_model", "runtimes", "throughput", "mode"):
             if not out[optional]:
                 del out[optional]
         return {**self.extra, **out}

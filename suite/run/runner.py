@@ -28,6 +28,7 @@ from suite.timing.runtimes import lacking, parse_runtimes
 from .backends import Backends, real_backends
 from .executors.local import LocalExecutor
 from .job import JobContext, Task, base_record
+from .modes import resolve_modes
 from .plan import ModelJob, Plan
 from .records import FINISHED, SCHEMA, Line, ResultRecord, as_dict, failure, join_reasons, new_attempt, now, result_key
 from .store import RunStore
@@ -83,6 +84,7 @@ def manifest_for(plan: Plan, previous: dict | None, executor: dict | None = None
         "models": list(models.values()),
         "hardware": list(dict.fromkeys([*prev.get("hardware", []), *(p.name for p in plan.profiles)])),
         "precision": cfg.precision,
+        "mode": cfg.mode,  # auto, or the exact mode of every model; each model's under "models"
         "channels_last": cfg.channels_last,
         "fast": cfg.fast,
         "compile": cfg.compile,
@@ -134,6 +136,8 @@ class Runner:
         return {"created": created}
 
     def execute(self) -> list[Outcome]:
+        # --mode auto: every model's mode probed before any job trains (a no-op when the caller did it)
+        self.plan = resolve_modes(self.plan, self.backends, self.executor.call)
         info = self._open()
         with self.store.driver_lock():
             try:

@@ -6,6 +6,7 @@
         work/<model>/seed<k>/             one job: the engine's epoch checkpoints, then
             tb/                           its TensorBoard event files (live curves, `tensorboard --logdir <run>`)
             progress.json                 epochs done so far, their seconds and images/s (`suite status`)
+            mode.json                     the training mode its first attempt started in (suite.run.modes)
             trained.json                  the training half of the record (atomic), before timing
             result.json                   the whole record (atomic), written by whoever ran the job
         work/<model>/complexity.json      complexity of the model (weights and seed do not change it)

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from suite.run.modes import describe as describe_modes
 from suite.run.plan import Plan, estimate_seconds, estimate_wall
 from suite.run.runner import Outcome, Runner
 
@@ -45,7 +46,9 @@ def banner(console: Console, plan: Plan, executor: Any) -> None:
                      "timing only (no training), ")
                   + f"preset {plan.preset.name}, "
                   f"hardware {', '.join(p.name for p in plan.profiles)}, device {device}"
-                  f"{', fast' if config.fast else ''}{', compile' if config.compile else ''}")
+                  f"{', fast' if config.fast else ''}")
+    for line in describe_modes(plan):
+        console.print(line, markup=False)
     console.print(f"executor {executor.name}: {executor.slots_text()}")
     console.print(f"run directory: {plan.run_dir}")
     if not plan.preset.reproduction or flagged(plan):
@@ -69,7 +72,10 @@ def print_estimate(console: Console, plan, backends, executor) -> None:
                                  timer=executor.call)
         return found.get(model)
 
-    est = estimate.measure(list(dict.fromkeys(j.model for j in plan.jobs)), one, threads=threads)
+    models = list(dict.fromkeys(j.model for j in plan.jobs))
+    rated = {j.model for j in plan.jobs if j.mode is not None and j.mode.images_per_s.get(j.mode.mode)}
+    probed = {m: s for m in models if m in rated and (s := one(m)) is not None}  # no step timed for these
+    est = estimate.measure([m for m in models if m not in probed], one, threads=threads, probed=probed)
     if not est.per_model_s:
         return
     wall = estimate_wall(est.per_model_s, executor.slots, len(plan.config.seeds))

@@ -30,6 +30,7 @@ class Estimate:
     load: LoadWindow
     slowdown: float  # measured / corrected (1.0 on a quiet machine)
     took_s: float
+    probed: tuple[str, ...] = ()  # models whose step came from the mode probe's rate (timed before, not here)
 
     @property
     def total_s(self) -> float:
@@ -49,8 +50,10 @@ def contention(window: LoadWindow, threads: int) -> float:
 
 
 def measure(models: list[str], time_model: Callable[[str], float | None], *, threads: int,
-            budget_s: float = BUDGET_S, sampler: Callable[[], LoadSample] | None = None) -> Estimate:
-    """``time_model(name)`` gives a model's serial seconds (None: not timed); at most ``budget_s`` spent."""
+            budget_s: float = BUDGET_S, sampler: Callable[[], LoadSample] | None = None,
+            probed: dict[str, float] | None = None) -> Estimate:
+    """``time_model(name)`` gives a model's serial seconds (None: not timed); at most ``budget_s`` spent.
+    ``probed``: serial seconds known from the mode probe's rates, taken as they are (no load seen here)."""
     sampler = sampler or sample_load
     t0 = time.perf_counter()
     before = sampler()
@@ -68,11 +71,12 @@ def measure(models: list[str], time_model: Callable[[str], float | None], *, thr
     window = LoadWindow.between(before, sampler())
     slowdown = contention(window, threads)
     corrected = {k: v / slowdown for k, v in measured.items()}
-    untimed = tuple(m for m in models if m not in measured)
+    corrected.update(probed or {})
+    untimed = tuple(m for m in models if m not in corrected)
     if untimed and corrected:
         stand_in = statistics.median(corrected.values())
         corrected.update({m: stand_in for m in untimed})
-    return Estimate(corrected, untimed, window, slowdown, time.perf_counter() - t0)
+    return Estimate(corrected, untimed, window, slowdown, time.perf_counter() - t0, tuple(probed or ()))
 
 
 def describe(est: Estimate, *, wall_s: float, slots_text: str, preset: str, fmt: Callable[[float], str]) -> list[str]:
@@ -80,11 +84,15 @@ def describe(est: Estimate, *, wall_s: float, slots_text: str, preset: str, fmt:
     lo, hi = RANGE
     lines = [f"estimated: about {fmt(wall_s * lo)}-{fmt(wall_s * hi)} wall time on {slots_text} "
              f"({fmt(est.total_s)} of training one job after another; measured in {est.took_s:.0f} s)"]
-    if est.load.busy:
+    if est.probed:
+        lines.append(f"from the mode probe's step rates (at the run's batch, in each model's mode): "
+                     f"{', '.join(est.probed)}")
+    timed_here = len(est.probed) < len(est.per_model_s)  # the load seen now concerns only steps timed now
+    if timed_here and est.load.busy:
         lines.append(f"the machine is busy ({est.load.describe()}): the steps ran about {est.slowdown:.1f}x "
                      f"slower than alone, so the estimate is corrected by that (uncorrected: "
                      f"{fmt(wall_s * est.slowdown)}); the run itself will be as slow as the load it meets")
-    elif est.load.busy is None:
+    elif timed_here and est.load.busy is None:
         lines.append("machine load unknown here (no /proc): the estimate is not corrected for other processes")
     if est.untimed:
         lines.append(f"not timed within {BUDGET_S:.0f} s, estimated as the median model: {', '.join(est.untimed)}")
