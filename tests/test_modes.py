@@ -14,6 +14,7 @@ from suite.core.errors import SuiteError
 from suite.core.modes import EAGER, MODES, ModeChoice, ProbeSpec, check_mode, choose, spelled_mode
 from suite.run import Runner, estimate_seconds, prepare
 from suite.run.modes import MODE_JSON, describe, resolve_modes
+from suite.timing.ondevice.timing_protocol import LoadSample
 from suite.train import modes as probe_mod
 from suite.train.modes import Throughput
 
@@ -48,6 +49,21 @@ class _StubTimer:
         return "did not compile" if rate is None else Throughput(rate, 2.3)
 
 
+def _idle() -> LoadSample:
+    """A machine nothing else uses: the probe's rates may decide."""
+    return LoadSample(0.0, 0.0, 0.0, 0.0, None)
+
+
+def _busy_samples():
+    """Every reading shows another process using both cores for the whole window."""
+    clock = iter(range(0, 1000, 1))
+
+    def sample() -> LoadSample:
+        t = float(next(clock))
+        return LoadSample(t, 2.0 * t, 0.0, 3.0, None)
+    return sample
+
+
 @pytest.fixture
 def cache(tmp_path, monkeypatch):
     monkeypatch.setenv("SUITE_CACHE_DIR", str(tmp_path / "cache"))
@@ -56,19 +72,28 @@ def cache(tmp_path, monkeypatch):
 
 def test_the_probe_times_every_mode_at_the_runs_precision_then_reads_the_cache(cache):
     timer = _StubTimer({"eager": 100.0, "channels_last": 130.0, "compile": None, "channels_last+compile": 90.0})
-    first = probe_mod.probe(SPEC, timer=timer)
+    first = probe_mod.probe(SPEC, timer=timer, sampler=_idle)
     # in-process modes twice (A B ... B A, the faster round kept), a compiling one once
     assert [m for _, m in timer.calls] == ["eager", "channels_last", "compile", "channels_last+compile",
                                            "channels_last", "eager"]
     assert {s.precision for s, _ in timer.calls} == {"bf16"}  # the run's precision for every mode
     assert first.mode == "channels_last" and first.source.startswith("probe 2")
     assert first.images_per_s["compile"] is None and first.notes["compile"] == "did not compile"
-    again = probe_mod.probe(SPEC, timer=_StubTimer({}))  # a stub that would fail if it were called
+    again = probe_mod.probe(SPEC, timer=_StubTimer({}), sampler=_idle)  # a stub that would fail if it were called
     assert again.mode == "channels_last" and again.source.startswith("probe cached ")
     assert again.images_per_s == first.images_per_s
     other = _StubTimer({m: 100.0 for m in MODES})
-    probe_mod.probe(replace(SPEC, batch=8), timer=other)  # another batch is another measurement
+    probe_mod.probe(replace(SPEC, batch=8), timer=other, sampler=_idle)  # another batch is another measurement
     assert len(other.calls) == 6
+
+
+def test_a_probe_on_a_busy_machine_decides_nothing_and_is_not_kept(cache):
+    timer = _StubTimer({"eager": 100.0, "channels_last": 130.0, "compile": None, "channels_last+compile": 90.0})
+    choice = probe_mod.probe(SPEC, timer=timer, sampler=_busy_samples())
+    assert choice.mode == "eager" and "busy" in choice.source and choice.images_per_s["channels_last"] == 130.0
+    assert not cache.exists()  # the next run probes again
+    again = probe_mod.probe(SPEC, timer=timer, sampler=_idle)
+    assert again.mode == "channels_last" and cache.exists()
 
 
 @pytest.mark.parametrize("damage", ["not json {", "[1, 2]", "KEY_WITHOUT_A_MODE", "KEY_WITH_A_STRING"])
@@ -81,7 +106,7 @@ def test_a_damaged_cache_is_a_miss(cache, damage):
     cache.parent.mkdir(parents=True)
     cache.write_text(text)
     timer = _StubTimer({m: 100.0 for m in MODES})
-    assert probe_mod.probe(SPEC, timer=timer).source.startswith("probe 2")
+    assert probe_mod.probe(SPEC, timer=timer, sampler=_idle).source.startswith("probe 2")
     assert len(timer.calls) == 6
 
 
@@ -99,7 +124,7 @@ def test_a_real_probe_times_eager_and_channels_last_of_a_tiny_model(cache, monke
             return "not timed here: compiling takes minutes on this CPU"
         return probe_mod.time_steps(spec, mode, steps=2)
 
-    choice = probe_mod.probe(replace(SPEC, precision="fp32"), timer=timer)
+    choice = probe_mod.probe(replace(SPEC, precision="fp32"), timer=timer, sampler=_idle)
     assert choice.images_per_s["eager"] > 0 and choice.images_per_s["channels_last"] > 0
     assert choice.mode in ("eager", "channels_last") and choice.images_per_s["compile"] is None
     assert json.loads(cache.read_text())  # kept for the next run
@@ -240,7 +265,7 @@ def test_each_in_process_mode_keeps_its_faster_round(cache):
             return "not timed"
         return Throughput(110.0 if mode == "channels_last" else next(rounds), 2.3)
 
-    choice = probe_mod.probe(SPEC, timer=timer)
+    choice = probe_mod.probe(SPEC, timer=timer, sampler=_idle)
     assert choice.images_per_s["eager"] == 120.0 and choice.mode == "eager"  # 110 is not 5 % above 120
 
 

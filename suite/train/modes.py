@@ -23,7 +23,8 @@ import torch.nn.functional as F
 import zoo
 from suite.core import hostcache
 from suite.core.errors import one_line
-from suite.core.modes import MODES, Mode, ModeChoice, ProbeSpec, choose
+from suite.core.modes import EAGER, MODES, Mode, ModeChoice, ProbeSpec, choose
+from suite.timing.ondevice.timing_protocol import LoadSample, LoadWindow, sample_load
 from suite.train.engine import compile_or_eager, fast_kernels
 from suite.train.support import autocast, deterministic, sync
 
@@ -194,8 +195,13 @@ def _cached(value: object) -> tuple[dict[str, float | None], dict[str, str], str
                                                                             notes.items()}, date
 
 
-def probe(spec: ProbeSpec, *, timer: Timer = time_mode) -> ModeChoice:
-    """The fastest exact mode of ``spec`` on this host, from the host cache when it holds this measurement."""
+def probe(spec: ProbeSpec, *, timer: Timer = time_mode,
+          sampler: Callable[[], LoadSample] = sample_load) -> ModeChoice:
+    """The fastest exact mode of ``spec`` on this host, from the host cache when it holds this measurement.
+
+    The machine's load is read around each round timed in this process (``sampler``): rates measured while other
+    processes used the CPU decide nothing (the model trains eagerly) and are not kept for later runs.
+    """
     from zoo.user import install
 
     install(spec.models_from)
@@ -210,8 +216,12 @@ def probe(spec: ProbeSpec, *, timer: Timer = time_mode) -> ModeChoice:
     # round: the load of other processes and the first mode's warm-up only ever slow a round down. A compiling
     # mode runs once, in between (its compilation costs minutes on a CPU).
     here = [m for m in MODES if not MODES[m].compile]
+    windows: list[LoadWindow] = []
     for mode in [*here, *(m for m in MODES if MODES[m].compile), *reversed(here)]:
+        before = sampler()
         result = timer(spec, mode)
+        if not MODES[mode].compile:  # a compiling child's own CPU time would read as another process's
+            windows.append(LoadWindow.between(before, sampler()))
         if isinstance(result, str):
             notes.setdefault(mode, result)
             rates.setdefault(mode, None)
@@ -222,6 +232,10 @@ def probe(spec: ProbeSpec, *, timer: Timer = time_mode) -> ModeChoice:
             rates[mode] = max(rates.get(mode) or 0.0, result.images_per_s)
             notes.pop(mode, None)
     date = datetime.now(UTC).date().isoformat()
+    load = LoadWindow.combine(windows) if windows else None
+    if load is not None and load.busy:
+        return ModeChoice(EAGER, f"probe {date} on a busy machine ({load.describe()}): decides nothing, not kept",
+                          rates, notes)
     hostcache.write(CACHE_KIND, key, {"images_per_s": rates, "notes": notes, "date": date})
     return ModeChoice(choose(rates), f"probe {date}", rates, notes)
 
