@@ -31,6 +31,8 @@ class Backends:
     latency: Callable[..., Line]  # (model, head, profile, threads=, protocol=, per_image_batch=) -> record
     time_train_step: Callable[[str, int, tuple[int, ...], int, str], float] | None = None  # -> s per image
     reach_remote: Callable[[RunProfile], object] | None = None  # its identity; raises if unreachable
+    # ((slots, threads) rounds, usable cores, pin) -> {slots: aggregate images/s}: what `--jobs auto` measures
+    scaling_probe: Callable[[Sequence[tuple[int, int]], Sequence[int], bool], dict[int, float]] | None = None
 
 
 # A zoo model's figures depend only on its name, head and input: a process that runs several tables (or a worker
@@ -46,6 +48,8 @@ def real_backends() -> Backends:
     from suite.device.remote import identify_remote
     from suite.timing.hardware import parse_profiles
     from suite.train import recipes
+
+    from .scaling_probe import probe
 
     def complexity(model: str, head: int, input_size) -> dict:
         from suite.complexity import profile_all
@@ -78,7 +82,7 @@ def real_backends() -> Backends:
         reach_remote=identify_remote, model_names=zoo.list_models, dataset_names=data.dataset_names,
         load_dataset=data.load_dataset,
         get_recipe=recipes.get_recipe, train_and_evaluate=train_and_evaluate, complexity=complexity,
-        parse_profiles=parse_profiles, latency=latency, time_train_step=time_train_step)
+        parse_profiles=parse_profiles, latency=latency, time_train_step=time_train_step, scaling_probe=probe)
 
 
 def time_train_step(model: str, head: int, image_shape, batch: int, device: str) -> float:
