@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from .contracts import RunDataset, RunProfile, RunRecipe
 from .records import Line, ToDict
+from .slots import Probe
 
 
 @dataclass
@@ -31,8 +32,8 @@ class Backends:
     latency: Callable[..., Line]  # (model, head, profile, threads=, protocol=, per_image_batch=) -> record
     time_train_step: Callable[[str, int, tuple[int, ...], int, str], float] | None = None  # -> s per image
     reach_remote: Callable[[RunProfile], object] | None = None  # its identity; raises if unreachable
-    # ((slots, threads) rounds, usable cores, pin) -> {slots: aggregate images/s}: what `--jobs auto` measures
-    scaling_probe: Callable[[Sequence[tuple[int, int]], Sequence[int], bool], dict[int, float]] | None = None
+    # ((slots, threads) rounds, usable cores, pin) -> aggregate images/s per slot count: what `--jobs auto` measures
+    scaling_probe: Probe | None = None
 
 
 # A zoo model's figures depend only on its name, head and input: a process that runs several tables (or a worker

@@ -26,7 +26,7 @@ from .backends import Backends
 from .contracts import RunDataset, RunProfile, RunRecipe
 from .executor_check import check_executor, executor_name
 from .presets import PRESETS, Preset
-from .slots import JobSlots, check_jobs, check_jobs_device, usable_cores
+from .slots import JobSlots, check_jobs, check_jobs_device
 from .slots import resolve as resolve_slots
 from .store import MANIFEST, read_json
 
@@ -311,7 +311,7 @@ def prepare(config: RunConfig, backends: Backends) -> Plan:
             raise SuiteError(f"{name} must be a positive integer, got {value}")
     if config.workers is not None and config.workers < 0:
         raise SuiteError(f"--workers must be 0 or more, got {config.workers}")
-    check_jobs(config.jobs, executor=config.executor, threads=config.threads, cores=len(usable_cores()))
+    check_jobs(config.jobs, executor=config.executor, threads=config.threads)
     if config.run_name is not None:
         from zoo.names import UnsafeNameError, check_name
 

@@ -4,7 +4,9 @@ A few training steps of a small Table III model (``MODEL``) at batch 100 on synt
 k worker processes with the given threads and core sets, all stepping at once; one process of all threads is
 the baseline. The processes are started once (``python -m suite.run.scaling_probe``; loading torch is most of
 the cost) and reused for every round. The result is cached per host (suite.core.hostcache), so ``auto`` is
-measured once and a re-run makes the same choice (the threads per job name the run).
+measured once and a re-run makes the same choice (the threads per job name the run); a probe on a busy machine
+(the timing protocol's load rule) is stated as such and not cached, since several threads of one process
+suffer more from other processes than one thread each.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+
+from .slots import ProbeResult
 
 MODEL = "squeezenet_cifar"  # a small row of Table III
 BATCH = 100
@@ -32,8 +36,20 @@ def _key(rounds: Sequence[tuple[int, int]], pin: bool) -> str:
                     ";".join(f"{k}x{t}" for k, t in rounds), f"pin={pin}")
 
 
-def probe(rounds: Sequence[tuple[int, int]], cores: Sequence[int], pin: bool) -> dict[int, float]:
-    """{k: aggregate images/s} for each (k processes, threads each) round; {} when the probe cannot run."""
+def _busy(cores: int) -> str | None:
+    """The 1-minute load average when other processes keep the cores busy (the busy rule of the timing protocol)."""
+    from suite.timing.ondevice.timing_protocol import BUSY_LOAD_PER_CORE
+
+    try:
+        load = os.getloadavg()[0]
+    except (OSError, AttributeError):
+        return None
+    return f"load average {load:.1f} on {cores} cores" if load - 1.0 > BUSY_LOAD_PER_CORE * cores else None
+
+
+def probe(rounds: Sequence[tuple[int, int]], cores: Sequence[int], pin: bool) -> ProbeResult:
+    """{k: aggregate images/s} for each (k processes, threads each) round ({} when the probe cannot run); cached
+    per host unless the machine was busy."""
     from suite.core import hostcache
 
     from .slots import layout
@@ -41,7 +57,8 @@ def probe(rounds: Sequence[tuple[int, int]], cores: Sequence[int], pin: bool) ->
     key = _key(rounds, pin)
     cached = hostcache.read(CACHE_KIND, key)
     if isinstance(cached, dict) and cached:
-        return {int(k): float(v) for k, v in cached.items()}
+        return ProbeResult({int(k): float(v) for k, v in cached.items()})
+    busy = _busy(len(cores))
     procs = [subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
              for _ in range(max(k for k, _ in rounds))]
@@ -49,7 +66,7 @@ def probe(rounds: Sequence[tuple[int, int]], cores: Sequence[int], pin: bool) ->
     try:
         for p in procs:
             if _reply(p) != {"ready": True}:
-                return {}
+                return ProbeResult({})
         for k, threads in rounds:
             sets = layout(k, threads, cores, pin) or ((tuple(cores),) * k if pin else ((),) * k)
             for p, cpus in zip(procs[:k], sets, strict=True):
@@ -58,10 +75,11 @@ def probe(rounds: Sequence[tuple[int, int]], cores: Sequence[int], pin: bool) ->
                 p.stdin.flush()
             replies = [_reply(p) for p in procs[:k]]
             if any("images_per_s" not in r for r in replies):
-                return {}
+                return ProbeResult({})
             rates[k] = sum(float(r["images_per_s"]) for r in replies)
+        busy = busy or _busy(len(cores))
     except (OSError, ValueError):
-        return {}
+        return ProbeResult({})
     finally:
         for p in procs:
             try:
@@ -73,8 +91,9 @@ def probe(rounds: Sequence[tuple[int, int]], cores: Sequence[int], pin: bool) ->
                 p.wait()
             if p.stdout is not None:
                 p.stdout.close()
-    hostcache.write(CACHE_KIND, key, {str(k): v for k, v in rates.items()})
-    return rates
+    if not busy:
+        hostcache.write(CACHE_KIND, key, {str(k): v for k, v in rates.items()})
+    return ProbeResult(rates, busy)
 
 
 def _reply(proc: subprocess.Popen) -> dict:

@@ -22,7 +22,18 @@ AUTO = "auto"
 TIE_MARGIN = 1.05
 MAX_PROBED = 5  # slot counts probed at most (1, 2, 4, 8, ... and the core count)
 
-Probe = Callable[[Sequence[tuple[int, int]], Sequence[int], bool], dict[int, float]]
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """Aggregate training images/s per slot count; ``busy`` says how loaded the machine was when that made the
+    figures unreliable (such a result is not cached)."""
+
+    rates: dict[int, float]
+    busy: str | None = None
+
+
+Probe = Callable[[Sequence[tuple[int, int]], Sequence[int], bool], ProbeResult]
 
 
 def usable_cores() -> list[int]:
@@ -79,8 +90,9 @@ class JobSlots:
 
     def describe(self) -> dict:
         return {"jobs": self.count, "threads_per_job": self.threads, "origin": self.origin,
-                "slots": [{"name": n, "threads": self.threads, "cores": list(self.cores[i]) if self.cores else None}
-                          for i, n in enumerate(self.names())],
+                "slot_specs": [{"name": n, "threads": self.threads,
+                                "cores": list(self.cores[i]) if self.cores else None}
+                               for i, n in enumerate(self.names())],
                 "pinned": bool(self.cores), **({"unpinned": self.unpinned_reason} if self.unpinned_reason else {}),
                 **({"probe_speedups": {str(k): round(v, 3) for k, v in self.speedups.items()}}
                    if self.speedups else {})}
@@ -120,11 +132,12 @@ def parse_jobs(value: str | int | None) -> int | str | None:
     return number
 
 
-def check_jobs(jobs: str | int | None, *, executor: str, threads: int | None, cores: int) -> None:
+def check_jobs(jobs: str | int | None, *, executor: str, threads: int | None) -> None:
     """Bad ``--jobs`` input, one line, before anything is read: the value, the executor, the threads that fit."""
     given = parse_jobs(jobs)
     if given is None:
         return
+    cores = len(usable_cores())
     if executor == "gpus":
         raise SuiteError("--jobs is for --executor local; with --executor gpus use --jobs-per-gpu (jobs sharing "
                          "one GPU)")
@@ -179,20 +192,22 @@ def choose(speedups: dict[int, float]) -> int:
     return best
 
 
-def measured_speedups(probe: Probe | None, cores: Sequence[int], threads: int | None, pin: bool) -> dict[int, float]:
-    """Aggregate images/s of k slots over one slot of all threads, for each probed k; {} without a probe."""
+def measured_speedups(probe: Probe | None, cores: Sequence[int], threads: int | None,
+                      pin: bool) -> tuple[dict[int, float], str | None]:
+    """Aggregate images/s of k slots over one slot of all threads, for each probed k ({} without a probe), and
+    the probe's busy note."""
     if probe is None:
-        return {}
+        return {}, None
     counts = candidates(len(cores), threads)
     if len(counts) < 2:
-        return {1: 1.0}
+        return {1: 1.0}, None
     rounds = [(k, threads or default_threads(k)) for k in counts]
     rounds[0] = (1, default_threads(1))  # the baseline: one job in the driver, as --jobs 1 trains
-    rates = probe(rounds, cores, pin)
-    base = rates.get(1)
+    result = probe(rounds, cores, pin)
+    base = result.rates.get(1)
     if not base:
-        return {}
-    return {k: rates[k] / base for k in counts if rates.get(k)}
+        return {}, result.busy
+    return {k: result.rates[k] / base for k in counts if result.rates.get(k)}, result.busy
 
 
 def resolve(jobs: str | int | None, *, preset_jobs: str | int, preset_name: str, executor: str, device: str,
@@ -212,7 +227,7 @@ def resolve(jobs: str | int | None, *, preset_jobs: str | int, preset_name: str,
             return JobSlots(1, threads or default_threads(1) if given is not None else threads,
                             origin=f"auto: 1 on {device} (several jobs per GPU: --executor gpus "
                                             "--jobs-per-gpu)", explicit=given is not None)
-        speedups = measured_speedups(probe, cores, threads, pin)
+        speedups, busy = measured_speedups(probe, cores, threads, pin)
         count = choose(speedups)
         if not speedups:
             origin = "auto: no scaling probe here, 1 slot"
@@ -222,6 +237,8 @@ def resolve(jobs: str | int | None, *, preset_jobs: str | int, preset_name: str,
             best = max((k for k in speedups if k > 1), key=speedups.__getitem__, default=None)
             origin = ("auto: probe measured " + (f"{speedups[best]:.2f}x for {best} slots" if best else "one core")
                       + ", 1 slot")
+        if busy:
+            origin += f"; the machine was busy during the probe ({busy}), so it is not cached"
     else:
         assert isinstance(wanted, int)
         count = wanted if device == "cpu" else 1  # a preset's count on a GPU run (an explicit one is refused)

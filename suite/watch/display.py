@@ -92,7 +92,7 @@ def cpu_speedups(plan, backends) -> dict[int, float]:
     if plan.config.executor != "local" or plan.device != "cpu":
         return {}
     return plan.slots.speedups or measured_speedups(backends.scaling_probe, usable_cores(), plan.config.threads,
-                                                    can_pin())
+                                                    can_pin())[0]
 
 
 def print_decidable(console: Console, plan) -> None:

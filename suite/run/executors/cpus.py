@@ -51,8 +51,8 @@ class CpuSlotsExecutor(WorkerPool):
         return fn(*args)
 
     def describe(self) -> dict:
-        return {"name": self.name, "slots": self.slots, "threads_per_worker": self.threads,
-                "slot_specs": self.slot_specs(), **self.job_slots.describe()}
+        return {**self.job_slots.describe(), "name": self.name, "slots": self.slots,
+                "threads_per_worker": self.threads, "slot_specs": self.slot_specs()}
 
     def slots_text(self) -> str:
         return self.job_slots.text()

@@ -42,7 +42,7 @@ class LocalExecutor(Executor):
         return fn(*args)
 
     def describe(self) -> dict:
-        return {"name": self.name, "slots": 1, **self.plan.slots.describe()}
+        return {**self.plan.slots.describe(), "name": self.name, "slots": 1}
 
     def slots_text(self) -> str:
         return self.plan.slots.text()
