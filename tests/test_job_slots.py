@@ -88,6 +88,33 @@ def test_wall_time_packs_the_jobs_onto_slots_slowed_by_sharing_the_cores():
     assert by_jobs(per_model, 1, {}, 1, str) is None
 
 
+def test_the_estimate_states_the_wall_time_of_each_jobs_choice(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from rich.console import Console
+
+    import suite.run.slots as slots_module
+    from suite.run.executors import CpuSlotsExecutor
+    from suite.watch import display
+
+    monkeypatch.setattr(slots_module, "usable_cores", lambda: [0, 1])
+    monkeypatch.setattr(slots_module, "default_threads", lambda count: max(1, 2 // count))  # a 2-core machine
+    probe, _ = _probe({1: 100.0, 2: 120.0})
+    backends = replace(Fakes().backends(), time_train_step=lambda *args: 0.5, scaling_probe=probe)
+    plan = prepare(config(tmp_path, jobs="auto", models=("threshnet79", "hardnet68")), backends)
+    executor = CpuSlotsExecutor(plan, backends, plan.slots)  # its workers start with the first training only
+    out = io.StringIO()
+    try:
+        display.banner(Console(file=out, width=400), plan, executor)
+        display.print_estimate(Console(file=out, width=400), plan, backends, executor)
+    finally:
+        executor.close()
+    text = out.getvalue()
+    assert "executor local: 2 slots x 1 thread(s)" in text and "(auto: probe measured 1.20x for 2 slots)" in text
+    assert "by --jobs (probe speed-ups 1.00x, 1.20x): --jobs 1: " in text and ", --jobs 2: " in text
+    assert text.count("(chosen)") == 1
+
+
 def test_the_banner_states_slots_threads_pinning_and_origin():
     pinned = JobSlots(2, 1, ((0,), (1,)), "auto: probe measured 1.20x for 2 slots")
     assert pinned.text() == "2 slots x 1 thread(s), pinned to cores 0, 1 (auto: probe measured 1.20x for 2 slots)"

@@ -59,7 +59,8 @@ def register(sub) -> None:
     p.add_argument("--channels-last", action="store_true", help="train in channels-last memory format")
     p.add_argument("--device", help="training device: cpu, cuda, cuda:N (default cuda if available)")
     p.add_argument("--threads", type=int, help="intra-op threads for training and CPU timing (default: one per "
-                                               "physical core; ray: also the CPUs per job, capped by the "
+                                               "physical core; local --jobs N: the threads of each job, default "
+                                               "physical cores / N; ray: also the CPUs per job, capped by the "
                                                "smallest node; gpus: default CPUs / slots). The same count "
                                                "trains to the same weights: pass 1 to pack more ray jobs")
     p.add_argument("--fast", action="store_true",

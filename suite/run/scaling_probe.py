@@ -68,7 +68,7 @@ def probe(rounds: Sequence[tuple[int, int]], cores: Sequence[int], pin: bool) ->
             if _reply(p) != {"ready": True}:
                 return ProbeResult({})
         for k, threads in rounds:
-            sets = layout(k, threads, cores, pin) or ((tuple(cores),) * k if pin else ((),) * k)
+            sets = layout(k, cores, pin) or ((tuple(cores),) * k if pin else ((),) * k)
             for p, cpus in zip(procs[:k], sets, strict=True):
                 assert p.stdin is not None
                 p.stdin.write(json.dumps({"threads": threads, "cores": list(cpus)}) + "\n")

@@ -175,7 +175,7 @@ def candidates(cores: int, threads: int | None) -> list[int]:
     return fit[:MAX_PROBED - 1] + fit[-1:] if len(fit) > MAX_PROBED else fit
 
 
-def layout(count: int, threads: int | None, cores: Sequence[int], pin: bool) -> tuple[tuple[int, ...], ...]:
+def layout(count: int, cores: Sequence[int], pin: bool) -> tuple[tuple[int, ...], ...]:
     """Slot i's core set: the usable cores cut into ``count`` equal runs (the rest left idle); () unpinned."""
     if count <= 1 or not pin:
         return ()
@@ -230,7 +230,7 @@ def resolve(jobs: str | int | None, *, preset_jobs: str | int, preset_name: str,
         speedups, busy = measured_speedups(probe, cores, threads, pin)
         count = choose(speedups)
         if not speedups:
-            origin = "auto: no scaling probe here, 1 slot"
+            origin = "auto: no scaling probe figure (none here, or it failed), 1 slot"
         elif count > 1:
             origin = f"auto: probe measured {speedups[count]:.2f}x for {count} slots"
         else:
@@ -245,5 +245,5 @@ def resolve(jobs: str | int | None, *, preset_jobs: str | int, preset_name: str,
         count = min(count, len(cores)) if given is None else count  # a preset's figure fits the machine
     per = threads or default_threads(count)
     return JobSlots(count, per if (count > 1 or given is not None or threads) else None,
-                    layout(count, per, cores, pin), origin, given is not None, speedups,
+                    layout(count, cores, pin), origin, given is not None, speedups,
                     unpinned if count > 1 else None)
