@@ -51,7 +51,8 @@ def test_auto_takes_the_measured_best_slot_count_and_ties_go_to_fewer():
     assert choose({1: 1.0, 2: 1.3, 4: 1.32}) == 2
     assert _resolve(None, probe, preset_jobs="auto").origin.startswith("auto: probe measured")
     loaded, _ = _probe({1: 100.0, 2: 300.0}, busy="load average 7.2 on 2 cores")
-    assert "busy during the probe (load average 7.2 on 2 cores), so it is not cached" in _resolve("auto", loaded).origin
+    assert "measured while the machine was busy (load average 7.2 on 2 cores): remove " in \
+        _resolve("auto", loaded).origin
 
 
 def test_auto_is_one_slot_on_a_gpu_and_without_a_probe():

@@ -4,9 +4,10 @@ A few training steps of a small Table III model (``MODEL``) at batch 100 on synt
 k worker processes with the given threads and core sets, all stepping at once; one process of all threads is
 the baseline. The processes are started once (``python -m suite.run.scaling_probe``; loading torch is most of
 the cost) and reused for every round. The result is cached per host (suite.core.hostcache), so ``auto`` is
-measured once and a re-run makes the same choice (the threads per job name the run); a probe on a busy machine
-(the timing protocol's load rule) is stated as such and not cached, since several threads of one process
-suffer more from other processes than one thread each.
+measured once and a re-run makes the same choice (the threads per job name the run). A probe on a busy machine
+(the timing protocol's load rule) is kept too, with that note, which the banner repeats: several threads of one
+process suffer more from other processes than one thread each, so its figures favour more slots; removing
+``<cache>/scaling_probe.json`` measures again.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ BATCH = 100
 SHAPE = (3, 32, 32)
 STEP_S = 0.5  # each round times steps for at least this long (and at least two steps), after one warm-up step
 CACHE_KIND = "scaling_probe"
-_MEASURED: dict[str, ProbeResult] = {}
 
 
 def _key(rounds: Sequence[tuple[int, int]], pin: bool) -> str:
@@ -57,10 +57,8 @@ def probe(rounds: Sequence[tuple[int, int]], cores: Sequence[int], pin: bool) ->
 
     key = _key(rounds, pin)
     cached = hostcache.read(CACHE_KIND, key)
-    if isinstance(cached, dict) and cached:
-        return ProbeResult({int(k): float(v) for k, v in cached.items()})
-    if key in _MEASURED:  # a busy machine's figures: measured once per process, never written to the cache
-        return _MEASURED[key]
+    if isinstance(cached, dict) and isinstance(cached.get("rates"), dict) and cached["rates"]:
+        return ProbeResult({int(k): float(v) for k, v in cached["rates"].items()}, cached.get("busy"))
     busy = _busy(len(cores))
     procs = [subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
@@ -94,10 +92,9 @@ def probe(rounds: Sequence[tuple[int, int]], cores: Sequence[int], pin: bool) ->
                 p.wait()
             if p.stdout is not None:
                 p.stdout.close()
-    if not busy:
-        hostcache.write(CACHE_KIND, key, {str(k): v for k, v in rates.items()})
-    _MEASURED[key] = ProbeResult(rates, busy)
-    return _MEASURED[key]
+    # kept even when busy (and said so): a re-run must make the same choice, or it would start another run folder
+    hostcache.write(CACHE_KIND, key, {"rates": {str(k): v for k, v in rates.items()}, "busy": busy})
+    return ProbeResult(rates, busy)
 
 
 def _reply(proc: subprocess.Popen) -> dict:

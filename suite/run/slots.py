@@ -27,7 +27,7 @@ MAX_PROBED = 5  # slot counts probed at most (1, 2, 4, 8, ... and the core count
 @dataclass(frozen=True)
 class ProbeResult:
     """Aggregate training images/s per slot count; ``busy`` says how loaded the machine was when that made the
-    figures unreliable (such a result is not cached)."""
+    figures unreliable."""
 
     rates: dict[int, float]
     busy: str | None = None
@@ -42,6 +42,14 @@ def usable_cores() -> list[int]:
         return sorted(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         return list(range(os.cpu_count() or 1))
+
+
+def _probe_cache() -> str:
+    from suite.core.hostcache import cache_root
+
+    from .scaling_probe import CACHE_KIND
+
+    return str(cache_root() / f"{CACHE_KIND}.json")
 
 
 def can_pin() -> bool:
@@ -238,7 +246,8 @@ def resolve(jobs: str | int | None, *, preset_jobs: str | int, preset_name: str,
             origin = ("auto: probe measured " + (f"{speedups[best]:.2f}x for {best} slots" if best else "one core")
                       + ", 1 slot")
         if busy:
-            origin += f"; the machine was busy during the probe ({busy}), so it is not cached"
+            origin += (f"; measured while the machine was busy ({busy}): remove {_probe_cache()} to measure "
+                       "again")
     else:
         assert isinstance(wanted, int)
         count = wanted if device == "cpu" else 1  # a preset's count on a GPU run (an explicit one is refused)
