@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -67,6 +68,7 @@ def cifar10_dir(request, tmp_path_factory) -> Path:
     path = Path(__file__).resolve().parents[1] / "tests" / "conftest.py"
     spec = importlib.util.spec_from_file_location("suite_tests_conftest", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up while it loads
     spec.loader.exec_module(module)
     return module.build_cifar10(tmp_path_factory.mktemp("cifar10"))
 

@@ -19,6 +19,7 @@ RATIOS = {
     "test_cpu_latency_is_repeatable": ["latency_spread_median", "latency_spread_per_image"],
     "test_zoo_profiling_time": ["zoo_profiling_time"],
     "test_bf16_training_vs_fp32": ["bf16_vs_fp32_training"],
+    "test_jobs_auto_vs_one": ["jobs_auto_over_jobs_1"],
 }
 
 

@@ -1,5 +1,5 @@
-"""`suite run [--table 3] [--preset paper|quick|smoke] [--executor local|gpus|ray] ...`: train, profile and time a
-paper table's models.
+"""`suite run [--table 3] [--preset paper|quick|smoke] [--executor local|gpus|ray] [--jobs N|auto] ...`: train,
+profile and time a paper table's models.
 
 Re-running the same command resumes: finished (model, seed) lines are skipped and a half-trained model
 continues from its last epoch checkpoint, whichever executor runs it. See suite/run/store.py for the run
@@ -67,7 +67,8 @@ def register(sub) -> None:
                                                                 "channels_last+compile)")
     p.add_argument("--device", help="training device: cpu, cuda, cuda:N (default cuda if available)")
     p.add_argument("--threads", type=int, help="intra-op threads for training and CPU timing (default: one per "
-                                               "physical core; ray: also the CPUs per job, capped by the "
+                                               "physical core; local --jobs N: the threads of each job, default "
+                                               "physical cores / N; ray: also the CPUs per job, capped by the "
                                                "smallest node; gpus: default CPUs / slots). The same count "
                                                "trains to the same weights: pass 1 to pack more ray jobs")
     p.add_argument("--fast", action="store_true",
@@ -77,8 +78,15 @@ def register(sub) -> None:
                    help="--mode compile: torch.compile (eager, with a one-line warning, where a model does not "
                         "compile)")
     p.add_argument("--executor",
-                   help="local: one job after another in this process (default); gpus: a worker per GPU slot "
+                   help="local: one job after another in this process (default; --jobs N: N at once in CPU worker "
+                        "processes); gpus: a worker per GPU slot "
                         "on this machine; ray: one Ray task per job, on a cluster or a local Ray instance")
+    p.add_argument("--jobs", metavar="N|auto",
+                   help="local executor: N trainings at once on the CPU, each in a worker process with cores/N "
+                        "threads, pinned to its own cores where the OS allows (timing still runs alone); auto: "
+                        "chosen by a short measured scaling probe, cached per host (1 on a GPU). Default: the "
+                        "preset's (paper auto, quick and smoke 1). Given, or more than 1, the threads per job are "
+                        "part of the run's identity")
     p.add_argument("--gpus", help="gpus executor: comma-separated GPU ids (default every visible GPU)")
     p.add_argument("--jobs-per-gpu", type=int,
                    help=f"gpus executor: jobs sharing one GPU (default {DEFAULTS.jobs_per_gpu})")
@@ -118,7 +126,7 @@ def _names(text: str | None) -> tuple[str, ...] | None:
 # flags copied as they are into RunConfig when given (None: RunConfig's default)
 PLAIN = ("table", "dataset", "recipe", "preset", "epochs", "train_subset", "test_subset", "data_dir", "download",
          "out", "run_name", "hardware", "precision", "mode", "device", "threads", "executor", "jobs_per_gpu",
-         "max_attempts", "ray_address", "workers", "runtimes")
+         "max_attempts", "ray_address", "workers", "runtimes", "jobs")
 
 
 def config_from_args(args: argparse.Namespace, argv: tuple[str, ...] = ()) -> RunConfig:

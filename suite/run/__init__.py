@@ -7,7 +7,8 @@ The flow, one module each:
   ``load_run`` for readers) — its docstring shows the layout;
 - ``modes``: each job's training mode (pinned, or probed per model before any job trains; kept on resume);
 - ``job``: the one function that trains, profiles and times one (model, dataset, seed), under every executor;
-- ``executors``: ``local`` (in this process), ``gpus`` (a worker per GPU slot), ``ray`` (a task per job);
+- ``executors``: ``local`` (in this process; with ``--jobs N`` a worker per CPU slot, ``slots`` decides them),
+  ``gpus`` (a worker per GPU slot), ``ray`` (a task per job);
 - ``runner``: the driver, the only writer of results.jsonl;
 - ``presets``, ``records``, ``backends``: presets, the pieces of a line, the calls that do real work;
 - what a run shows and `suite status`: ``suite.watch``.

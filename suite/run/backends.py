@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .contracts import RunDataset, RunProfile, RunRecipe
 from .records import Line, ToDict
+from .slots import Probe
 
 if TYPE_CHECKING:
     from suite.device.peaks import Peak
@@ -40,6 +41,8 @@ class Backends:
     reach_remote: Callable[[RunProfile], object] | None = None  # its identity; raises if unreachable
     # (device, precision, threads, measure_by=) -> suite.device.peaks.Peak: what achieved FLOP/s is set against
     training_peak: Callable[..., Peak] | None = None
+    # ((slots, threads) rounds, usable cores, pin) -> aggregate images/s per slot count: what `--jobs auto` measures
+    scaling_probe: Probe | None = None
 
 
 # A zoo model's figures depend only on its name, head and input: a process that runs several tables (or a worker
@@ -57,6 +60,8 @@ def real_backends() -> Backends:
     from suite.timing.hardware import parse_profiles
     from suite.train import recipes
     from suite.train.modes import probe_dict as probe_modes
+
+    from .scaling_probe import probe
 
     def complexity(model: str, head: int, input_size) -> dict:
         from suite.complexity import profile_all
@@ -90,7 +95,7 @@ def real_backends() -> Backends:
         load_dataset=data.load_dataset,
         get_recipe=recipes.get_recipe, train_and_evaluate=train_and_evaluate, complexity=complexity,
         parse_profiles=parse_profiles, latency=latency, time_train_step=time_train_step,
-        training_peak=training_peak, probe_modes=probe_modes)
+        training_peak=training_peak, probe_modes=probe_modes, scaling_probe=probe)
 
 
 def time_train_step(model: str, head: int, image_shape, batch: int, device: str, mode: str = "eager") -> float:

@@ -13,7 +13,7 @@ from zoo.registry import Registry
 
 # Where a run's jobs execute (suite.run.executors builds each): name -> what it does
 EXECUTORS: Registry[str] = Registry("executor", (
-    ("local", "in the driver process, one job at a time"),
+    ("local", "in the driver process, one job at a time; --jobs N: N CPU worker processes"),
     ("gpus", "a worker process per GPU slot of this machine"),
     ("ray", "a Ray task per job, on a local instance or a cluster"),
 ))

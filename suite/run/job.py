@@ -134,6 +134,18 @@ def set_threads(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
+def _pinned_cores() -> list[int] | None:
+    """The cores a slot's worker is pinned to (suite.run.executors.worker.pin); None when unpinned."""
+    if not os.environ.get("SUITE_WORKER_CORES") or not hasattr(os, "sched_getaffinity"):
+        return None
+    return sorted(os.sched_getaffinity(0))
+
+
+def _span(began: float) -> dict:
+    """When a phase ran (Unix seconds): with job slots, the proof that nothing trained while a model was timed."""
+    return {"began": round(began, 3), "ended": round(time.time(), 3)}
+
+
 def worker_info(executor: str) -> dict:
     """Where a phase ran: recorded in every line, next to what it measured."""
     import torch
@@ -141,7 +153,8 @@ def worker_info(executor: str) -> dict:
     return {"executor": executor, "host": socket.gethostname(), "pid": os.getpid(),
             "slot": os.environ.get("SUITE_WORKER_SLOT"), "ray_node_id": os.environ.get("SUITE_RAY_NODE_ID"),
             "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
-            "threads": torch.get_num_threads(), "interop_threads": torch.get_num_interop_threads(),
+            "pinned_cores": _pinned_cores(), "threads": torch.get_num_threads(),
+            "interop_threads": torch.get_num_interop_threads(),
             "omp_num_threads": os.environ.get("OMP_NUM_THREADS")}
 
 
@@ -299,7 +312,7 @@ def train_phase(ws: Workspace, task: Task, emit: Emit) -> Line:
     job, mode = replace(job, mode=choice), MODES[choice.mode]
     record = base_record(ctx, job, seed, ws.device)
     record.attempt, record.started = task.attempt, now()
-    t0 = time.perf_counter()
+    t0, began = time.perf_counter(), time.time()
     planned = ws.epochs_planned(job.model)
     info = {"key": task.key, "model": job.model, "row": job.row, "seed": seed}
     late: list[dict] = []  # the complexity's failure: listed after the training's
@@ -347,7 +360,7 @@ def train_phase(ws: Workspace, task: Task, emit: Emit) -> Line:
         record.throughput = throughput(training_images_per_s(record.train), rate, peak)
     record.failures = [*failures, *late]
     record.train_elapsed_s = round(time.perf_counter() - t0, 3)
-    record.worker = {"train": worker_info(ctx.executor)}
+    record.worker = {"train": {**worker_info(ctx.executor), **_span(began)}}
     line = record.to_dict()
     RunStore.write_trained(job_dir, line)
     emit({"event": "trained", **info, "failed": bool(failures)})
@@ -422,7 +435,7 @@ def time_phase(ws: Workspace, task: Task, emit: Emit) -> Line:
     """Measure the requested hardware and write the whole record to result.json (atomically)."""
     ctx, job, seed = task.parts()
     record = ResultRecord.from_dict(task.record or {})
-    t0 = time.perf_counter()
+    t0, began = time.perf_counter(), time.time()
     where = worker_info(ctx.executor)
     latency: dict[str, Line] = {}
     failures: list[Line] = []
@@ -452,7 +465,7 @@ def time_phase(ws: Workspace, task: Task, emit: Emit) -> Line:
     record.reason = join_reasons(record.failures)
     record.finished = now()
     record.elapsed_s = round(float(record.train_elapsed_s or 0.0) + elapsed, 3)
-    record.worker = {**record.worker, "time": where}
+    record.worker = {**record.worker, "time": {**where, **_span(began)}}
     record.started = record.started or now()
     job_dir = ws.store.job_dir(job.model, ctx.dataset_name, seed)
     job_dir.mkdir(parents=True, exist_ok=True)  # a line of an older run may have no job folder yet

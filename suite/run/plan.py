@@ -1,9 +1,9 @@
 """Configuration -> jobs: validate every input, resolve the table's rows, load the dataset; nothing written.
 
 The run name is derived from everything that changes the numbers (table, dataset, preset, resolved recipe,
-subsets, precision, --fast, --mode), so re-running the same command finds the directory and skips the
-finished lines; models, seeds, hardware and the executor are left out of it so that a later command (on
-another machine, through another executor) can add to the same run.
+subsets, precision, --fast, --mode, the threads per job of --jobs), so re-running the same command finds the
+directory and skips the finished lines; models, seeds, hardware and the executor are left out of it so that a
+later command (on another machine, through another executor) can add to the same run.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from .backends import Backends
 from .contracts import RunDataset, RunProfile, RunRecipe
 from .executor_check import check_executor, executor_name
 from .presets import PRESETS, Preset
+from .slots import JobSlots, check_jobs, check_jobs_device
+from .slots import resolve as resolve_slots
 from .store import MANIFEST, read_json
 
 if TYPE_CHECKING:  # the registry is imported where a plan is made (_table): suite.run itself stays torch-free
@@ -105,6 +107,7 @@ class RunConfig:
     max_attempts: int = 3  # a job whose worker dies is run again up to this many times in all
     ray_address: str | None = None  # None: $RAY_ADDRESS, else a local Ray instance for the run
     workers: int | None = None  # DataLoader workers of a streamed data set; None: $SUITE_DATA_WORKERS, else 8
+    jobs: str | int | None = None  # local executor: CPU jobs at once, a count or "auto"; None: the preset's
     argv: tuple[str, ...] = ()
     # zoo.user.UserSource of --models-from, loaded: each carries its file's text, so that every worker (a Ray
     # node without the file) loads the same bytes; their sha256 are part of the run's identity
@@ -132,6 +135,7 @@ class Plan:
     recipe_overrides: dict = field(default_factory=dict)  # what get_recipe was called with (epochs included)
     # where epochs, train_subset and test_subset came from: a flag, "<name> preset", the recipe, the whole set
     origins: dict[str, str] = field(default_factory=dict)
+    slots: JobSlots = field(default_factory=JobSlots)  # the local executor's CPU job slots (suite.run.slots)
 
 
 MAX_SEEDS = 1000  # a typo like 0-100000000 is refused before anything is allocated
@@ -263,7 +267,7 @@ def reach_remotes(profiles: Sequence[RunProfile | DeferredProfile], backends: Ba
 
 
 def _identity(table, dataset_name: str, preset: Preset, recipe, train_subset, test_subset,
-              config: RunConfig) -> dict:
+              config: RunConfig, slots: JobSlots) -> dict:
     # notes and listed choices do not change the numbers: only the fields that do name the run
     numbers = recipe.identity()
     # a pinned mode names the run as --channels-last / --compile did, so that those runs keep their names
@@ -276,6 +280,7 @@ def _identity(table, dataset_name: str, preset: Preset, recipe, train_subset, te
                      if on})
     if pinned is None:
         identity["mode"] = config.mode
+    identity.update(slots.identity())  # the threads per job, when --jobs chose them: they change the weights
     if config.models_from:  # an edited model file starts a new run; the same file resumes
         identity["user_models"] = [src.identity() for src in config.models_from]
     return identity
@@ -315,6 +320,7 @@ def prepare(config: RunConfig, backends: Backends) -> Plan:
             raise SuiteError(f"{name} must be a positive integer, got {value}")
     if config.workers is not None and config.workers < 0:
         raise SuiteError(f"--workers must be 0 or more, got {config.workers}")
+    check_jobs(config.jobs, executor=config.executor, threads=config.threads)
     if config.run_name is not None:
         from zoo.names import UnsafeNameError, check_name
 
@@ -331,6 +337,7 @@ def prepare(config: RunConfig, backends: Backends) -> Plan:
     if config.precision not in PRECISIONS:
         raise unknown("precision", config.precision, PRECISIONS)
     device = _executor_device(config)
+    check_jobs_device(config.jobs, config.executor, device)
     if config.precision == "fp16" and device == "cpu":
         raise SuiteError("--precision fp16 needs a CUDA device (AMP with a grad scaler); use bf16 or fp32 "
                          "on the CPU")
@@ -353,14 +360,16 @@ def prepare(config: RunConfig, backends: Backends) -> Plan:
     if config.models_from:  # builds, has parameters, (batch, classes) at the table's input: before any write
         usermodels.check([j.model for j in jobs], num_classes=dataset.num_classes,
                          input_size=tuple(getattr(dataset, "image_shape", (3, 32, 32))), sources=config.models_from)
-    digest = config_hash(_identity(table, dataset_name, preset, recipe, train_subset, test_subset, config))
+    slots = resolve_slots(config.jobs, preset_jobs=preset.jobs, preset_name=preset.name, executor=config.executor,
+                          device=device, threads=config.threads, probe=backends.scaling_probe)
+    digest = config_hash(_identity(table, dataset_name, preset, recipe, train_subset, test_subset, config, slots))
     name = config.run_name or run_name(table, dataset_name, preset, recipe_name, digest)
     _check_same_config(out / name, digest)
     origins["mode"] = mode_origin
     if config.mode != AUTO:  # pinned: every model's mode is known now; auto is probed by suite.run.modes
         jobs = [replace(j, mode=ModeChoice(str(config.mode), mode_origin)) for j in jobs]
     return Plan(config, table, preset, jobs, dataset_name, dataset, recipe_name, recipe, profiles, device,
-                train_subset, test_subset, out / name, digest, overrides, origins)
+                train_subset, test_subset, out / name, digest, overrides, origins, slots)
 
 
 def _mode(config: RunConfig, preset: Preset) -> tuple[RunConfig, str]:
@@ -446,9 +455,18 @@ def estimate_seconds(plan: Plan, backends: Backends, *, batch: int = 16, timer=N
     return estimates
 
 
-def estimate_wall(estimates: dict[str, float], slots: int, seeds: int = 1) -> float:
-    """Wall time on ``slots`` parallel slots: the serial total divided by the slots, never below one job."""
+def estimate_wall(estimates: dict[str, float], slots: int, seeds: int = 1, speedup: float | None = None) -> float:
+    """Wall time on ``slots`` parallel slots: the (model, seed) jobs packed longest first, each onto the slot
+    that is free soonest. ``speedup``: the measured aggregate speed-up of ``slots`` CPU slots over one slot of
+    all threads (they share the cores, so each job runs ``slots / speedup`` times longer than alone); None: slots
+    that do not share (a GPU each)."""
     if not estimates:
         return 0.0
-    longest = max(estimates.values()) / max(seeds, 1)  # one (model, seed) job runs on one slot
-    return max(sum(estimates.values()) / max(slots, 1), longest)
+    slots, seeds = max(slots, 1), max(seeds, 1)
+    stretch = slots / speedup if speedup else 1.0
+    jobs = sorted((t / seeds * stretch for t in estimates.values() for _ in range(seeds)), reverse=True)
+    ends = [0.0] * slots
+    for seconds in jobs:
+        soonest = ends.index(min(ends))
+        ends[soonest] += seconds
+    return max(ends)

@@ -24,6 +24,9 @@ class Preset:
     # --mode unless given (suite.core.modes): "auto" probes each model's exact modes before training, which
     # costs more than a short preset's whole training, so those train eagerly
     mode: str = "eager"
+    # CPU jobs at once for `--executor local` (suite.run.slots): a count, or "auto" (a measured scaling probe);
+    # `suite run --jobs` wins
+    jobs: str | int = 1
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -34,7 +37,8 @@ _FAST_LATENCY = {"warmup": 1, "min_runs": 3, "max_runs": 10, "target_s": 0.05,
 
 # The most thorough first: the report prefers a run of an earlier preset, the estimate suggests the first check.
 PRESETS = KeyedRegistry("preset", lambda p: p.name, (
-    Preset("paper", "the full recipe on the full dataset, as the paper trained", estimate=True, mode="auto"),
+    Preset("paper", "the full recipe on the full dataset, as the paper trained", estimate=True, mode="auto",
+           jobs="auto"),
     Preset("quick", "3 epochs on 5,000 training / 1,000 test images: a trend, not a reproduction",
            epochs=3, train_subset=5000, test_subset=1000,
            latency_protocol={**_FAST_LATENCY, "min_runs": 10, "max_runs": 100, "target_s": 0.3,

@@ -78,13 +78,27 @@ def print_estimate(console: Console, plan, backends, executor) -> None:
     est = estimate.measure([m for m in models if m not in probed], one, threads=threads, probed=probed)
     if not est.per_model_s:
         return
-    wall = estimate_wall(est.per_model_s, executor.slots, len(plan.config.seeds))
+    seeds = len(plan.config.seeds)
+    speedups = cpu_speedups(plan, backends)
+    chosen = executor.slots
+    wall = estimate_wall(est.per_model_s, chosen, seeds, speedups.get(chosen) if chosen > 1 else None)
+    jobs_line = estimate.by_jobs(est.per_model_s, seeds, speedups, chosen, _duration)
     for line in estimate.describe(est, wall_s=wall, slots_text=executor.slots_text(), preset=plan.preset.name,
-                                  fmt=_duration):
+                                  fmt=_duration, jobs_line=jobs_line):
         console.print(line)
     if wall > 24 * 3600:
         console.print("[yellow]more than a day: consider more GPUs (--executor gpus / ray), fewer --models, "
                       "or --preset quick for a first look[/]")
+
+
+def cpu_speedups(plan, backends) -> dict[int, float]:
+    """The scaling probe's speed-ups of CPU job slots (cached per host); {} off the local executor's CPU."""
+    from suite.run.slots import can_pin, measured_speedups, usable_cores
+
+    if plan.config.executor != "local" or plan.device != "cpu":
+        return {}
+    return plan.slots.speedups or measured_speedups(backends.scaling_probe, usable_cores(), plan.config.threads,
+                                                    can_pin())[0]
 
 
 def print_decidable(console: Console, plan) -> None:
@@ -115,7 +129,7 @@ def execute(console: Console, plan, backends, executor, total: int) -> list[Outc
     with Progress(*columns, console=console) as progress:
         overall = progress.add_task("models x seeds", total=total)
         jobs: dict[str, TaskID] = {}  # per running job (workers' epoch events); local jobs draw the engine's bars
-        if executor.name == "local":
+        if executor.in_process:
             executor.progress = progress
 
         def events(event: str, info: dict) -> None:
@@ -123,7 +137,7 @@ def execute(console: Console, plan, backends, executor, total: int) -> list[Outc
                 progress.console.print(info["text"], markup=False, highlight=False)
             elif event == "begin":
                 progress.update(overall, description=f"{info['row'] or info['model']} (seed {info['seed']})")
-            elif event == "epoch" and executor.name != "local":
+            elif event == "epoch" and not executor.in_process:
                 key = info.get("key") or f"{info['model']}|{info['seed']}"
                 where = info.get("slot") or ""
                 err = info.get("test_error_pct")

@@ -1,12 +1,14 @@
 """The time estimate `suite run` prints: measured quickly, corrected for the load it saw, stated as a range.
 
-One timed training step per model (``plan.estimate_seconds``), at most ``BUDGET_S`` seconds of them (a model is
-not started when it would likely end past the budget; the first one is always timed): models left untimed are
-estimated from the timed ones' median and named. Around the timing
+One timed training step per model (``plan.estimate_seconds``, one slot of all threads), at most ``BUDGET_S``
+seconds of them (a model is not started when it would likely end past the budget; the first one is always
+timed): models left untimed are estimated from the timed ones' median and named. Around the timing
 the machine's load is read (``suite.timing.ondevice.timing_protocol.sample_load``). When other processes
 used the CPU, our step competed for the cores: the time is divided by the contention ``(ours + others) /
 cores`` (at least 1), and both figures are stated. The range is ``RANGE`` x the estimate: one step of each
-model is a rough figure, and the data loading and evaluation it leaves out vary.
+model is a rough figure, and the data loading and evaluation it leaves out vary. With CPU job slots
+(``--jobs``) the wall time packs the jobs onto the slots, each slowed by the slots sharing the cores as the
+scaling probe measured (``plan.estimate_wall``), and ``by_jobs`` states it for every --jobs choice measured.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from suite.run.plan import estimate_wall
 from suite.run.presets import PRESETS
 from suite.timing.ondevice.timing_protocol import LoadSample, LoadWindow, sample_load
 
@@ -79,8 +82,21 @@ def measure(models: list[str], time_model: Callable[[str], float | None], *, thr
     return Estimate(corrected, untimed, window, slowdown, time.perf_counter() - t0, tuple(probed or ()))
 
 
-def describe(est: Estimate, *, wall_s: float, slots_text: str, preset: str, fmt: Callable[[float], str]) -> list[str]:
-    """The lines the user reads: the range, what it rests on, the slowest model and the alternatives."""
+def by_jobs(per_model_s: dict[str, float], seeds: int, speedups: dict[int, float], chosen: int,
+            fmt: Callable[[float], str]) -> str | None:
+    """How the wall time changes with each --jobs the probe measured, e.g. '--jobs 1: 3 h, --jobs 2: 2 h (chosen)'."""
+    if len(speedups) < 2:
+        return None
+    parts = [f"--jobs {k}: {fmt(estimate_wall(per_model_s, k, seeds, speedups[k] if k > 1 else None))}"
+             + (" (chosen)" if k == chosen else "") for k in sorted(speedups)]
+    return "by --jobs (probe speed-ups " + ", ".join(f"{speedups[k]:.2f}x" for k in sorted(speedups)) + "): " + \
+        ", ".join(parts)
+
+
+def describe(est: Estimate, *, wall_s: float, slots_text: str, preset: str, fmt: Callable[[float], str],
+             jobs_line: str | None = None) -> list[str]:
+    """The lines the user reads: the range, what it rests on, the slowest model and the alternatives
+    (``jobs_line``: the wall time of each --jobs choice, from ``by_jobs``)."""
     lo, hi = RANGE
     lines = [f"estimated: about {fmt(wall_s * lo)}-{fmt(wall_s * hi)} wall time on {slots_text} "
              f"({fmt(est.total_s)} of training one job after another; measured in {est.took_s:.0f} s)"]
@@ -101,6 +117,8 @@ def describe(est: Estimate, *, wall_s: float, slots_text: str, preset: str, fmt:
     slowest = max(timed, key=timed.__getitem__) if timed else est.slowest
     label = f"slowest of the {len(timed)} timed" if est.untimed else "slowest model"
     lines.append(f"{label}: {slowest} (about {fmt(est.per_model_s[slowest])})")
+    if jobs_line:
+        lines.append(jobs_line)
     alternatives = ["a GPU (--device cuda)", "more workers (--executor gpus / ray)", "fewer --models"]
     trend = next((p for p in PRESETS.values() if not p.reproduction), None)  # the most thorough of the checks
     if trend is not None and preset != trend.name:

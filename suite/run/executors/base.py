@@ -24,6 +24,7 @@ class Executor:
 
     name = "executor"
     slots = 1
+    in_process = False  # jobs run in the driver: the engine draws its own progress bars
 
     def start(self, emit: Callable[[dict], None]) -> None:
         self.emit = emit

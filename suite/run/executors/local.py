@@ -13,6 +13,7 @@ from .base import Done, Executor
 class LocalExecutor(Executor):
     name = "local"
     slots = 1
+    in_process = True
 
     def __init__(self, plan, backends, *, progress=None):
         self.plan, self.backends, self.progress = plan, backends, progress
@@ -40,5 +41,8 @@ class LocalExecutor(Executor):
     def call(self, fn, *args):
         return fn(*args)
 
+    def describe(self) -> dict:
+        return {**self.plan.slots.describe(), "name": self.name, "slots": 1}
+
     def slots_text(self) -> str:
-        return "1 slot (in this process)"
+        return self.plan.slots.text()
