@@ -250,7 +250,7 @@ class Runner:
             return
         import torch
 
-        threads = int(getattr(self.executor, "threads", None) or torch.get_num_threads())  # what a job uses
+        threads = int(self.executor.threads or torch.get_num_threads())  # what a job uses
         precision = self.plan.config.precision
         try:
             peak = peak_of("cpu", precision, threads, measure_by="suite run")

@@ -24,6 +24,7 @@ class Executor:
 
     name = "executor"
     slots = 1
+    threads: int | None = None  # intra-op threads of each job, where the executor sets them (None: torch's)
     in_process = False  # jobs run in the driver: the engine draws its own progress bars
 
     def start(self, emit: Callable[[dict], None]) -> None:

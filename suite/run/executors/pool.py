@@ -64,6 +64,8 @@ def _exit_text(code: int | None) -> str:
 class WorkerPool(Executor):
     """Executor over worker subprocesses, one per ``SlotSpec``, each with ``threads`` intra-op threads."""
 
+    threads: int
+
     def __init__(self, specs: list[SlotSpec], *, threads: int, log_dir: str | os.PathLike | None = None,
                  env: dict | None = None):
         self.slot_list = [Slot(s) for s in specs]
