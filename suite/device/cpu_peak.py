@@ -66,9 +66,15 @@ def _valid(entry: object) -> dict | None:
     return entry
 
 
+# a busy machine's figure, not stored for later runs, still stands for the jobs of the run that measured it
+# in this process (marked so); a worker process of that run finds none and says "peak unknown"
+_UNSTORED: dict[tuple[str, str], Peak] = {}  # (cache folder, key) -> Peak
+
+
 def cached(precision: str, threads: int) -> Peak | None:
-    entry = _valid(hostcache.read(KIND, cache_key(precision, threads)))
-    return None if entry is None else as_peak(entry, cached=True)
+    key = cache_key(precision, threads)
+    entry = _valid(hostcache.read(KIND, key))
+    return _UNSTORED.get((str(hostcache.cache_root()), key)) if entry is None else as_peak(entry, cached=True)
 
 
 def as_peak(entry: dict, *, cached: bool) -> Peak:
@@ -91,9 +97,13 @@ def measure_and_store(precision: str, threads: int, *, by: str, seconds: float =
     if not busy:
         hostcache.write(KIND, cache_key(precision, threads), entry)
     peak = as_peak(entry, cached=False)
-    return replace(peak, source=peak.source + "; busy machine: not stored", stored=False) if busy else peak
+    if not busy:
+        return peak
+    peak = replace(peak, source=peak.source + "; busy machine: not stored", stored=False)
+    _UNSTORED[(str(hostcache.cache_root()), cache_key(precision, threads))] = replace(peak, measured_now=False)
+    return peak
 
 
 def unknown(precision: str, threads: int) -> Peak:
     return Peak(None, precision, f"peak unknown: no CPU peak stored on this host for {precision} at {threads} "
-                                 "thread(s) (`suite doctor` measures it; `suite run` does before training)")
+                                 "thread(s) (suite doctor measures it, and suite run does before training)")

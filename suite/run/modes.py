@@ -33,8 +33,9 @@ def train_shape(plan: Plan, model: str) -> tuple[int, int, int]:
 def probe_spec(plan: Plan, model: str) -> ProbeSpec:
     cfg = plan.config
     batch = plan.recipe.resolve(model, plan.dataset_name).batch_size or 128
+    threads = plan.slots.threads if plan.slots.pooled else cfg.threads  # the threads each job will train with
     return ProbeSpec(model, plan.dataset.num_classes, train_shape(plan, model), int(batch), plan.device,
-                     cfg.precision, cfg.fast, cfg.threads, tuple(cfg.models_from))
+                     cfg.precision, cfg.fast, threads, tuple(cfg.models_from))
 
 
 def resolve_modes(plan: Plan, backends: Backends, call: Callable[..., Any] | None = None) -> Plan:
