@@ -345,18 +345,3 @@ def _forget_user_files():
     if "zoo.user" in sys.modules:
         sys.modules["zoo.user"].forget()
 
-
-# Tests sharing one expensive session fixture (or one machine-wide server) run on the same xdist worker, so that
-# `pytest -n 2 --dist loadgroup` builds each once; without xdist the marker does nothing.
-_GROUPS = {"e2e": "e2e"}
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the markers
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        module = item.path.name
-        group = next((g for f, g in _GROUPS.items() if f in getattr(item, "fixturenames", ())), None)
-        if group is None and module in ("test_executors_ray.py", "test_device_ssh.py"):
-            group = module.removesuffix(".py")
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))

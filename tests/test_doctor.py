@@ -238,6 +238,7 @@ def test_the_cpu_peak_is_a_check_line_stored_for_runs_unless_the_machine_is_busy
                                                                                   tmp_path):
     import torch
 
+    from suite.core import hostcache
     from suite.device import cpu_peak
     from suite.doctor import PASS, Options
 
@@ -252,5 +253,5 @@ def test_the_cpu_peak_is_a_check_line_stored_for_runs_unless_the_machine_is_busy
     assert (fp32.name, fp32.status) == ("cpu fp32", PASS) and "42.0 GFLOP/s measured" in fp32.detail
     assert fp16.status == "skip" and "the CPU trains in fp32 or bf16" in fp16.detail
     threads = fp32.data["threads"]
-    assert (cpu_peak.cached("fp32", threads) is not None) is stored
+    assert (hostcache.read(cpu_peak.KIND, cpu_peak.cache_key("fp32", threads)) is not None) is stored
     assert ("not evidence, not stored" in fp32.detail) is not stored
