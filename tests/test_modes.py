@@ -13,7 +13,7 @@ from run_fakes import Fakes, assert_rejected_untouched, config, run
 from suite.core.errors import SuiteError
 from suite.core.modes import EAGER, MODES, ModeChoice, ProbeSpec, check_mode, choose, spelled_mode
 from suite.run import Runner, estimate_seconds, prepare
-from suite.run.modes import MODE_JSON, describe, resolve_modes
+from suite.run.modes import MODE_JSON, describe, for_planned_images, resolve_modes
 from suite.timing.ondevice.timing_protocol import LoadSample
 from suite.train import modes as probe_mod
 from suite.train.modes import Throughput
@@ -279,3 +279,30 @@ def test_the_estimate_takes_the_probes_seconds_as_they_are_beside_the_load_it_se
     lines = estimate.describe(est, wall_s=50.0, slots_text="1 slot", preset="paper", fmt=lambda s: f"{s:.0f} s")
     assert any("mode probe's step rates" in line for line in lines)
     assert not any("busy" in line for line in lines)
+
+
+def test_a_compilation_the_planned_images_never_pay_back_loses_to_eager():
+    rates = {"eager": 100.0, "channels_last": 104.0, "compile": 130.0, "channels_last+compile": None}
+    setup = {"eager": 1.0, "channels_last": 1.0, "compile": 61.0}  # compiling costs 60 s more than eager
+    assert choose(rates) == "compile"  # by rate alone
+    assert choose(rates, images=2_000, setup_s=setup) == "eager"  # 20 s eager vs 60 + 15 s compiled
+    assert choose(rates, images=1_000_000, setup_s=setup) == "compile"  # 10,000 s vs about 7,750 s
+    assert choose(rates, images=1_000_000, setup_s={}) == "eager"  # an unmeasured compilation is left out
+    choice = ModeChoice("compile", "probe 2026-12-08", rates, {}, setup)
+    short = for_planned_images(choice, 2_000)
+    assert short.mode == "eager" and "not paid back over 2,000 images" in short.source
+    assert for_planned_images(choice, 1_000_000) is choice
+    busy = ModeChoice(EAGER, "probe 2026-12-08 on a busy machine (...): decides nothing, not kept", rates, {}, setup)
+    assert for_planned_images(busy, 1_000_000) is busy  # a busy probe decides nothing, whatever the length
+
+
+def test_the_probe_keeps_each_modes_setup_seconds(cache):
+    class Timed(_StubTimer):
+        def __call__(self, spec, mode):
+            rate = self.rates[mode]
+            return Throughput(rate, 2.3, setup_s=50.0 if MODES[mode].compile else 1.0)
+
+    first = probe_mod.probe(SPEC, timer=Timed({m: 100.0 for m in MODES}), sampler=_idle)
+    assert first.setup_s["compile"] == 50.0 and first.setup_s["eager"] == 1.0
+    again = probe_mod.probe(SPEC, timer=_StubTimer({}), sampler=_idle)  # from the cache
+    assert again.setup_s == first.setup_s and ModeChoice.from_dict(again.to_dict()).setup_s == first.setup_s

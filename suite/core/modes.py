@@ -65,14 +65,29 @@ def spelled_mode(mode: str | None, *, channels_last: bool, compile: bool) -> str
     return mode
 
 
-def choose(rates: Mapping[str, float | None], margin: float = MARGIN) -> str:
-    """The fastest mode of ``rates`` (images/s, None: not measured), eager unless it is ``margin`` faster."""
+def choose(rates: Mapping[str, float | None], margin: float = MARGIN, *, images: float | None = None,
+           setup_s: Mapping[str, float] | None = None) -> str:
+    """The fastest mode of ``rates`` (images/s, None: not measured), eager unless it is ``margin`` faster.
+
+    With ``images`` (what one job will train) and ``setup_s`` (each mode's building, compiling and warm-up
+    seconds), a mode is judged by the job's whole time, setup + images / rate: a compilation that the planned
+    images never pay back loses. A mode whose setup was not measured is then judged by its rate alone, except a
+    compiling one, which is left out.
+    """
     base = rates.get(EAGER)
     measured = {m: r for m, r in rates.items() if m in MODES and r is not None and r > 0}
     if not base or not measured:
         return EAGER
-    fastest = max(measured, key=lambda m: measured[m])
-    return fastest if measured[fastest] >= base * (1.0 + margin) else EAGER
+    if images is None:
+        fastest = max(measured, key=lambda m: measured[m])
+        return fastest if measured[fastest] >= base * (1.0 + margin) else EAGER
+    setup = dict(setup_s or {})
+    if EAGER not in setup:
+        setup = {m: 0.0 for m in MODES if not MODES[m].compile}
+    extra = {m: max(0.0, setup[m] - setup.get(EAGER, 0.0)) for m in measured if m in setup}
+    cost = {m: extra[m] + images / measured[m] for m in extra}
+    best = min(cost, key=lambda m: cost[m])
+    return best if cost[best] * (1.0 + margin) <= images / base else EAGER
 
 
 @dataclass(frozen=True)
@@ -98,6 +113,7 @@ class ModeChoice:
     source: str  # "--mode", "paper preset", "probe 2026-12-07", "probe cached 2026-12-07", "resumed ..."
     images_per_s: Mapping[str, float | None] = field(default_factory=dict)  # the probe's, per mode
     notes: Mapping[str, str] = field(default_factory=dict)  # why a mode has no rate
+    setup_s: Mapping[str, float] = field(default_factory=dict)  # the probe's, per mode: build, compile, warm-up
 
     @property
     def probed(self) -> bool:
@@ -117,12 +133,13 @@ class ModeChoice:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["images_per_s"], out["notes"] = dict(self.images_per_s), dict(self.notes)
+        out["setup_s"] = dict(self.setup_s)
         return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ModeChoice:
         return cls(str(data["mode"]), str(data.get("source") or ""), dict(data.get("images_per_s") or {}),
-                   dict(data.get("notes") or {}))
+                   dict(data.get("notes") or {}), dict(data.get("setup_s") or {}))
 
     def __hash__(self) -> int:  # frozen with mappings inside: hashed by what it says
         return hash((self.mode, self.source, tuple(sorted(self.images_per_s.items()))))

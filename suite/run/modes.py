@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from suite.core.errors import one_line
-from suite.core.modes import AUTO, EAGER, MARGIN, MODES, ModeChoice, ProbeSpec
+from suite.core.modes import AUTO, EAGER, MARGIN, MODES, ModeChoice, ProbeSpec, choose
 
 from .backends import Backends
 from .plan import Plan
@@ -38,6 +38,24 @@ def probe_spec(plan: Plan, model: str) -> ProbeSpec:
                      cfg.precision, cfg.fast, threads, tuple(cfg.models_from))
 
 
+def planned_images(plan: Plan, model: str) -> int:
+    """The training images one job of ``model`` steps through: what its setup (compiling) is paid back over."""
+    epochs = plan.recipe.resolve(model, plan.dataset_name).epochs or 1
+    return int(epochs) * int(plan.dataset.train_count)
+
+
+def for_planned_images(choice: ModeChoice, images: int) -> ModeChoice:
+    """``choice`` re-judged by one job's whole time (setup + images / rate) where the probe measured the setups;
+    a fast mode whose compilation ``images`` never pay back gives way, and the source says so."""
+    if not choice.probed or not choice.setup_s or choice.source.startswith("probe") and "busy" in choice.source:
+        return choice
+    mode = choose(choice.images_per_s, images=images, setup_s=choice.setup_s)
+    if mode == choice.mode:
+        return choice
+    return replace(choice, mode=mode, source=f"{choice.source}; {choice.mode} by rate, but its setup is not paid "
+                                             f"back over {images:,} images per job")
+
+
 def resolve_modes(plan: Plan, backends: Backends, call: Callable[..., Any] | None = None) -> Plan:
     """``plan`` with every job's mode decided: the jobs that --mode auto left open are probed, one per model."""
     open_models = list(dict.fromkeys(j.model for j in plan.jobs if j.mode is None))
@@ -53,7 +71,7 @@ def resolve_modes(plan: Plan, backends: Backends, call: Callable[..., Any] | Non
             spec = probe_spec(plan, model)
             try:
                 found = call(backends.probe_modes, spec) if call is not None else backends.probe_modes(spec)
-                choices[model] = ModeChoice.from_dict(found)
+                choices[model] = for_planned_images(ModeChoice.from_dict(found), planned_images(plan, model))
             except Exception as exc:  # noqa: BLE001 - a probe that fails leaves the model eager, saying why
                 choices[model] = ModeChoice(EAGER, f"probe failed: {one_line(exc, 200)}")
     return replace(plan, jobs=[j if j.mode is not None else replace(j, mode=choices[j.model]) for j in plan.jobs])

@@ -41,6 +41,7 @@ class Throughput:
     loss: float
     compiled: bool | None = None  # a compiling mode: False when it fell back to eager
     steps: int = 0  # timed steps (fewer than asked when the time limit came first)
+    setup_s: float | None = None  # building, compiling and the two warm-up steps: what every job pays once
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ def time_steps(spec: ProbeSpec, mode: str, *, steps: int = STEPS, max_s: float =
 
 
 def _steps(spec: ProbeSpec, chosen: Mode, steps: int, max_s: float) -> Throughput:
+    begin = time.perf_counter()
     device = _device(spec.device)
     torch.manual_seed(0)
     net = zoo.create_model(spec.model, num_classes=spec.num_classes).to(device).train()
@@ -107,7 +109,7 @@ def _steps(spec: ProbeSpec, chosen: Mode, steps: int, max_s: float) -> Throughpu
             timed += i >= 2
         sync(device)  # every queued step has run before the clock is read
         seconds = time.perf_counter() - start
-    return Throughput(timed * batch / seconds, float(loss_sum.item()) / timed, compiled, timed)
+    return Throughput(timed * batch / seconds, float(loss_sum.item()) / timed, compiled, timed, start - begin)
 
 
 def _child(conn, spec: ProbeSpec, mode: str, steps: int, max_s: float) -> None:
@@ -180,8 +182,8 @@ def cache_key(spec: ProbeSpec) -> str:
                               *(src.identity()["sha256"] for src in spec.models_from))  # an edited file: again
 
 
-def _cached(value: object) -> tuple[dict[str, float | None], dict[str, str], str] | None:
-    """A cache entry's rates, notes and date; None for anything else (a damaged entry is a miss)."""
+def _cached(value: object) -> tuple[dict[str, float | None], dict[str, str], str, dict[str, float]] | None:
+    """A cache entry's rates, notes, date and setup seconds; None for anything else (a damaged entry is a miss)."""
     if not isinstance(value, dict):
         return None
     rates, notes, date = value.get("images_per_s"), value.get("notes", {}), value.get("date")
@@ -191,8 +193,12 @@ def _cached(value: object) -> tuple[dict[str, float | None], dict[str, str], str
     if not all(r is None or (isinstance(r, int | float) and not isinstance(r, bool) and r > 0)
                for r in rates.values()):
         return None
-    return {m: None if r is None else float(r) for m, r in rates.items()}, {str(k): str(v) for k, v in
-                                                                            notes.items()}, date
+    setup = value.get("setup_s")
+    setup = setup if isinstance(setup, dict) else {}
+    kept_setup = {str(m): float(v) for m, v in setup.items()
+                  if m in MODES and isinstance(v, int | float) and not isinstance(v, bool) and v >= 0}
+    return ({m: None if r is None else float(r) for m, r in rates.items()},
+            {str(k): str(v) for k, v in notes.items()}, date, kept_setup)
 
 
 def probe(spec: ProbeSpec, *, timer: Timer = time_mode,
@@ -208,10 +214,11 @@ def probe(spec: ProbeSpec, *, timer: Timer = time_mode,
     key = cache_key(spec)
     found = _cached(hostcache.read(CACHE_KIND, key))
     if found is not None:
-        kept, why, date = found
-        return ModeChoice(choose(kept), f"probe cached {date}", kept, why)
+        kept, why, date, setup_kept = found
+        return ModeChoice(choose(kept), f"probe cached {date}", kept, why, setup_kept)
     rates: dict[str, float | None] = {}
     notes: dict[str, str] = {}
+    setup: dict[str, float] = {}
     # The modes timed in this process run twice, forwards then backwards (A B ... B A), each keeping its faster
     # round: the load of other processes and the first mode's warm-up only ever slow a round down. A compiling
     # mode runs once, in between (its compilation costs minutes on a CPU).
@@ -230,14 +237,16 @@ def probe(spec: ProbeSpec, *, timer: Timer = time_mode,
             rates.setdefault(mode, None)
         else:
             rates[mode] = max(rates.get(mode) or 0.0, result.images_per_s)
+            if result.setup_s is not None:
+                setup[mode] = min(setup.get(mode, math.inf), result.setup_s)
             notes.pop(mode, None)
     date = datetime.now(UTC).date().isoformat()
     load = LoadWindow.combine(windows) if windows else None
     if load is not None and load.busy:
         return ModeChoice(EAGER, f"probe {date} on a busy machine ({load.describe()}): decides nothing, not kept",
-                          rates, notes)
-    hostcache.write(CACHE_KIND, key, {"images_per_s": rates, "notes": notes, "date": date})
-    return ModeChoice(choose(rates), f"probe {date}", rates, notes)
+                          rates, notes, setup)
+    hostcache.write(CACHE_KIND, key, {"images_per_s": rates, "notes": notes, "date": date, "setup_s": setup})
+    return ModeChoice(choose(rates), f"probe {date}", rates, notes, setup)
 
 
 def probe_dict(spec: ProbeSpec) -> dict:
