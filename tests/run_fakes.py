@@ -154,3 +154,16 @@ def assert_rejected_untouched(tmp_path, change: dict, words: list[str]) -> None:
     for w in words:
         assert w in str(err.value)
     assert not (tmp_path / "results").exists() and fakes.loaded == 0
+
+
+def session_processes(sid: int) -> list[int]:
+    """Processes of the session ``sid`` still alive, zombies left out: what a killed driver left running."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":  # fields after the name: state, ppid, pgrp, session
+            alive.append(int(stat.parent.name))
+    return alive

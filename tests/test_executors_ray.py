@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+from run_fakes import session_processes
 
 ray = pytest.importorskip("ray", reason="Ray is not installed: pip install -e \".[ray]\"")
 
@@ -63,18 +64,6 @@ def _snapshot(out: Path) -> dict[str, str]:
         found[record["key"]] = record["attempt"]
     return found
 
-
-def _ray_workers_of(session: int) -> list[int]:
-    """The processes still alive in a killed driver's session (its Ray workers notice their raylet is gone)."""
-    alive = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[3]) == session and fields[0] != "Z":  # session id, state: zombies are gone already
-            alive.append(int(stat.parent.name))
-    return alive
 
 
 def _poll(condition, proc: subprocess.Popen | None, timeout: float = 600) -> bool:
@@ -132,7 +121,7 @@ def test_ray_after_two_driver_kills_gives_the_local_lines_one_per_key(cifar10_ro
         kept.update(_snapshot(out))
         os.killpg(proc.pid, signal.SIGKILL)  # the driver and its local Ray instance, all at once
         proc.wait(timeout=60)
-        _poll(lambda session=proc.pid: not _ray_workers_of(session), None, timeout=30)
+        _poll(lambda session=proc.pid: not session_processes(session), None, timeout=30)
     assert kept, "no job had finished before the last kill"
     final = _suite(*args, "--executor", "ray", "--out", str(out), cwd=tmp_path)
     assert final.returncode == 0, final.stderr[-3000:]

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from run_fakes import Fakes, config
+from run_fakes import Fakes, config, session_processes
 
 from suite.run import prepare
 from suite.run.plan import estimate_wall
@@ -140,18 +140,6 @@ def _epochs_done(job: Path) -> int:
         return 0
 
 
-def _in_session(sid: int) -> list[int]:
-    """Processes of the session ``sid`` still alive (the killed driver's workers, if any survived it)."""
-    alive = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[3]) == sid and fields[0] != "Z":
-            alive.append(int(stat.parent.name))
-    return alive
-
 
 def _run_in_process(argv: list[str]) -> None:
     from suite.cli import main
@@ -190,9 +178,9 @@ def test_two_slots_killed_and_resumed_train_the_same_weights_and_never_time_whil
         driver.kill()
         driver.wait()
     deadline = time.monotonic() + 20
-    while _in_session(driver.pid) and time.monotonic() < deadline:
+    while session_processes(driver.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not _in_session(driver.pid), "a worker outlived its killed driver"
+    assert not session_processes(driver.pid), "a worker outlived its killed driver"
     unfinished = [j for j in jobs if not (j / "result.json").exists()]
     assert unfinished and any(list(j.glob("*.pt")) for j in unfinished), "nothing left to resume"
 
