@@ -77,7 +77,7 @@ class Fakes:
             return FakeRecipe(name, overrides.get("epochs"))
 
         def train(model, dataset, recipe, *, seed, work_dir, device, precision, channels_last, progress,
-                  on_epoch_end=None, fast=False, compile=False, tensorboard_dir=None) -> dict:
+                  on_epoch_end=None, fast=False, compile=False, tensorboard_dir=None, keep_final=True) -> dict:
             assert Path(work_dir).is_dir()
             self.trained.append((model, seed))
             self.calls.append("train")

@@ -297,6 +297,21 @@ def test_top5_is_stored_per_epoch_and_in_the_result(small, tiny, tmp_path):
     assert r["top5_error_at_best_pct"] == fives[r["error_best_epoch"] - 1]
 
 
+def test_without_keep_final_the_finished_state_is_not_saved_and_the_epochs_before_it_are(small, tiny, tmp_path):
+    import torch
+
+    tiny()
+    r = train_and_evaluate("resnet18", small, "threshnet", seed=0, epochs=2, work_dir=tmp_path, keep_final=False)
+    assert r.status == "ok" and len(r.history) == 2
+    (saved,) = tmp_path.glob("*.pt")  # epoch 1's, for resuming; epoch 2 ended the job
+    state = torch.load(saved, weights_only=True)
+    assert state["epoch"] == 1 and state["result"] is None
+    kept = train_and_evaluate("resnet18", small, "threshnet", seed=0, epochs=2, work_dir=tmp_path)
+    assert kept.weights_sha256 == r.weights_sha256  # resumed from epoch 1: the same second epoch
+    assert kept.resumed_at == [1]
+    assert torch.load(saved, weights_only=True)["result"] is not None
+
+
 # --- step and epoch time: the protocol, checked with a fake clock -------------------------------------------
 
 class _FakeClock:

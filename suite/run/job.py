@@ -342,7 +342,7 @@ def train_phase(ws: Workspace, task: Task, emit: Emit) -> Line:
                 job.model, ws.dataset, ws.recipe, seed=seed, work_dir=job_dir, device=ws.device,
                 precision=cfg.precision, channels_last=mode.channels_last, progress=ws.progress,
                 on_epoch_end=on_epoch, fast=cfg.fast, compile=mode.compile,
-                tensorboard_dir=job_dir / TENSORBOARD)
+                tensorboard_dir=job_dir / TENSORBOARD, keep_final=ctx.preset.keep_checkpoints)
             train = record.train = as_dict(result)
             status = train.get("status", "ok")
             if status not in ("ok", "diverged"):  # the engine reports its own failures as a status

@@ -80,6 +80,7 @@ class _Run:
     compile_model: bool = False  # --compile: torch.compile, eager where the model does not compile
     compiled: bool | None = None  # None: not asked for; False: fell back to eager
     events: EpochEvents | None = None  # live curves (suite.train.events), written after each checkpoint
+    keep_final: bool = True  # False: the finished state is not written (the caller keeps the result itself)
 
     @property
     def streamed(self) -> bool:
@@ -265,7 +266,8 @@ class _Run:
         finally:
             bars.close()
         result = self.result(status, diverged=diverged)
-        self.save(len(self.history), result.to_dict())  # finished (or deterministically diverged): kept
+        if self.keep_final:  # finished (or deterministically diverged): a re-run returns its result
+            self.save(len(self.history), result.to_dict())
         if self.events is not None and self.history:
             self.events.epoch(self.history[-1])
         if self.on_epoch_end is not None and status == "ok":
@@ -353,7 +355,8 @@ def train_and_evaluate(model_name: str, dataset, recipe: Recipe | str, *, seed: 
                        precision: str = "fp32", channels_last: bool = False, progress=None,
                        epochs: int | None = None, on_epoch_end: Callable[[dict], None] | None = None,
                        timing: StepTiming | None = None, fast: bool = False,
-                       compile: bool = False, events: EpochEvents | None = None) -> TrainResult:
+                       compile: bool = False, events: EpochEvents | None = None,
+                       keep_final: bool = True) -> TrainResult:
     """Train ``model_name`` on ``dataset`` with ``recipe`` and evaluate on its test set after every epoch.
 
     Configuration errors (precision, unknown model or recipe) raise SuiteError; so does a damaged data file met
@@ -368,6 +371,9 @@ def train_and_evaluate(model_name: str, dataset, recipe: Recipe | str, *, seed: 
     wraps the model in torch.compile, eager with a one-line warning where it does not compile. Both are part
     of the run identity (only when set, so that earlier checkpoints keep their names). ``events`` receives every
     epoch's numbers after its checkpoint (suite.train.events.TensorBoardEvents: live TensorBoard curves).
+    ``keep_final=False`` skips the finished state's checkpoint, for a caller that stores the result itself and
+    would delete that file at once (a run whose preset keeps no checkpoints); the epochs before it are still
+    saved, so an interruption resumes from the last one.
     """
     device = torch.device(device)
     check_precision(precision, device)
@@ -401,7 +407,8 @@ def train_and_evaluate(model_name: str, dataset, recipe: Recipe | str, *, seed: 
         return TrainResult(**state["result"])  # finished before: no retraining
 
     run = _Run(model_name, dataset, recipe, int(seed), device, precision, bool(channels_last), path, identity,
-               on_epoch_end, timing or StepTiming(), fast=bool(fast), compile_model=bool(compile), events=events)
+               on_epoch_end, timing or StepTiming(), fast=bool(fast), compile_model=bool(compile), events=events,
+               keep_final=bool(keep_final))
     with fast_kernels() if fast else deterministic(device):
         try:
             run.build(state)
