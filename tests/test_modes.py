@@ -91,6 +91,7 @@ def test_a_probe_on_a_busy_machine_decides_nothing_and_is_not_kept(cache):
     timer = _StubTimer({"eager": 100.0, "channels_last": 130.0, "compile": None, "channels_last+compile": 90.0})
     choice = probe_mod.probe(SPEC, timer=timer, sampler=_busy_samples())
     assert choice.mode == "eager" and "busy" in choice.source and choice.images_per_s["channels_last"] == 130.0
+    assert choice.busy and ModeChoice.from_dict(choice.to_dict()).busy
     assert not cache.exists()  # the next run probes again
     again = probe_mod.probe(SPEC, timer=timer, sampler=_idle)
     assert again.mode == "channels_last" and cache.exists()
@@ -288,11 +289,14 @@ def test_a_compilation_the_planned_images_never_pay_back_loses_to_eager():
     assert choose(rates, images=2_000, setup_s=setup) == "eager"  # 20 s eager vs 60 + 15 s compiled
     assert choose(rates, images=1_000_000, setup_s=setup) == "compile"  # 10,000 s vs about 7,750 s
     assert choose(rates, images=1_000_000, setup_s={}) == "eager"  # an unmeasured compilation is left out
+    faster = {**rates, "channels_last": 120.0}  # its setup unmeasured beside eager's: judged by its rate alone
+    assert choose(faster, images=2_000, setup_s={"eager": 1.0, "compile": 61.0}) == "channels_last"
     choice = ModeChoice("compile", "probe 2026-12-08", rates, {}, setup)
     short = for_planned_images(choice, 2_000)
     assert short.mode == "eager" and "not paid back over 2,000 images" in short.source
     assert for_planned_images(choice, 1_000_000) is choice
-    busy = ModeChoice(EAGER, "probe 2026-12-08 on a busy machine (...): decides nothing, not kept", rates, {}, setup)
+    busy = ModeChoice(EAGER, "probe 2026-12-08 on a busy machine (...): decides nothing, not kept", rates, {}, setup,
+                      busy=True)
     assert for_planned_images(busy, 1_000_000) is busy  # a busy probe decides nothing, whatever the length
 
 

@@ -81,11 +81,9 @@ def choose(rates: Mapping[str, float | None], margin: float = MARGIN, *, images:
     if images is None:
         fastest = max(measured, key=lambda m: measured[m])
         return fastest if measured[fastest] >= base * (1.0 + margin) else EAGER
-    setup = dict(setup_s or {})
-    if EAGER not in setup:
-        setup = {m: 0.0 for m in MODES if not MODES[m].compile}
-    extra = {m: max(0.0, setup[m] - setup.get(EAGER, 0.0)) for m in measured if m in setup}
-    cost = {m: extra[m] + images / measured[m] for m in extra}
+    setup = setup_s or {}
+    cost = {m: max(0.0, setup[m] - setup.get(EAGER, 0.0)) + images / rate if m in setup else images / rate
+            for m, rate in measured.items() if m in setup or not MODES[m].compile}
     best = min(cost, key=lambda m: cost[m])
     return best if cost[best] * (1.0 + margin) <= images / base else EAGER
 
@@ -114,6 +112,7 @@ class ModeChoice:
     images_per_s: Mapping[str, float | None] = field(default_factory=dict)  # the probe's, per mode
     notes: Mapping[str, str] = field(default_factory=dict)  # why a mode has no rate
     setup_s: Mapping[str, float] = field(default_factory=dict)  # the probe's, per mode: build, compile, warm-up
+    busy: bool = False  # the probe ran while other processes used the machine: its rates decide nothing
 
     @property
     def probed(self) -> bool:
@@ -139,7 +138,7 @@ class ModeChoice:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ModeChoice:
         return cls(str(data["mode"]), str(data.get("source") or ""), dict(data.get("images_per_s") or {}),
-                   dict(data.get("notes") or {}), dict(data.get("setup_s") or {}))
+                   dict(data.get("notes") or {}), dict(data.get("setup_s") or {}), bool(data.get("busy")))
 
     def __hash__(self) -> int:  # frozen with mappings inside: hashed by what it says
         return hash((self.mode, self.source, tuple(sorted(self.images_per_s.items()))))

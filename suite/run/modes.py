@@ -47,7 +47,7 @@ def planned_images(plan: Plan, model: str) -> int:
 def for_planned_images(choice: ModeChoice, images: int) -> ModeChoice:
     """``choice`` re-judged by one job's whole time (setup + images / rate) where the probe measured the setups;
     a fast mode whose compilation ``images`` never pay back gives way, and the source says so."""
-    if not choice.probed or not choice.setup_s or choice.source.startswith("probe") and "busy" in choice.source:
+    if not choice.probed or not choice.setup_s or choice.busy:
         return choice
     mode = choose(choice.images_per_s, images=images, setup_s=choice.setup_s)
     if mode == choice.mode:

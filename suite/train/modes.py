@@ -244,7 +244,7 @@ def probe(spec: ProbeSpec, *, timer: Timer = time_mode,
     load = LoadWindow.combine(windows) if windows else None
     if load is not None and load.busy:
         return ModeChoice(EAGER, f"probe {date} on a busy machine ({load.describe()}): decides nothing, not kept",
-                          rates, notes, setup)
+                          rates, notes, setup, busy=True)
     hostcache.write(CACHE_KIND, key, {"images_per_s": rates, "notes": notes, "date": date, "setup_s": setup})
     return ModeChoice(choose(rates), f"probe {date}", rates, notes, setup)
 
